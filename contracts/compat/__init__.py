@@ -1,0 +1,25 @@
+"""The compatibility engine: type lattice, contract diff and verdicts (SPEC §5).
+
+Pure code, no ORM: the sync, the CI check and the read API all call :func:`evaluate`.
+Note the naming: our ``backward`` (new contract readable by existing consumers) is Confluent
+Schema Registry's FORWARD, and our ``forward`` is their BACKWARD. See ``README.md`` here.
+"""
+
+from __future__ import annotations
+
+from contracts.compat.diff import Change, diff_contracts, guarantee_key
+from contracts.compat.types import compare_types, normalize_type
+from contracts.compat.verdict import Verdict, bump_version, evaluate, format_version, parse_version
+
+__all__ = [
+    "Change",
+    "Verdict",
+    "bump_version",
+    "compare_types",
+    "diff_contracts",
+    "evaluate",
+    "format_version",
+    "guarantee_key",
+    "normalize_type",
+    "parse_version",
+]

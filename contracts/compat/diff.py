@@ -1,0 +1,573 @@
+"""Diff two contract specs into a list of :class:`Change`, each judged in both directions.
+
+``backward_breaking``: existing (old) consumers cannot read data of the new contract.
+``forward_breaking``: new consumers cannot read data written under the old contract
+(history, backfills). The verdict module decides what breaks under a given mode; this
+module only says, per change, which direction it breaks (SPEC §5):
+
+====================================================  ========  =======
+change                                                backward  forward
+====================================================  ========  =======
+column removed (a rename is a remove plus an add)     breaking  ok
+column added                                          ok        breaking
+type widened (int→bigint, varchar(10)→varchar(50))    breaking  ok
+type narrowed                                         ok        breaking
+type changed to an unrelated type                     breaking  breaking
+type unknown (not recognised, cannot be compared)     breaking  breaking
+guarantee loosened (dropped, value added, widened)    breaking  ok
+guarantee tightened (added, value removed, narrowed)  ok        breaking
+guarantee changed both ways                           breaking  breaking
+description, column order, mode                       ok        ok
+====================================================  ========  =======
+
+Nullability follows ``not_null``: when a column's nullability moves together with a
+``not_null`` guarantee on it, only the guarantee is reported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import orjson
+
+from contracts.compat.types import compare_types, normalize_type
+from contracts.domain import ColumnSpec, ContractSpec, GuaranteeSpec
+
+SCHEMA_KINDS = frozenset(
+    {"column_removed", "column_added", "type_widened", "type_narrowed", "type_changed", "type_unknown"}
+)
+GUARANTEE_KINDS = frozenset(
+    {"guarantee_loosened", "guarantee_tightened", "guarantee_changed", "nullability_changed"}
+)
+METADATA_KINDS = frozenset({"description_changed", "column_order_changed", "mode_changed"})
+
+# dbt_utils / dbt-expectations spell some guarantees with a namespace; the engine compares
+# them by what they promise.
+_KIND_ALIASES = {
+    "dbt_utils.accepted_range": "accepted_range",
+    "dbt_utils.unique_combination_of_columns": "unique_combination_of_columns",
+    "dbt_utils.expression_is_true": "expression",
+    "expression_is_true": "expression",
+}
+
+_SEVERITY_RANK = {"warn": 0, "error": 1}
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One difference between two contracts, judged in both compatibility directions."""
+
+    kind: str
+    column: str | None
+    guarantee: str | None  # guarantee_key() of the guarantee concerned, None for column changes
+    old: Any
+    new: Any
+    backward_breaking: bool
+    forward_breaking: bool
+    reason: str
+    against: str | None = None  # set by transitive checks: which earlier version this was found against
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def is_schema_change(self) -> bool:
+        return self.kind in SCHEMA_KINDS
+
+    def breaks(self, direction: str) -> bool:
+        if direction == "backward":
+            return self.backward_breaking
+        if direction == "forward":
+            return self.forward_breaking
+        raise ValueError(f"unknown direction {direction!r}")
+
+
+def canonical_kind(kind: str) -> str:
+    kind = (kind or "").strip().lower()
+    return _KIND_ALIASES.get(kind, kind)
+
+
+def _json(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS, default=str).decode()
+
+
+def _combination(g: GuaranteeSpec) -> list[str]:
+    columns = g.arguments.get("combination_of_columns") or g.arguments.get("columns") or []
+    return sorted(str(c).lower() for c in columns)
+
+
+def guarantee_key(g: GuaranteeSpec) -> str:
+    """The identity of a guarantee across versions.
+
+    Guarantees whose arguments can loosen or tighten (accepted_values, accepted_range,
+    freshness) are keyed without those arguments so a change is compared, not seen as a drop
+    plus an add. Other guarantees are keyed with their arguments: changing them is a drop plus
+    an add, which breaks both directions.
+    """
+    kind = canonical_kind(g.kind)
+    column = (g.column or "").lower()
+    if kind in {"not_null", "unique", "accepted_values", "accepted_range"}:
+        return f"{kind}:{column}"
+    if kind == "relationships":
+        to = str(g.arguments.get("to", "")).replace(" ", "")
+        return f"relationships:{column}->{to}.{str(g.arguments.get('field', '')).lower()}"
+    if kind == "unique_combination_of_columns":
+        return f"unique_combination_of_columns:{','.join(_combination(g))}"
+    if kind == "freshness":
+        return f"freshness:{column}"
+    if kind == "singular":
+        return f"singular:{g.name or g.test_unique_id or ''}"
+    if kind == "expression":
+        return f"expression:{column}:{g.arguments.get('expression', '')}"
+    arguments = {k: v for k, v in g.arguments.items() if k not in {"column_name", "model"}}
+    return f"{kind}:{column}:{_json(arguments)}"
+
+
+def _describe_guarantee(g: GuaranteeSpec) -> str:
+    kind = canonical_kind(g.kind)
+    on = f" on {g.column}" if g.column else ""
+    if kind == "accepted_values":
+        return f"accepted_values{on} ({_values_text(g.arguments.get('values') or [])})"
+    if kind == "accepted_range":
+        return f"accepted_range{on} {_range_text(g)}"
+    if kind == "relationships":
+        return f"relationships{on} → {g.arguments.get('to', '?')}.{g.arguments.get('field', '?')}"
+    if kind == "unique_combination_of_columns":
+        return f"unique_combination_of_columns ({', '.join(_combination(g))})"
+    if kind == "singular":
+        return f"singular test {g.name or g.test_unique_id}"
+    if kind == "expression":
+        return f"expression{on} ({g.arguments.get('expression', '')})"
+    return f"{kind}{on}"
+
+
+def _values_text(values: Iterable[Any]) -> str:
+    return ", ".join(repr(v) if isinstance(v, str) else str(v) for v in values)
+
+
+def _range_text(g: GuaranteeSpec) -> str:
+    inclusive = g.arguments.get("inclusive", True) is not False
+    low, high = g.arguments.get("min_value"), g.arguments.get("max_value")
+    left = "(-∞" if low is None else f"{'[' if inclusive else '('}{low}"
+    right = "+∞)" if high is None else f"{high}{']' if inclusive else ')'}"
+    return f"{left}, {right}"
+
+
+def _change(
+    kind: str,
+    *,
+    column: str | None = None,
+    guarantee: str | None = None,
+    old: Any = None,
+    new: Any = None,
+    backward: bool,
+    forward: bool,
+    reason: str,
+) -> Change:
+    return Change(
+        kind=kind,
+        column=column,
+        guarantee=guarantee,
+        old=old,
+        new=new,
+        backward_breaking=backward,
+        forward_breaking=forward,
+        reason=reason,
+    )
+
+
+def _type_text(raw: str) -> str:
+    normalized = normalize_type(raw)
+    if not raw or not raw.strip():
+        return "no declared type"
+    return normalized if not normalized.startswith("unknown") else f"'{raw.strip()}'"
+
+
+def _column_changes(old: ColumnSpec, new: ColumnSpec) -> list[Change]:
+    changes: list[Change] = []
+    name = new.name
+    relation = compare_types(old.data_type, new.data_type)
+    old_t, new_t = _type_text(old.data_type), _type_text(new.data_type)
+    if relation == "wider":
+        changes.append(
+            _change(
+                "type_widened",
+                column=name,
+                old=old.data_type,
+                new=new.data_type,
+                backward=True,
+                forward=False,
+                reason=f"Column {name} type widened from {old_t} to {new_t}.",
+            )
+        )
+    elif relation == "narrower":
+        changes.append(
+            _change(
+                "type_narrowed",
+                column=name,
+                old=old.data_type,
+                new=new.data_type,
+                backward=False,
+                forward=True,
+                reason=f"Column {name} type narrowed from {old_t} to {new_t}.",
+            )
+        )
+    elif relation == "unrelated":
+        changes.append(
+            _change(
+                "type_changed",
+                column=name,
+                old=old.data_type,
+                new=new.data_type,
+                backward=True,
+                forward=True,
+                reason=f"Column {name} type changed from {old_t} to the unrelated type {new_t}.",
+            )
+        )
+    elif relation == "unknown":
+        changes.append(
+            _change(
+                "type_unknown",
+                column=name,
+                old=old.data_type,
+                new=new.data_type,
+                backward=True,
+                forward=True,
+                reason=(
+                    f"Column {name} type changed from {old_t} to {new_t}, which cannot be compared "
+                    "(unrecognised or composite type); treated as breaking."
+                ),
+            )
+        )
+    if old.description != new.description:
+        changes.append(
+            _change(
+                "description_changed",
+                column=name,
+                old=old.description,
+                new=new.description,
+                backward=False,
+                forward=False,
+                reason=f"Description of column {name} changed.",
+            )
+        )
+    return changes
+
+
+def _bound_cmp(old: Any, new: Any) -> int | None:
+    """-1 / 0 / 1 comparing two range bounds, None when they cannot be ordered."""
+    if old == new:
+        return 0
+    try:
+        a, b = Decimal(str(old)), Decimal(str(new))
+    except (InvalidOperation, ValueError):
+        # ISO dates and timestamps order correctly as text; anything else is not comparable.
+        if (
+            isinstance(old, str)
+            and isinstance(new, str)
+            and old[:4].isdigit()
+            and new[:4].isdigit()
+            and len(old) == len(new)
+        ):
+            return (old > new) - (old < new)
+        return None
+    return (a > b) - (a < b)
+
+
+def _range_direction(old: GuaranteeSpec, new: GuaranteeSpec) -> str:
+    """'same' | 'looser' | 'tighter' | 'changed' for two accepted_range guarantees."""
+    old_inc = old.arguments.get("inclusive", True) is not False
+    new_inc = new.arguments.get("inclusive", True) is not False
+    directions = set()
+    for bound, sign in (("min_value", -1), ("max_value", 1)):
+        a, b = old.arguments.get(bound), new.arguments.get(bound)
+        if a is None and b is None:
+            continue
+        if b is None:
+            directions.add("looser")
+            continue
+        if a is None:
+            directions.add("tighter")
+            continue
+        order = _bound_cmp(a, b)
+        if order is None:
+            directions.add("changed")
+        elif order == 0:
+            if old_inc != new_inc:
+                directions.add("looser" if new_inc else "tighter")
+        else:
+            # For the upper bound a larger new value is looser; for the lower bound a smaller one.
+            directions.add("looser" if (order < 0) == (sign > 0) else "tighter")
+    directions.discard("same")
+    if not directions:
+        return "same"
+    if len(directions) == 1:
+        return directions.pop()
+    return "changed"
+
+
+def _freshness_seconds(arguments: dict[str, Any], level: str) -> float | None:
+    spec = arguments.get(level) or {}
+    count, period = spec.get("count"), spec.get("period")
+    if count is None or period is None:
+        return None
+    scale = {"minute": 60, "hour": 3600, "day": 86400}.get(str(period).rstrip("s"))
+    return None if scale is None else float(count) * scale
+
+
+def _guarantee_pair_changes(key: str, old: GuaranteeSpec, new: GuaranteeSpec) -> list[Change]:
+    kind = canonical_kind(new.kind)
+    column = new.column
+    label = _describe_guarantee(new)
+    changes: list[Change] = []
+
+    def loosened(reason: str) -> None:
+        changes.append(
+            _change(
+                "guarantee_loosened",
+                column=column,
+                guarantee=key,
+                old=old.as_dict(),
+                new=new.as_dict(),
+                backward=True,
+                forward=False,
+                reason=reason,
+            )
+        )
+
+    def tightened(reason: str) -> None:
+        changes.append(
+            _change(
+                "guarantee_tightened",
+                column=column,
+                guarantee=key,
+                old=old.as_dict(),
+                new=new.as_dict(),
+                backward=False,
+                forward=True,
+                reason=reason,
+            )
+        )
+
+    def changed(reason: str) -> None:
+        changes.append(
+            _change(
+                "guarantee_changed",
+                column=column,
+                guarantee=key,
+                old=old.as_dict(),
+                new=new.as_dict(),
+                backward=True,
+                forward=True,
+                reason=reason,
+            )
+        )
+
+    on = f" on {column}" if column else ""
+    if kind == "accepted_values":
+        old_values = list(old.arguments.get("values") or [])
+        new_values = list(new.arguments.get("values") or [])
+        added = [v for v in new_values if v not in old_values]
+        removed = [v for v in old_values if v not in new_values]
+        if added and removed:
+            changed(
+                f"accepted_values{on} now allows {_values_text(added)} and no longer allows "
+                f"{_values_text(removed)}."
+            )
+        elif added:
+            loosened(f"accepted_values{on} now also allows {_values_text(added)} (loosened).")
+        elif removed:
+            tightened(f"accepted_values{on} no longer allows {_values_text(removed)} (tightened).")
+        elif old.arguments.get("quote", True) != new.arguments.get("quote", True):
+            changed(f"accepted_values{on} changed how its values are quoted.")
+    elif kind == "accepted_range":
+        direction = _range_direction(old, new)
+        text = f"accepted_range{on} changed from {_range_text(old)} to {_range_text(new)}"
+        if direction == "looser":
+            loosened(f"{text} (widened).")
+        elif direction == "tighter":
+            tightened(f"{text} (narrowed).")
+        elif direction == "changed":
+            changed(f"{text}; the bounds moved in both directions or cannot be compared.")
+    elif kind == "freshness":
+        directions = set()
+        for level in ("warn_after", "error_after"):
+            a, b = _freshness_seconds(old.arguments, level), _freshness_seconds(new.arguments, level)
+            if a == b:
+                continue
+            if a is None or b is None:
+                directions.add("looser" if b is None else "tighter")
+            else:
+                directions.add("looser" if b > a else "tighter")
+        if old.arguments != new.arguments and not directions:
+            directions.add("changed")
+        text = f"freshness{on} thresholds changed"
+        if directions == {"looser"}:
+            loosened(f"{text}: data may now be older (loosened).")
+        elif directions == {"tighter"}:
+            tightened(f"{text}: data must now be fresher (tightened).")
+        elif directions:
+            changed(f"{text} in both directions.")
+    elif _json(old.arguments) != _json(new.arguments):
+        changed(f"{label} changed its arguments.")
+
+    old_rank = _SEVERITY_RANK.get(old.severity, 1)
+    new_rank = _SEVERITY_RANK.get(new.severity, 1)
+    if new_rank < old_rank:
+        loosened(f"{label} was downgraded from severity {old.severity} to {new.severity} (loosened).")
+    elif new_rank > old_rank:
+        tightened(f"{label} was upgraded from severity {old.severity} to {new.severity} (tightened).")
+    return changes
+
+
+def _keyed(guarantees: Sequence[GuaranteeSpec]) -> dict[str, GuaranteeSpec]:
+    keyed: dict[str, GuaranteeSpec] = {}
+    for g in guarantees:
+        key = guarantee_key(g)
+        # The same test declared twice still makes one promise; keep distinct entries apart.
+        n = 2
+        unique = key
+        while unique in keyed and keyed[unique] != g:
+            unique = f"{key}#{n}"
+            n += 1
+        keyed[unique] = g
+    return keyed
+
+
+def _guarantee_changes(old: ContractSpec, new: ContractSpec) -> list[Change]:
+    old_keyed, new_keyed = _keyed(old.guarantees), _keyed(new.guarantees)
+    changes: list[Change] = []
+    for key, g in old_keyed.items():
+        if key not in new_keyed:
+            changes.append(
+                _change(
+                    "guarantee_loosened",
+                    column=g.column,
+                    guarantee=key,
+                    old=g.as_dict(),
+                    new=None,
+                    backward=True,
+                    forward=False,
+                    reason=f"Guarantee {_describe_guarantee(g)} was dropped (loosened).",
+                )
+            )
+    for key, g in new_keyed.items():
+        if key not in old_keyed:
+            changes.append(
+                _change(
+                    "guarantee_tightened",
+                    column=g.column,
+                    guarantee=key,
+                    old=None,
+                    new=g.as_dict(),
+                    backward=False,
+                    forward=True,
+                    reason=f"Guarantee {_describe_guarantee(g)} was added (tightened).",
+                )
+            )
+        else:
+            changes.extend(_guarantee_pair_changes(key, old_keyed[key], g))
+    return changes
+
+
+def diff_contracts(old: ContractSpec, new: ContractSpec) -> list[Change]:
+    """Every difference between ``old`` and ``new``, in a stable order: columns (old order,
+    then added ones), column order, guarantees, mode."""
+    changes: list[Change] = []
+    old_cols = {c.name.lower(): c for c in old.columns}
+    new_cols = {c.name.lower(): c for c in new.columns}
+
+    for name, col in old_cols.items():
+        if name not in new_cols:
+            changes.append(
+                _change(
+                    "column_removed",
+                    column=col.name,
+                    old=col.as_dict(),
+                    new=None,
+                    backward=True,
+                    forward=False,
+                    reason=f"Column {col.name} ({_type_text(col.data_type)}) was removed.",
+                )
+            )
+        else:
+            changes.extend(_column_changes(col, new_cols[name]))
+    for name, col in new_cols.items():
+        if name not in old_cols:
+            changes.append(
+                _change(
+                    "column_added",
+                    column=col.name,
+                    old=None,
+                    new=col.as_dict(),
+                    backward=False,
+                    forward=True,
+                    reason=f"Column {col.name} ({_type_text(col.data_type)}) was added.",
+                )
+            )
+
+    common_old = [n for n in old_cols if n in new_cols]
+    common_new = [n for n in new_cols if n in old_cols]
+    if common_old != common_new:
+        changes.append(
+            _change(
+                "column_order_changed",
+                old=common_old,
+                new=common_new,
+                backward=False,
+                forward=False,
+                reason=f"Column order changed from ({', '.join(common_old)}) to ({', '.join(common_new)}).",
+            )
+        )
+
+    guarantee_changes = _guarantee_changes(old, new)
+    not_null_moved = {
+        (c.column or "").lower()
+        for c in guarantee_changes
+        if c.guarantee and c.guarantee.startswith("not_null:")
+    }
+    for name, col in old_cols.items():
+        other = new_cols.get(name)
+        if other is None or other.nullable == col.nullable or name in not_null_moved:
+            continue
+        if other.nullable:
+            changes.append(
+                _change(
+                    "nullability_changed",
+                    column=other.name,
+                    old=False,
+                    new=True,
+                    backward=True,
+                    forward=False,
+                    reason=f"Column {other.name} may now contain nulls (was NOT NULL; loosened).",
+                )
+            )
+        else:
+            changes.append(
+                _change(
+                    "nullability_changed",
+                    column=other.name,
+                    old=True,
+                    new=False,
+                    backward=False,
+                    forward=True,
+                    reason=f"Column {other.name} is now NOT NULL (tightened).",
+                )
+            )
+    changes.extend(guarantee_changes)
+
+    if old.mode != new.mode:
+        changes.append(
+            _change(
+                "mode_changed",
+                old=old.mode,
+                new=new.mode,
+                backward=False,
+                forward=False,
+                reason=f"Compatibility mode changed from {old.mode} to {new.mode}.",
+            )
+        )
+    return changes
