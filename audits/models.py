@@ -1,0 +1,1 @@
+"""Audit runs and check results (write-audit-publish)."""

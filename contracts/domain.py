@@ -1,0 +1,152 @@
+"""Plain data shapes shared by the manifest parser, the compatibility engine and the services.
+
+Nothing here touches the database: parsers produce these, the compatibility engine compares
+them, services turn them into rows. Keep them small and boring.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+COMPATIBILITY_MODES = (
+    "backward",
+    "forward",
+    "full",
+    "none",
+    "backward_transitive",
+    "forward_transitive",
+    "full_transitive",
+)
+DEFAULT_MODE = "backward"
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnSpec:
+    """One column of a contract, in declared order."""
+
+    name: str  # lower-cased column name
+    data_type: str  # raw type exactly as declared / in the catalog ("VARCHAR(50)"), "" when none
+    nullable: bool = True  # False when a not_null test or constraint guarantees it
+    description: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "data_type": self.data_type,
+            "nullable": self.nullable,
+            "description": self.description,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class GuaranteeSpec:
+    """A promise derived from a dbt test (or declared in meta).
+
+    ``kind`` is one of not_null, unique, accepted_values, relationships, accepted_range,
+    unique_combination_of_columns, expression, singular, freshness, or ``namespace.name`` for
+    any other generic test. ``arguments`` keeps every argument the test had (minus
+    ``column_name`` / ``model``), so nothing is dropped.
+    """
+
+    kind: str
+    column: str | None = None
+    arguments: dict[str, Any] = field(default_factory=dict, hash=False, compare=True)
+    severity: str = "error"  # "error" | "warn"
+    test_unique_id: str | None = None
+    name: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "column": self.column,
+            "arguments": self.arguments,
+            "severity": self.severity,
+            "test_unique_id": self.test_unique_id,
+            "name": self.name,
+        }
+
+
+@dataclass(slots=True)
+class ContractSpec:
+    """The interface of an asset at one point in time."""
+
+    columns: list[ColumnSpec] = field(default_factory=list)
+    guarantees: list[GuaranteeSpec] = field(default_factory=list)
+    mode: str = DEFAULT_MODE
+
+    def content_hash(self) -> str:
+        return contract_hash(self)
+
+
+@dataclass(frozen=True, slots=True)
+class ConsumerSpec:
+    team: str
+    purpose: str = ""
+
+
+@dataclass(slots=True)
+class AssetSpec:
+    """One warehouse relation produced or read by a dbt project."""
+
+    unique_id: str
+    resource_type: str  # model | seed | snapshot | source
+    name: str
+    package_name: str
+    database: str
+    schema: str
+    identifier: str
+    version: str | None = None  # dbt model version, as a string
+    description: str = ""
+    materialized: str = ""
+    owner_team: str | None = None  # from meta.tessera.owner_team
+    compatibility_mode: str | None = None  # from meta.tessera.compatibility_mode
+    consumers: list[ConsumerSpec] = field(default_factory=list)
+    depends_on: list[str] = field(default_factory=list)  # unique_ids of upstream nodes
+    tags: list[str] = field(default_factory=list)
+    meta: dict[str, Any] = field(default_factory=dict)
+    contract: ContractSpec = field(default_factory=ContractSpec)
+
+    @property
+    def relation(self) -> str:
+        return relation_name(self.database, self.schema, self.identifier)
+
+
+@dataclass(slots=True)
+class ParsedManifest:
+    project_name: str
+    schema_version: int  # 10, 11, 12
+    dbt_version: str
+    generated_at: str
+    invocation_id: str
+    assets: list[AssetSpec] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def relation_name(database: str | None, schema: str | None, identifier: str) -> str:
+    """Normalised ``database.schema.identifier`` (lower case, quotes stripped, empty parts dropped)."""
+    parts = [p for p in (database, schema, identifier) if p]
+    return ".".join(p.strip('"`[]').lower() for p in parts)
+
+
+def contract_hash(contract: ContractSpec) -> str:
+    """Stable hash of everything a contract version records: columns in order (with types,
+    nullability and descriptions), guarantees (order-insensitive) and mode.
+
+    The sync uses this to recognise unchanged assets without loading their versions; any
+    difference, even a description (a patch), makes a new version.
+    """
+    payload = {
+        "mode": contract.mode,
+        "columns": [(c.name, c.data_type.strip(), c.nullable, c.description) for c in contract.columns],
+        "guarantees": sorted(
+            orjson.dumps(
+                [g.kind, g.column, g.arguments, g.severity], option=orjson.OPT_SORT_KEYS
+            ).decode()
+            for g in contract.guarantees
+        ),
+    }
+    return hashlib.sha256(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)).hexdigest()

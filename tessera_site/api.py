@@ -1,0 +1,128 @@
+"""The JSON API under /api/v1 (django-ninja: typed schemas, OpenAPI at /api/v1/docs)."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.db import connection
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI, Schema
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.renderers import BaseRenderer
+
+from tessera_site.lib.auth import ApiKeyAuth
+from tessera_site.lib.errors import ApiError
+
+logger = logging.getLogger(__name__)
+
+
+class OrjsonRenderer(BaseRenderer):
+    media_type = "application/json"
+
+    def render(self, request: HttpRequest, data: object, *, response_status: int) -> bytes:
+        import orjson
+
+        return orjson.dumps(data, default=str, option=orjson.OPT_NON_STR_KEYS)
+
+
+api = NinjaAPI(
+    title="Tessera API",
+    version="1",
+    urls_namespace="api",
+    auth=ApiKeyAuth(),
+    renderer=OrjsonRenderer(),
+    docs_url="/docs",
+)
+
+
+def _error(request: HttpRequest, status: int, code: str, detail: str, **extra: object) -> HttpResponse:
+    return api.create_response(request, {"error": code, "detail": detail, **extra}, status=status)
+
+
+@api.exception_handler(ApiError)
+def _api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
+    return api.create_response(request, exc.as_dict(), status=exc.status)
+
+
+@api.exception_handler(AuthenticationError)
+def _auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return _error(request, 401, "unauthorized", "An API key is required: 'Authorization: Bearer <api key>'")
+
+
+@api.exception_handler(ValidationError)
+def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    return _error(request, 422, "validation_error", "The request is not valid", errors=exc.errors)
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return _error(request, exc.status_code, "error", str(exc))
+
+
+class HealthOut(Schema):
+    status: str
+    version: str
+    database: str
+    broker: str
+
+
+@api.get("/health", auth=None, response={200: HealthOut, 503: HealthOut}, tags=["meta"])
+def health(request: HttpRequest):
+    """Database and broker reachable, and the version."""
+    db_state = "ok"
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception as exc:  # any driver error means "not reachable"
+        db_state = f"error: {exc.__class__.__name__}"
+    broker_state = "in-process" if settings.CELERY_TASK_ALWAYS_EAGER else "ok"
+    if not settings.CELERY_TASK_ALWAYS_EAGER:
+        from tessera_site.celery import app
+
+        try:
+            with app.connection_for_write() as conn:
+                conn.ensure_connection(max_retries=1, timeout=2)
+        except Exception as exc:  # kombu raises transport-specific errors
+            broker_state = f"error: {exc.__class__.__name__}"
+    ok = db_state == "ok" and broker_state in ("ok", "in-process")
+    body = {"status": "ok" if ok else "degraded", "version": settings.VERSION, "database": db_state, "broker": broker_state}
+    return (200 if ok else 503), body
+
+
+class TeamOut(Schema):
+    slug: str
+    name: str
+    email: str
+    is_active: bool
+
+
+@api.get("/teams", response=list[TeamOut], tags=["teams"])
+def teams_list(request: HttpRequest):
+    request.auth.require_scope("read")
+    from contracts.models import Team
+
+    return list(Team.objects.order_by("slug"))
+
+
+@api.get("/whoami", tags=["meta"])
+def whoami(request: HttpRequest):
+    """The calling key's team and scopes (useful to check a CI key)."""
+    actor = request.auth
+    return {
+        "actor": actor.label,
+        "team": actor.team.slug if actor.team else None,
+        "scopes": list(actor.scopes),
+        "open": actor.is_open,
+    }
+
+
+from audits.api import router as audits_router  # noqa: E402
+from contracts.api import router as sync_router  # noqa: E402
+from contracts.api_read import router as read_router  # noqa: E402
+from contracts.api_workflow import router as workflow_router  # noqa: E402
+
+api.add_router("", sync_router)
+api.add_router("", read_router)
+api.add_router("", workflow_router)
+api.add_router("", audits_router)

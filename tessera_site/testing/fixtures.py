@@ -1,0 +1,187 @@
+"""Shared pytest fixtures: a real Celery worker on Redis, a real SMTP server, API helpers."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email import message_from_bytes
+from email.message import Message
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def _celery_not_eager() -> Iterator[None]:
+    """No global eager Celery in tests: enqueueing only queues; tests call task functions
+    directly, or use `celery_eager`, or a real worker (`celery_worker`)."""
+    from tessera_site.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = False
+    yield
+    app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def celery_eager() -> Iterator[None]:
+    """Run tasks in-process when enqueued, as the demo does (no broker)."""
+    from tessera_site.celery import app
+
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = False
+    yield
+    app.conf.task_always_eager = False
+
+
+def database_is_postgres() -> bool:
+    return settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+
+
+def broker_is_real() -> bool:
+    return settings.CELERY_BROKER_URL.startswith(("redis://", "rediss://", "amqp://"))
+
+
+requires_postgres = pytest.mark.skipif(
+    not database_is_postgres(), reason="needs PostgreSQL (set DATABASE_URL=postgres://...)"
+)
+requires_worker_stack = pytest.mark.skipif(
+    not (database_is_postgres() and broker_is_real()),
+    reason="needs PostgreSQL and a Redis broker (DATABASE_URL and CELERY_BROKER_URL)",
+)
+
+
+def _database_url_for_test_db() -> str:
+    from django.db import connection
+
+    s = connection.settings_dict
+    user = s.get("USER") or "postgres"
+    password = f":{s['PASSWORD']}" if s.get("PASSWORD") else ""
+    host = s.get("HOST") or "127.0.0.1"
+    port = s.get("PORT") or 5432
+    return f"postgres://{user}{password}@{host}:{port}/{s['NAME']}"
+
+
+@dataclass
+class WorkerHandle:
+    process: subprocess.Popen
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+@pytest.fixture
+def celery_worker(transactional_db, tmp_path: Path) -> Iterator[WorkerHandle]:
+    """A real `celery worker` process on the configured Redis broker, using the test database.
+
+    Tests using it must commit their data (transactional_db), since the worker is another process.
+    """
+    if not (database_is_postgres() and broker_is_real()):
+        pytest.skip("a real worker needs PostgreSQL and a Redis broker")
+    from tessera_site.celery import app
+
+    app.control.purge()  # messages left by earlier tests refer to rows that no longer exist
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url_for_test_db(),
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "TESSERA_TESTING": "1",
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "EMAIL_URL": os.environ.get("TESSERA_TEST_EMAIL_URL", "outbox://"),
+        "TESSERA_BASE_URL": settings.TESSERA_BASE_URL,
+    }
+    env.update(getattr(settings, "TESSERA_TEST_WORKER_ENV", {}))
+    log_path = tmp_path / "celery-worker.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "tessera_site", "worker", "--pool=solo", "--concurrency=1",
+             "--without-heartbeat", "--without-gossip", "--without-mingle", "--loglevel=INFO"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+    handle = WorkerHandle(process=process, log_path=log_path)
+    deadline = time.monotonic() + 60
+    while "ready." not in handle.log():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"celery worker did not start:\n{handle.log()}")
+        time.sleep(0.2)
+    yield handle
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def wait_for(predicate, *, timeout: float = 60, interval: float = 0.2, message: str = "condition"):
+    """Poll until predicate() is truthy; return its value or fail with `message`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    pytest.fail(f"timed out after {timeout}s waiting for {message}")
+
+
+# --- A real SMTP server --------------------------------------------------------------------
+@dataclass
+class SmtpServer:
+    host: str
+    port: int
+    messages: list[Message] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def url(self) -> str:
+        return f"smtp://{self.host}:{self.port}"
+
+    def received(self) -> list[Message]:
+        with self.lock:
+            return list(self.messages)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server(settings) -> Iterator[SmtpServer]:
+    """An aiosmtpd server on a free local port; Django (and a worker started after it) send to it."""
+    from aiosmtpd.controller import Controller
+
+    server = SmtpServer(host="127.0.0.1", port=_free_port())
+
+    class Handler:
+        async def handle_DATA(self, smtp_server, session, envelope):  # noqa: N802 (aiosmtpd API)
+            message = message_from_bytes(envelope.content)
+            message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
+            with server.lock:
+                server.messages.append(message)
+            return "250 OK"
+
+    controller = Controller(Handler(), hostname=server.host, port=server.port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = server.host
+    settings.EMAIL_PORT = server.port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_USE_SSL = False
+    os.environ["TESSERA_TEST_EMAIL_URL"] = server.url
+    try:
+        yield server
+    finally:
+        os.environ.pop("TESSERA_TEST_EMAIL_URL", None)
+        controller.stop()
