@@ -1,0 +1,1 @@
+"""Pure parsers of dbt artifacts: bytes in, dataclasses out, no database."""
