@@ -411,7 +411,7 @@ def _guarantee_pair_changes(key: str, old: GuaranteeSpec, new: GuaranteeSpec) ->
             tightened(f"{text}: data must now be fresher (tightened).")
         elif directions:
             changed(f"{text} in both directions.")
-    elif _json(old.arguments) != _json(new.arguments):
+    elif _comparable_arguments(kind, old) != _comparable_arguments(kind, new):
         changed(f"{label} changed its arguments.")
 
     old_rank = _SEVERITY_RANK.get(old.severity, 1)
@@ -421,6 +421,16 @@ def _guarantee_pair_changes(key: str, old: GuaranteeSpec, new: GuaranteeSpec) ->
     elif new_rank > old_rank:
         tightened(f"{label} was upgraded from severity {old.severity} to {new.severity} (tightened).")
     return changes
+
+
+def _comparable_arguments(kind: str, g: GuaranteeSpec) -> str:
+    arguments = dict(g.arguments)
+    if kind == "unique_combination_of_columns":
+        # The order the columns are listed in promises nothing.
+        arguments.pop("combination_of_columns", None)
+        arguments.pop("columns", None)
+        arguments["columns"] = _combination(g)
+    return _json(arguments)
 
 
 def _keyed(guarantees: Sequence[GuaranteeSpec]) -> dict[str, GuaranteeSpec]:
