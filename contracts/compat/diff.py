@@ -367,6 +367,15 @@ def _guarantee_pair_changes(key: str, old: GuaranteeSpec, new: GuaranteeSpec) ->
         )
 
     on = f" on {column}" if column else ""
+    old_where, new_where = old.arguments.get("where"), new.arguments.get("where")
+    if old_where != new_where:
+        # A filtered test promises less than an unfiltered one.
+        if old_where is None:
+            loosened(f"{label} now only checks rows where {new_where} (loosened).")
+        elif new_where is None:
+            tightened(f"{label} now checks every row, not only where {old_where} (tightened).")
+        else:
+            changed(f"{label} changed its row filter from {old_where} to {new_where}.")
     if kind == "accepted_values":
         old_values = list(old.arguments.get("values") or [])
         new_values = list(new.arguments.get("values") or [])
@@ -424,7 +433,7 @@ def _guarantee_pair_changes(key: str, old: GuaranteeSpec, new: GuaranteeSpec) ->
 
 
 def _comparable_arguments(kind: str, g: GuaranteeSpec) -> str:
-    arguments = dict(g.arguments)
+    arguments = {k: v for k, v in g.arguments.items() if k != "where"}
     if kind == "unique_combination_of_columns":
         # The order the columns are listed in promises nothing.
         arguments.pop("combination_of_columns", None)

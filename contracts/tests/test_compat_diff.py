@@ -181,6 +181,22 @@ DIRECTIONS = {
         [g("freshness", error_after={"count": 6, "period": "hour"})],
         ["guarantee_tightened"],
     ),
+    "row filter added": (
+        [g("not_null", "id")],
+        [g("not_null", "id", where="id > 0")],
+        ["guarantee_loosened"],
+    ),
+    "row filter removed": ([g("unique", "id", where="id > 0")], [g("unique", "id")], ["guarantee_tightened"]),
+    "row filter changed": (
+        [g("unique", "id", where="id > 0")],
+        [g("unique", "id", where="id > 10")],
+        ["guarantee_changed"],
+    ),
+    "unique combination with the parser's columns argument": (
+        [g("unique_combination_of_columns", columns=["id", "status"])],
+        [g("unique_combination_of_columns", columns=["status", "id", "amount"])],
+        ["guarantee_loosened", "guarantee_tightened"],
+    ),
     "unchanged guarantees": (
         [g("not_null", "id"), g("unique", "id")],
         [g("unique", "id"), g("not_null", "id")],
@@ -283,3 +299,14 @@ def test_change_as_dict_has_every_field() -> None:
         "reason",
         "against",
     }
+
+
+def test_stored_json_round_trips_to_the_same_contract() -> None:
+    from contracts.compat.serialize import columns_to_json, guarantees_to_json, spec_from_json
+
+    original = with_guarantees(g("accepted_range", "amount", **RANGE), g("unique", "id", severity="warn"))
+    stored_columns = columns_to_json(original)
+    assert stored_columns[2]["normalized_type"] == "decimal(12,2)"
+    rebuilt = spec_from_json(stored_columns, guarantees_to_json(original), original.mode)
+    assert diff_contracts(original, rebuilt) == []
+    assert rebuilt.content_hash() == original.content_hash()
