@@ -236,8 +236,8 @@ def generate_finance(rng: random.Random, core: dict[str, list]) -> dict[str, lis
     months = [date(2025, month, 1) for month in range(1, 7)]
     budgets = []
     budget_base = {
-        "4000": 11000, "4100": 300, "5000": 5000, "5100": 900, "6000": 4200,
-        "6100": 1500, "6200": 650, "6300": 1200, "6400": 300, "6500": 320,
+        "4000": 11000, "4100": 300, "5000": 3900, "5100": 700, "6000": 2600,
+        "6100": 900, "6200": 450, "6300": 800, "6400": 200, "6500": 250,
     }
     budget_id = 0
     for month in months:
