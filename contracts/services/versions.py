@@ -1,0 +1,202 @@
+"""Contract versions: building them from specs, reading specs back, and publishing.
+
+A version is immutable once written; publishing only moves the *active* pointer (the previous
+active version becomes superseded) and keeps ``Asset.content_hash`` equal to the active
+version's hash, which is what lets a sync recognise unchanged assets without loading versions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from contracts.compat.diff import guarantee_key
+from contracts.compat.serialize import columns_to_json, spec_from_version
+from contracts.compat.verdict import Verdict, bump_version
+from contracts.domain import ContractSpec
+from contracts.models import Asset, ContractVersion, Event, Guarantee, SyncRun
+from contracts.services.events import event_record
+
+if TYPE_CHECKING:
+    from tessera_site.lib.auth import Actor
+
+# Bulk inserts are split so one statement stays well under PostgreSQL's parameter limit.
+BULK_BATCH = 2000
+
+
+def version_spec(version: ContractVersion) -> ContractSpec:
+    """The ContractSpec a stored version records (for diffs against a new manifest)."""
+    return spec_from_version(version)
+
+
+def version_build(
+    *,
+    asset: Asset,
+    spec: ContractSpec,
+    semver: tuple[int, int, int],
+    status: str,
+    change_kind: str,
+    verdict: dict[str, Any],
+    sync_run: SyncRun | None,
+    content_hash: str | None = None,
+) -> ContractVersion:
+    """An unsaved version row for ``spec`` (callers insert many at once with bulk_create)."""
+    now = timezone.now()
+    return ContractVersion(
+        asset=asset,
+        major=semver[0],
+        minor=semver[1],
+        patch=semver[2],
+        status=status,
+        change_kind=change_kind,
+        columns=columns_to_json(spec),
+        guarantees=[g.as_dict() for g in spec.guarantees],
+        compatibility_mode=spec.mode,
+        content_hash=content_hash or spec.content_hash(),
+        verdict=verdict,
+        sync_run=sync_run,
+        created_at=now,
+        published_at=now if status == ContractVersion.Status.ACTIVE else None,
+    )
+
+
+def guarantee_rows(versions: Sequence[tuple[ContractVersion, ContractSpec]]) -> list[Guarantee]:
+    """Guarantee rows mirroring each saved version's guarantees (keyed for matching results)."""
+    rows: list[Guarantee] = []
+    for version, spec in versions:
+        for g in spec.guarantees:
+            rows.append(
+                Guarantee(
+                    version_id=version.pk,
+                    asset_id=version.asset_id,
+                    key=guarantee_key(g)[:500],
+                    kind=g.kind[:200],
+                    column=g.column or "",
+                    arguments=g.arguments,
+                    severity=g.severity,
+                    test_unique_id=g.test_unique_id or "",
+                    name=(g.name or "")[:500],
+                )
+            )
+    return rows
+
+
+def _current_semver(asset: Asset) -> tuple[int, int, int] | None:
+    active = asset.active_version
+    if active is None:
+        return None
+    return (active.major, active.minor, active.patch)
+
+
+@transaction.atomic
+def version_publish(
+    *,
+    asset: Asset,
+    spec: ContractSpec,
+    verdict: Verdict | dict[str, Any] | None,
+    bump: str | None,
+    sync_run: SyncRun | None,
+    actor: Actor | None,
+) -> ContractVersion:
+    """Make ``spec`` the asset's active contract, ``bump`` above the current active version.
+
+    A proposed version with the same content (e.g. the one a proposal was opened with) is
+    promoted rather than copied, so the proposal keeps pointing at what gets published.
+    """
+    asset = Asset.objects.select_for_update().select_related("active_version").get(pk=asset.pk)
+    content_hash = spec.content_hash()
+    verdict_dict = verdict.as_dict() if isinstance(verdict, Verdict) else dict(verdict or {})
+    previous = asset.active_version
+    if previous is not None and previous.content_hash == content_hash:
+        return previous  # already published: publishing twice is harmless
+    current = _current_semver(asset)
+    semver = bump_version(current, "initial" if current is None else (bump or "patch"))
+    change_kind = "initial" if current is None else (bump or "patch")
+    now = timezone.now()
+    if previous is not None:
+        ContractVersion.objects.filter(pk=previous.pk).update(status=ContractVersion.Status.SUPERSEDED)
+
+    version = (
+        ContractVersion.objects.filter(
+            asset=asset, status=ContractVersion.Status.PROPOSED, content_hash=content_hash
+        )
+        .order_by("-id")
+        .first()
+    )
+    if version is not None:
+        version.major, version.minor, version.patch = semver
+        version.status = ContractVersion.Status.ACTIVE
+        version.change_kind = change_kind
+        version.published_at = now
+        if verdict_dict:
+            version.verdict = verdict_dict
+        version.save(
+            update_fields=["major", "minor", "patch", "status", "change_kind", "published_at", "verdict"]
+        )
+        if not Guarantee.objects.filter(version=version).exists():
+            Guarantee.objects.bulk_create(guarantee_rows([(version, spec)]), batch_size=BULK_BATCH)
+    else:
+        version = version_build(
+            asset=asset,
+            spec=spec,
+            semver=semver,
+            status=ContractVersion.Status.ACTIVE,
+            change_kind=change_kind,
+            verdict=verdict_dict,
+            sync_run=sync_run,
+            content_hash=content_hash,
+        )
+        version.save()
+        Guarantee.objects.bulk_create(guarantee_rows([(version, spec)]), batch_size=BULK_BATCH)
+
+    asset.active_version = version
+    asset.content_hash = content_hash
+    asset.compatibility_mode = spec.mode
+    asset.updated_at = now
+    asset.save(update_fields=["active_version", "content_hash", "compatibility_mode", "updated_at"])
+    event_record(
+        kind="contract.published",
+        actor=actor,
+        team=asset.owner_team,
+        asset=asset,
+        sync_run=sync_run,
+        payload={
+            "version": version.semver,
+            "previous": previous.semver if previous else None,
+            "bump": change_kind,
+            "breaking": bool(verdict_dict.get("breaking")),
+            "reasons": verdict_dict.get("reasons", [])[:20],
+        },
+    )
+    return version
+
+
+def published_event(
+    *,
+    asset: Asset,
+    version: ContractVersion,
+    previous: str | None,
+    verdict: dict[str, Any],
+    sync_run: SyncRun | None,
+    actor: Actor | None,
+) -> Event:
+    """An unsaved contract.published event, for syncs that record many at once."""
+    return Event(
+        kind="contract.published",
+        actor_user=getattr(actor, "user", None),
+        actor_api_key=getattr(actor, "api_key", None),
+        actor_label=actor.label if actor is not None else "system",
+        team_id=asset.owner_team_id,
+        asset=asset,
+        sync_run=sync_run,
+        payload={
+            "version": version.semver,
+            "previous": previous,
+            "bump": version.change_kind,
+            "breaking": bool(verdict.get("breaking")),
+            "reasons": list(verdict.get("reasons", []))[:20],
+        },
+    )
