@@ -1,0 +1,640 @@
+"""The acknowledgment workflow (SPEC §6): proposals open, collect answers, resolve, publish.
+
+Who may do what is enforced here, not only in views: a team answers only for itself, the owner
+team never approves its own proposal, only the producer withdraws, only a producer lead or an
+admin forces. Emails are never sent from here: tasks are enqueued on commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from contracts.compat.types import normalize_type
+from contracts.domain import ContractSpec
+from contracts.models import (
+    Acknowledgment,
+    Asset,
+    ContractVersion,
+    Event,
+    Guarantee,
+    Proposal,
+    Registration,
+    SyncRun,
+    Team,
+    TeamMembership,
+)
+from contracts.services.events import event_record
+from tessera_site.lib.errors import ApiError, forbidden, invalid
+
+if TYPE_CHECKING:
+    from tessera_site.lib.auth import Actor
+
+ANSWERS = tuple(Acknowledgment.Answer.values)
+TERMINAL_STATUSES = (
+    Proposal.Status.PUBLISHED,
+    Proposal.Status.EXPIRED,
+    Proposal.Status.WITHDRAWN,
+    Proposal.Status.FORCED,
+    Proposal.Status.SUPERSEDED,
+)
+
+
+# --- enqueueing (tasks are imported lazily: tasks import this module) -------------------------
+def _enqueue(task_name: str, *args: Any) -> None:
+    def send() -> None:
+        from contracts import tasks_workflow
+
+        getattr(tasks_workflow, task_name).delay(*args)
+
+    transaction.on_commit(send)
+
+
+def _verdict_dict(verdict: Any) -> dict[str, Any]:
+    if verdict is None:
+        return {}
+    if hasattr(verdict, "as_dict"):
+        return verdict.as_dict()
+    return dict(verdict)
+
+
+# --- contract versions -----------------------------------------------------------------------------
+def version_columns(spec: ContractSpec) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": c.name,
+            "data_type": c.data_type,
+            "normalized_type": normalize_type(c.data_type),
+            "nullable": c.nullable,
+            "description": c.description,
+        }
+        for c in spec.columns
+    ]
+
+
+def _guarantee_key(g: Any) -> str:
+    from contracts.compat.diff import guarantee_key
+
+    return guarantee_key(g)[:500]
+
+
+def version_create_proposed(
+    *,
+    asset: Asset,
+    spec: ContractSpec,
+    semver: tuple[int, int, int],
+    verdict: dict[str, Any],
+    sync_run: SyncRun | None,
+) -> ContractVersion:
+    version = ContractVersion.objects.create(
+        asset=asset,
+        major=semver[0],
+        minor=semver[1],
+        patch=semver[2],
+        status=ContractVersion.Status.PROPOSED,
+        change_kind=ContractVersion.ChangeKind.MAJOR,
+        columns=version_columns(spec),
+        guarantees=[g.as_dict() for g in spec.guarantees],
+        compatibility_mode=spec.mode,
+        content_hash=spec.content_hash(),
+        verdict=verdict,
+        sync_run=sync_run,
+    )
+    Guarantee.objects.bulk_create(
+        [
+            Guarantee(
+                version=version,
+                asset=asset,
+                key=_guarantee_key(g),
+                kind=g.kind,
+                column=g.column or "",
+                arguments=g.arguments,
+                severity=g.severity,
+                test_unique_id=g.test_unique_id or "",
+                name=g.name,
+            )
+            for g in spec.guarantees
+        ]
+    )
+    return version
+
+
+def consumer_teams(*, asset: Asset) -> list[Team]:
+    """Registered consumer teams of an asset (distinct, never its owner)."""
+    team_ids = (
+        Registration.objects.filter(asset=asset)
+        .exclude(team_id=asset.owner_team_id)
+        .values_list("team_id", flat=True)
+    )
+    return list(Team.objects.filter(pk__in=team_ids).order_by("slug"))
+
+
+# --- opening -----------------------------------------------------------------------------------------
+@transaction.atomic
+def proposal_open(
+    *,
+    asset: Asset,
+    base_version: ContractVersion | None,
+    proposed_spec: ContractSpec,
+    verdict: Any,
+    origin: str,
+    sync_run: SyncRun | None = None,
+    actor: Actor | None,
+) -> Proposal:
+    """Open a proposal for a breaking change of ``asset`` (idempotent on the proposed content).
+
+    An open proposal with the same content is returned as it is (a ``check`` proposal becomes a
+    ``sync`` one when the change is now deployed); an open proposal with other content is
+    superseded by the new one.
+    """
+    if origin not in Proposal.Origin.values:
+        raise invalid(f"origin must be one of {', '.join(Proposal.Origin.values)}")
+    asset = Asset.objects.select_for_update().get(pk=asset.pk)
+    content_hash = proposed_spec.content_hash()
+    open_proposals = list(
+        Proposal.objects.select_for_update()
+        .filter(asset=asset, status__in=Proposal.OPEN_STATUSES)
+        .order_by("id")
+    )
+    for existing in open_proposals:
+        if existing.proposed_hash == content_hash:
+            if origin == Proposal.Origin.SYNC and existing.origin == Proposal.Origin.CHECK:
+                existing.origin = Proposal.Origin.SYNC
+                existing.sync_run = sync_run or existing.sync_run
+                existing.save(update_fields=["origin", "sync_run"])
+                event_record(
+                    kind="proposal.deployed",
+                    actor=actor,
+                    team=asset.owner_team,
+                    asset=asset,
+                    proposal=existing,
+                    sync_run=sync_run,
+                    payload={"detail": "The change reviewed before merge is now deployed."},
+                )
+                if existing.status == Proposal.Status.APPROVED:
+                    return proposal_publish(proposal=existing, actor=actor, sync_run=sync_run)
+            return existing
+
+    verdict_dict = _verdict_dict(verdict)
+    base_semver = (base_version.major, base_version.minor, base_version.patch) if base_version else None
+    semver = (base_semver[0] + 1, 0, 0) if base_semver else (1, 0, 0)
+    version = version_create_proposed(
+        asset=asset, spec=proposed_spec, semver=semver, verdict=verdict_dict, sync_run=sync_run
+    )
+    now = timezone.now()
+    proposal = Proposal.objects.create(
+        asset=asset,
+        base_version=base_version,
+        proposed_version=version,
+        proposed_hash=content_hash,
+        verdict=verdict_dict,
+        origin=origin,
+        status=Proposal.Status.OPEN,
+        deadline=now + dt.timedelta(days=asset.proposal_deadline_days),
+        sync_run=sync_run,
+        opened_by=actor.label if actor is not None else "system",
+        created_at=now,
+    )
+    required = consumer_teams(asset=asset)
+    proposal.required_teams.set(required)
+
+    for old in open_proposals:
+        _close(
+            proposal=old, status=Proposal.Status.SUPERSEDED, reason=f"Superseded by proposal #{proposal.pk}"
+        )
+        event_record(
+            kind="proposal.superseded",
+            actor=actor,
+            team=asset.owner_team,
+            asset=asset,
+            proposal=old,
+            sync_run=sync_run,
+            payload={"superseded_by": proposal.pk},
+        )
+
+    event_record(
+        kind="proposal.opened",
+        actor=actor,
+        team=asset.owner_team,
+        asset=asset,
+        proposal=proposal,
+        sync_run=sync_run,
+        payload={
+            "origin": origin,
+            "proposed_version": version.semver,
+            "base_version": base_version.semver if base_version else None,
+            "required_teams": [t.slug for t in required],
+            "deadline": proposal.deadline.isoformat(),
+            "reasons": verdict_dict.get("reasons", []),
+        },
+    )
+    _enqueue("proposal_opened_emails_task", proposal.pk)
+    return proposal
+
+
+def _close(*, proposal: Proposal, status: str, reason: str = "") -> None:
+    """Move an open proposal to a terminal status; its proposed version is rejected unless published."""
+    proposal.status = status
+    proposal.resolved_at = timezone.now()
+    proposal.resolution_reason = reason
+    proposal.save(update_fields=["status", "resolved_at", "resolution_reason"])
+    if status not in (Proposal.Status.PUBLISHED, Proposal.Status.FORCED) and proposal.proposed_version_id:
+        ContractVersion.objects.filter(
+            pk=proposal.proposed_version_id, status=ContractVersion.Status.PROPOSED
+        ).update(status=ContractVersion.Status.REJECTED)
+
+
+def _lock(proposal: Proposal) -> Proposal:
+    return (
+        Proposal.objects.select_for_update().select_related("asset", "asset__owner_team").get(pk=proposal.pk)
+    )
+
+
+def _require_open(proposal: Proposal) -> None:
+    if not proposal.is_open:
+        raise ApiError(
+            409,
+            "proposal_closed",
+            f"Proposal #{proposal.pk} is {proposal.get_status_display()}; it takes no more changes",
+        )
+
+
+# --- answers -------------------------------------------------------------------------------------------
+def _parse_date(value: Any) -> dt.date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError as exc:
+        raise invalid(
+            f"ready_by must be a date like 2026-12-31, not {value!r}", code="invalid_ready_by"
+        ) from exc
+
+
+@transaction.atomic
+def acknowledgment_record(
+    *,
+    proposal: Proposal,
+    team: Team,
+    answer: str,
+    ready_by: Any = None,
+    reason: str = "",
+    actor: Actor,
+    via: str,
+) -> Acknowledgment:
+    """Record (or change) ``team``'s answer to ``proposal`` and recompute the proposal's status."""
+    if answer not in ANSWERS:
+        raise invalid(f"answer must be one of {', '.join(ANSWERS)}, not {answer!r}", code="invalid_answer")
+    if via not in Acknowledgment.Via.values:
+        raise invalid(f"via must be one of {', '.join(Acknowledgment.Via.values)}")
+    reason = (reason or "").strip()
+    ready = _parse_date(ready_by)
+    if answer == Acknowledgment.Answer.MIGRATING:
+        if ready is None:
+            raise invalid(
+                "A 'migrating' answer needs ready_by: the date your team will be ready",
+                code="ready_by_required",
+            )
+        if ready < timezone.localdate():
+            raise invalid(f"ready_by {ready.isoformat()} is in the past", code="invalid_ready_by")
+    else:
+        ready = None
+    if answer == Acknowledgment.Answer.BLOCKED and not reason:
+        raise invalid("A 'blocked' answer needs a reason the producer can act on", code="reason_required")
+
+    actor.require_team(team)
+    proposal = _lock(proposal)
+    if team.pk == proposal.asset.owner_team_id:
+        raise forbidden(
+            f"Team '{team.slug}' owns {proposal.asset.display_name}; it cannot answer its own proposal"
+        )
+    if not proposal.required_teams.filter(pk=team.pk).exists():
+        raise forbidden(f"Team '{team.slug}' is not asked to acknowledge proposal #{proposal.pk}")
+    _require_open(proposal)
+
+    now = timezone.now()
+    ack = Acknowledgment.objects.select_for_update().filter(proposal=proposal, team=team).first()
+    previous = None
+    if ack is not None:
+        if ack.answer == answer and ack.ready_by == ready and ack.reason == reason:
+            return ack  # the same answer again (a double click, a retried call): nothing changes
+        previous = {
+            "answer": ack.answer,
+            "ready_by": ack.ready_by.isoformat() if ack.ready_by else None,
+            "reason": ack.reason,
+            "revision": ack.revision,
+            "by": ack.answered_by_label,
+            "at": ack.updated_at.isoformat(),
+        }
+        ack.revision += 1
+    else:
+        ack = Acknowledgment(proposal=proposal, team=team, created_at=now, revision=1)
+    ack.answer = answer
+    ack.ready_by = ready
+    ack.reason = reason
+    ack.via = via
+    ack.answered_by_user = actor.user if getattr(actor.user, "pk", None) else None
+    ack.answered_by_key = actor.api_key
+    ack.answered_by_label = actor.label[:200]
+    ack.updated_at = now
+    ack.save()
+
+    event_record(
+        kind="proposal.answered",
+        actor=actor,
+        team=team,
+        asset=proposal.asset,
+        proposal=proposal,
+        payload={
+            "team": team.slug,
+            "answer": answer,
+            "ready_by": ready.isoformat() if ready else None,
+            "reason": reason,
+            "via": via,
+            "revision": ack.revision,
+            "previous": previous,
+        },
+    )
+    _enqueue("answer_recorded_email_task", proposal.pk, team.pk, ack.revision)
+    _status_recompute(proposal=proposal, actor=actor)
+    return ack
+
+
+def _status_recompute(*, proposal: Proposal, actor: Actor | None) -> Proposal:
+    """blocked while any required team blocks; approved when every required team approved."""
+    required = set(proposal.required_teams.values_list("pk", flat=True))
+    answers = dict(Acknowledgment.objects.filter(proposal=proposal).values_list("team_id", "answer"))
+    answers = {team_id: a for team_id, a in answers.items() if team_id in required}
+    if any(a == Acknowledgment.Answer.BLOCKED for a in answers.values()):
+        new_status = Proposal.Status.BLOCKED
+    elif required and all(answers.get(t) == Acknowledgment.Answer.APPROVED for t in required):
+        new_status = Proposal.Status.APPROVED
+    else:
+        new_status = Proposal.Status.OPEN
+    if new_status == proposal.status:
+        return proposal
+    old_status = proposal.status
+    proposal.status = new_status
+    proposal.save(update_fields=["status"])
+    if new_status in (Proposal.Status.BLOCKED, Proposal.Status.APPROVED):
+        blockers = list(
+            Acknowledgment.objects.filter(
+                proposal=proposal, answer=Acknowledgment.Answer.BLOCKED
+            ).values_list("team__slug", flat=True)
+        )
+        event_record(
+            kind=f"proposal.{new_status}",
+            actor=actor,
+            team=proposal.asset.owner_team,
+            asset=proposal.asset,
+            proposal=proposal,
+            payload={"previous_status": old_status, "blocked_by": blockers},
+        )
+    else:
+        event_record(
+            kind="proposal.reopened",
+            actor=actor,
+            team=proposal.asset.owner_team,
+            asset=proposal.asset,
+            proposal=proposal,
+            payload={"previous_status": old_status},
+        )
+    if new_status == Proposal.Status.APPROVED and proposal.origin == Proposal.Origin.SYNC:
+        # Already deployed: the contract catches up as soon as every consumer agreed.
+        return proposal_publish(proposal=proposal, actor=actor)
+    return proposal
+
+
+# --- producer actions ----------------------------------------------------------------------------------------
+@transaction.atomic
+def proposal_withdraw(*, proposal: Proposal, actor: Actor, reason: str = "") -> Proposal:
+    """The producer takes the change back; the proposed version is rejected."""
+    proposal = _lock(proposal)
+    owner = proposal.asset.owner_team
+    if not actor.can_act_for(owner):
+        raise forbidden(f"Only the producer team '{owner.slug}' may withdraw proposal #{proposal.pk}")
+    _require_open(proposal)
+    _close(proposal=proposal, status=Proposal.Status.WITHDRAWN, reason=(reason or "").strip())
+    event_record(
+        kind="proposal.withdrawn",
+        actor=actor,
+        team=owner,
+        asset=proposal.asset,
+        proposal=proposal,
+        payload={"reason": proposal.resolution_reason},
+    )
+    _enqueue("proposal_resolved_emails_task", proposal.pk)
+    return proposal
+
+
+def actor_may_force(*, actor: Actor, team: Team) -> bool:
+    """A producer team lead, a superuser, an admin-scope key of the owner team (or the local open demo)."""
+    if actor.is_open:
+        return True
+    user = actor.user
+    if user is not None and getattr(user, "is_superuser", False):
+        return True
+    if actor.api_key is not None:
+        return actor.team is not None and actor.team.pk == team.pk and "admin" in actor.scopes
+    if user is not None and getattr(user, "pk", None):
+        return TeamMembership.objects.filter(team=team, user=user, role=TeamMembership.Role.LEAD).exists()
+    return False
+
+
+@transaction.atomic
+def proposal_force(*, proposal: Proposal, reason: str, actor: Actor) -> Proposal:
+    """Publish without every consumer's approval, with a written reason (audited, consumers told)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise invalid("Forcing a proposal needs a reason the consumers will read", code="reason_required")
+    proposal = _lock(proposal)
+    owner = proposal.asset.owner_team
+    if not actor_may_force(actor=actor, team=owner):
+        raise forbidden(f"Only a lead of '{owner.slug}' or an admin may force proposal #{proposal.pk}")
+    _require_open(proposal)
+    missing = [
+        t.slug
+        for t in proposal.required_teams.exclude(
+            acknowledgments__proposal=proposal, acknowledgments__answer=Acknowledgment.Answer.APPROVED
+        )
+    ]
+    event_record(
+        kind="proposal.forced",
+        actor=actor,
+        team=owner,
+        asset=proposal.asset,
+        proposal=proposal,
+        payload={"reason": reason, "without_approval_of": missing},
+    )
+    return _publish(proposal=proposal, actor=actor, status=Proposal.Status.FORCED, reason=reason)
+
+
+@transaction.atomic
+def proposal_publish(*, proposal: Proposal, actor: Actor | None, sync_run: SyncRun | None = None) -> Proposal:
+    """Publish an approved proposal: its version becomes active with a major bump."""
+    proposal = _lock(proposal)
+    if proposal.status != Proposal.Status.APPROVED:
+        raise ApiError(409, "not_approved", f"Proposal #{proposal.pk} is {proposal.status}, not approved")
+    return _publish(proposal=proposal, actor=actor, status=Proposal.Status.PUBLISHED, sync_run=sync_run)
+
+
+def _publish(
+    *, proposal: Proposal, actor: Actor | None, status: str, reason: str = "", sync_run: SyncRun | None = None
+) -> Proposal:
+    """Make the proposed version active with a major bump over whatever is active now."""
+    asset = Asset.objects.select_for_update().select_related("active_version").get(pk=proposal.asset_id)
+    proposed = ContractVersion.objects.get(pk=proposal.proposed_version_id)
+    previous = asset.active_version
+    try:
+        from contracts.services.versions import version_publish
+    except ImportError:  # the sync's publishing service is the one source of truth when present
+        version_publish = None
+    if version_publish is not None:
+        from contracts.compat.serialize import spec_from_version
+
+        version = version_publish(
+            asset=asset,
+            spec=spec_from_version(proposed),
+            verdict=proposal.verdict,
+            bump="major",
+            sync_run=sync_run,
+            actor=actor,
+        )
+    else:
+        version = _publish_here(
+            asset=asset, proposed=proposed, previous=previous, actor=actor, sync_run=sync_run
+        )
+    asset.refresh_from_db()
+
+    _close(proposal=proposal, status=status, reason=reason)
+    proposal.asset = asset
+    event_record(
+        kind="proposal.published",
+        actor=actor,
+        team=asset.owner_team,
+        asset=asset,
+        proposal=proposal,
+        sync_run=sync_run,
+        payload={
+            "version": version.semver,
+            "previous_version": previous.semver if previous else None,
+            "forced": status == Proposal.Status.FORCED,
+            "reason": reason,
+        },
+    )
+    _enqueue("proposal_resolved_emails_task", proposal.pk)
+    return proposal
+
+
+def _publish_here(
+    *,
+    asset: Asset,
+    proposed: ContractVersion,
+    previous: ContractVersion | None,
+    actor: Actor | None,
+    sync_run: SyncRun | None,
+) -> ContractVersion:
+    now = timezone.now()
+    if previous is not None:
+        proposed.major, proposed.minor, proposed.patch = previous.major + 1, 0, 0
+        ContractVersion.objects.filter(pk=previous.pk).update(status=ContractVersion.Status.SUPERSEDED)
+    proposed.status = ContractVersion.Status.ACTIVE
+    proposed.change_kind = ContractVersion.ChangeKind.MAJOR
+    proposed.published_at = now
+    proposed.save(update_fields=["major", "minor", "patch", "status", "change_kind", "published_at"])
+    asset.active_version = proposed
+    asset.content_hash = proposed.content_hash
+    asset.compatibility_mode = proposed.compatibility_mode
+    asset.updated_at = now
+    asset.save(update_fields=["active_version", "content_hash", "compatibility_mode", "updated_at"])
+    event_record(
+        kind="contract.published",
+        actor=actor,
+        team=asset.owner_team,
+        asset=asset,
+        sync_run=sync_run,
+        payload={
+            "version": proposed.semver,
+            "previous": previous.semver if previous else None,
+            "bump": "major",
+        },
+    )
+    return proposed
+
+
+def proposal_publish_matching_check(
+    *, asset: Asset, content_hash: str, sync_run: SyncRun | None, actor: Actor | None
+) -> Proposal | None:
+    """For the sync: a deployed schema that matches an approved ``check`` proposal publishes it.
+
+    Returns the published proposal, or None when no approved check proposal has this content
+    (the sync then opens a ``sync`` proposal as usual; proposal_open reuses a still-open check
+    proposal with the same content).
+    """
+    with transaction.atomic():
+        proposal = (
+            Proposal.objects.select_for_update()
+            .filter(
+                asset=asset,
+                origin=Proposal.Origin.CHECK,
+                status=Proposal.Status.APPROVED,
+                proposed_hash=content_hash,
+            )
+            .order_by("-id")
+            .first()
+        )
+        if proposal is None:
+            return None
+        return proposal_publish(proposal=proposal, actor=actor, sync_run=sync_run)
+
+
+@transaction.atomic
+def proposal_expire_due(now: dt.datetime | None = None) -> list[int]:
+    """Expire every open proposal past its deadline; returns their ids. Safe to run twice."""
+    now = now or timezone.now()
+    due = list(
+        Proposal.objects.select_for_update(skip_locked=True)
+        .select_related("asset", "asset__owner_team")
+        .filter(status__in=Proposal.OPEN_STATUSES, deadline__lte=now)
+        .order_by("id")
+    )
+    for proposal in due:
+        missing = list(
+            proposal.required_teams.exclude(
+                acknowledgments__proposal=proposal, acknowledgments__answer=Acknowledgment.Answer.APPROVED
+            ).values_list("slug", flat=True)
+        )
+        _close(
+            proposal=proposal,
+            status=Proposal.Status.EXPIRED,
+            reason="The deadline passed without every approval",
+        )
+        event_record(
+            kind="proposal.expired",
+            team=proposal.asset.owner_team,
+            asset=proposal.asset,
+            proposal=proposal,
+            payload={"deadline": proposal.deadline.isoformat(), "without_approval_of": missing},
+        )
+        _enqueue("proposal_resolved_emails_task", proposal.pk)
+    return [p.pk for p in due]
+
+
+# --- reads used by several callers ------------------------------------------------------------------------------
+def answer_history(*, proposal: Proposal, team: Team | None = None) -> list[Event]:
+    events = Event.objects.filter(proposal=proposal, kind="proposal.answered").order_by("created_at", "id")
+    if team is not None:
+        events = events.filter(team=team)
+    return list(events)
+
+
+def teams_missing_answer(*, proposal: Proposal) -> list[Team]:
+    answered = Acknowledgment.objects.filter(proposal=proposal).values_list("team_id", flat=True)
+    return list(proposal.required_teams.exclude(pk__in=answered).order_by("slug"))

@@ -1,0 +1,140 @@
+"""Webhooks: every committed event goes to the matching active endpoints, signed and retried.
+
+Body: ``{id, kind, created_at, team, asset, proposal, payload}``. Headers: ``X-Tessera-Event``,
+``X-Tessera-Timestamp`` and ``X-Tessera-Signature: sha256=<hex HMAC-SHA256 of "timestamp.body">``
+keyed with the endpoint's secret; receivers should reject stale timestamps to stop replays.
+Delivery is a Celery task with exponential backoff; every attempt is a WebhookAttempt row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+import urllib.error
+import urllib.request
+from typing import Any
+
+import orjson
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from contracts.models import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from contracts.services.events import event_listener
+
+WEBHOOK_TIMEOUT_SECONDS = 10
+USER_AGENT = "Tessera-Webhook/1"
+
+
+class WebhookFailed(Exception):
+    """The receiver did not answer 2xx; the task retries."""
+
+
+def webhook_body(event: Event) -> bytes:
+    return orjson.dumps(
+        {
+            "id": event.pk,
+            "kind": event.kind,
+            "created_at": event.created_at.isoformat(),
+            "team": event.team.slug if event.team_id else None,
+            "asset": (
+                {"id": event.asset_id, "relation": event.asset.relation, "name": event.asset.display_name}
+                if event.asset_id
+                else None
+            ),
+            "proposal": event.proposal_id,
+            "actor": event.actor_label,
+            "payload": event.payload,
+        },
+        default=str,
+    )
+
+
+def webhook_signature(*, secret: str, timestamp: str, body: bytes) -> str:
+    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return f"sha256={digest}"
+
+
+def endpoints_for(event: Event) -> list[WebhookEndpoint]:
+    """Active endpoints that want this event: global ones and the event's team's own."""
+    team_filter = Q(team__isnull=True)
+    if event.team_id:
+        team_filter |= Q(team_id=event.team_id)
+    endpoints = WebhookEndpoint.objects.filter(team_filter, is_active=True)
+    return [e for e in endpoints if not e.event_kinds or event.kind in e.event_kinds]
+
+
+@event_listener
+def webhook_fanout(event: Event) -> list[int]:
+    """Runs on commit of every recorded event: one delivery row per endpoint, then enqueue."""
+    endpoints = endpoints_for(event)
+    if not endpoints:
+        return []
+    WebhookDelivery.objects.bulk_create(
+        [WebhookDelivery(endpoint=e, event=event) for e in endpoints], ignore_conflicts=True
+    )
+    ids = list(
+        WebhookDelivery.objects.filter(
+            event=event, endpoint__in=endpoints, status=WebhookDelivery.Status.PENDING
+        ).values_list("pk", flat=True)
+    )
+    from contracts.tasks_workflow import webhook_deliver_task
+
+    for delivery_id in ids:
+        webhook_deliver_task.delay(delivery_id)
+    return ids
+
+
+def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, str]:
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 (admin-configured URL)
+    try:
+        with urllib.request.urlopen(request, timeout=WEBHOOK_TIMEOUT_SECONDS) as response:  # noqa: S310
+            return response.status, ""
+    except urllib.error.HTTPError as exc:
+        return exc.code, f"HTTP {exc.code} {exc.reason}"
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        return None, f"{exc.__class__.__name__}: {exc}"
+
+
+def webhook_deliver(*, delivery_id: int, final_attempt: bool = False) -> str:
+    """One attempt. Raises WebhookFailed for a retry, unless this was the final attempt."""
+    delivery = (
+        WebhookDelivery.objects.select_related("endpoint", "event", "event__team", "event__asset")
+        .filter(pk=delivery_id)
+        .first()
+    )
+    if delivery is None:
+        return "gone"
+    if delivery.status == WebhookDelivery.Status.DELIVERED:
+        return "delivered"  # a redelivered message: the receiver already has it
+    endpoint = delivery.endpoint
+    body = webhook_body(delivery.event)
+    timestamp = str(int(time.time()))
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        "X-Tessera-Event": delivery.event.kind,
+        "X-Tessera-Delivery": str(delivery.pk),
+        "X-Tessera-Timestamp": timestamp,
+        "X-Tessera-Signature": webhook_signature(secret=endpoint.secret, timestamp=timestamp, body=body),
+    }
+    started = time.monotonic()
+    status_code, error = _post(endpoint.url, body, headers)
+    duration_ms = int((time.monotonic() - started) * 1000)
+    ok = status_code is not None and 200 <= status_code < 300
+    with transaction.atomic():
+        WebhookAttempt.objects.create(
+            delivery=delivery, status_code=status_code, error=error[:5000], duration_ms=duration_ms
+        )
+        fields: dict[str, Any] = {"attempts": F("attempts") + 1}
+        if ok:
+            fields.update(status=WebhookDelivery.Status.DELIVERED, delivered_at=timezone.now())
+        elif final_attempt:
+            fields.update(status=WebhookDelivery.Status.FAILED)
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(**fields)
+    if ok:
+        return "delivered"
+    if final_attempt:
+        return "failed"
+    raise WebhookFailed(error or f"HTTP {status_code}")

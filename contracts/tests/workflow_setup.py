@@ -1,0 +1,99 @@
+"""A small producer/consumers story shared by the workflow tests (real rows, no mocks)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from contracts.domain import ColumnSpec, ContractSpec, GuaranteeSpec
+from contracts.factories import (
+    AssetFactory,
+    ContractVersionFactory,
+    ProjectFactory,
+    RegistrationFactory,
+    TeamFactory,
+    TeamMembershipFactory,
+    UserFactory,
+)
+from contracts.models import Asset, ContractVersion, Team, TeamMembership
+from tessera_site.lib.auth import Actor, actor_for_user
+
+
+def base_spec() -> ContractSpec:
+    return ContractSpec(
+        columns=[
+            ColumnSpec("customer_id", "integer", nullable=False),
+            ColumnSpec("email", "varchar"),
+            ColumnSpec("lifetime_value", "decimal(12,2)"),
+        ],
+        guarantees=[GuaranteeSpec("not_null", "customer_id"), GuaranteeSpec("unique", "customer_id")],
+    )
+
+
+def breaking_spec() -> ContractSpec:
+    """email dropped: breaking under backward."""
+    return ContractSpec(
+        columns=[ColumnSpec("customer_id", "integer", nullable=False), ColumnSpec("lifetime_value", "decimal(12,2)")],
+        guarantees=[GuaranteeSpec("not_null", "customer_id"), GuaranteeSpec("unique", "customer_id")],
+    )
+
+
+def other_breaking_spec() -> ContractSpec:
+    return ContractSpec(
+        columns=[ColumnSpec("customer_id", "integer", nullable=False)],
+        guarantees=[GuaranteeSpec("not_null", "customer_id")],
+    )
+
+
+@dataclass
+class Story:
+    producer: Team
+    marketing: Team
+    finance: Team
+    asset: Asset
+    base: ContractVersion
+    producer_lead: object
+    producer_member: object
+    marketing_user: object
+    finance_user: object
+
+    def actor(self, user) -> Actor:
+        return actor_for_user(user)
+
+
+def make_story() -> Story:
+    producer = TeamFactory(slug="data-platform", email="platform@example.com")
+    marketing = TeamFactory(slug="marketing-analytics", email="marketing@example.com")
+    finance = TeamFactory(slug="finance-analytics", email="")
+    project = ProjectFactory(name="core", owner_team=producer)
+    asset = AssetFactory(project=project, owner_team=producer, name="dim_customers")
+    base = ContractVersionFactory(asset=asset, spec=base_spec())
+    RegistrationFactory(asset=asset, team=marketing)
+    RegistrationFactory(asset=asset, team=finance, origin="lineage")
+    RegistrationFactory(asset=asset, team=finance, origin="explicit")  # two origins, one required team
+    lead = UserFactory(username="platform-lead", email="platform-lead@example.com")
+    member = UserFactory(username="platform-member", email="platform-member@example.com")
+    mk = UserFactory(username="marketing-lead", email="marketing-lead@example.com")
+    fi = UserFactory(username="finance-lead", email="finance-lead@example.com")
+    TeamMembershipFactory(team=producer, user=lead, role=TeamMembership.Role.LEAD)
+    TeamMembershipFactory(team=producer, user=member, role=TeamMembership.Role.MEMBER)
+    TeamMembershipFactory(team=marketing, user=mk, role=TeamMembership.Role.LEAD)
+    TeamMembershipFactory(team=finance, user=fi, role=TeamMembership.Role.LEAD)
+    asset.refresh_from_db()
+    return Story(producer, marketing, finance, asset, base, lead, member, mk, fi)
+
+
+def open_breaking(story: Story, *, origin: str = "sync", spec: ContractSpec | None = None, actor: Actor | None = None):
+    from contracts.compat.verdict import evaluate
+    from contracts.services.proposals import proposal_open
+
+    spec = spec or breaking_spec()
+    verdict = evaluate(old=base_spec(), new=spec, mode=story.asset.compatibility_mode)
+    assert verdict.breaking
+    return proposal_open(
+        asset=story.asset,
+        base_version=story.base,
+        proposed_spec=spec,
+        verdict=verdict,
+        origin=origin,
+        actor=actor or Actor(label="api-key:data-platform/ci", team=story.producer, scopes=("write",)),
+    )

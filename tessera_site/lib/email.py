@@ -1,0 +1,128 @@
+"""Email: render from templates/emails/<kind>.{subject.txt,txt,html}, record, then send once.
+
+Every email is recorded as an OutboundEmail row (with a dedupe key) *before* it is sent, so a
+retried or redelivered task finds the row already sent and sends nothing, and the DEBUG outbox
+can show every email. Only Celery tasks call ``email_send``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+if TYPE_CHECKING:
+    from contracts.models import OutboundEmail, Proposal, Team
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedEmail:
+    subject: str
+    text: str
+    html: str
+
+
+def email_render(kind: str, context: dict[str, Any]) -> RenderedEmail:
+    context = {"base_url": settings.TESSERA_BASE_URL, **context}
+    subject = " ".join(render_to_string(f"emails/{kind}.subject.txt", context).split())
+    text = render_to_string(f"emails/{kind}.txt", context).strip() + "\n"
+    html = render_to_string(f"emails/{kind}.html", context)
+    return RenderedEmail(subject=subject[:300], text=text, html=html)
+
+
+def team_recipients(team: Team) -> list[str]:
+    """The team's notification address and its members' addresses, deduplicated, in a stable order."""
+    addresses: list[str] = []
+    if team.email:
+        addresses.append(team.email)
+    for address in team.members.exclude(email="").order_by("email").values_list("email", flat=True):
+        addresses.append(address)
+    seen: set[str] = set()
+    unique = []
+    for address in addresses:
+        if address.lower() not in seen:
+            seen.add(address.lower())
+            unique.append(address)
+    return unique
+
+
+def email_send(
+    *,
+    kind: str,
+    dedupe_key: str,
+    to: Iterable[str],
+    context: dict[str, Any],
+    team: Team | None = None,
+    proposal: Proposal | None = None,
+) -> OutboundEmail:
+    """Send one email at most once per ``dedupe_key`` (a sent row is never sent again)."""
+    from contracts.models import OutboundEmail
+
+    recipients = list(dict.fromkeys(a for a in to if a))
+    row = OutboundEmail.objects.filter(dedupe_key=dedupe_key).first()
+    if row is None:
+        rendered = email_render(kind, context)
+        try:
+            with transaction.atomic():
+                row = OutboundEmail.objects.create(
+                    dedupe_key=dedupe_key[:300],
+                    kind=kind,
+                    team=team,
+                    proposal=proposal,
+                    to=recipients,
+                    subject=rendered.subject,
+                    text_body=rendered.text,
+                    html_body=rendered.html,
+                )
+        except IntegrityError:
+            row = OutboundEmail.objects.get(dedupe_key=dedupe_key[:300])
+    if row.status == OutboundEmail.Status.SENT:
+        return row
+
+    # The row lock serialises two deliveries of the same task: the second waits, then sees "sent".
+    failure = ""
+    with transaction.atomic():
+        row = OutboundEmail.objects.select_for_update().get(pk=row.pk)
+        if row.status == OutboundEmail.Status.SENT:
+            return row
+        if not row.to:
+            row.status = OutboundEmail.Status.FAILED
+            row.error = (
+                "No recipients: the team has no notification address and no members with an email address"
+            )
+            row.save(update_fields=["status", "error"])
+            return row
+        message = EmailMultiAlternatives(
+            subject=row.subject,
+            body=row.text_body,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=row.to,
+            headers={"X-Tessera-Email": row.kind},
+        )
+        if row.html_body:
+            message.attach_alternative(row.html_body, "text/html")
+        try:
+            message.send(fail_silently=False)
+        except Exception as exc:  # SMTP and socket errors differ per backend; the task retries
+            row.status = OutboundEmail.Status.FAILED
+            row.error = f"{exc.__class__.__name__}: {exc}"[:5000]
+            row.save(update_fields=["status", "error"])
+            failure = row.error  # raised after the commit, so the failure stays recorded
+        else:
+            row.status = OutboundEmail.Status.SENT
+            row.error = ""
+            row.sent_at = timezone.now()
+            row.save(update_fields=["status", "error", "sent_at"])
+    if failure:
+        raise EmailSendError(failure)
+    return row
+
+
+class EmailSendError(Exception):
+    """Sending failed; the row says why and a retry of the task tries again."""
