@@ -1,5 +1,302 @@
+"""Audit API: report a run, upload result files, read history, ask the publish gate.
+
+``asset_id`` in a path is an asset id, a relation name (``core.main.dim_customers``) or a dbt
+unique_id, as everywhere else in the API.
+"""
+
 from __future__ import annotations
 
-from ninja import Router
+import time
+from datetime import datetime
+from typing import Any, Literal
 
-router = Router()
+from django.conf import settings
+from django.db import transaction
+from django.http import HttpRequest
+from ninja import Field, File, Form, Router, Schema
+from ninja.files import UploadedFile
+
+from audits.models import AuditRun, CheckResult, ResultUpload
+from audits.selectors import (
+    asset_consumer_team_ids,
+    asset_find_by_ref,
+    audit_run_checks,
+    audit_runs_for_asset,
+    audit_trend,
+    guarantee_pass_rates,
+    most_failing_checks,
+    publish_gate,
+)
+from audits.services import audit_record, result_upload_create
+from contracts.models import Asset
+from tessera_site.lib.auth import Actor
+from tessera_site.lib.errors import ApiError
+from tessera_site.lib.jobs import JobStatus
+from tessera_site.lib.urls import absolute_url
+
+router = Router(tags=["audits"])
+
+
+# --- schemas ----------------------------------------------------------------------------------
+class CheckResultIn(Schema):
+    guarantee: str | None = Field(None, max_length=500, description="Guarantee: test unique_id, name or kind(column)")
+    check: str | None = Field(None, max_length=500, description="Name of a check that is not a known guarantee")
+    status: Literal["pass", "fail", "warn", "error", "skipped"]
+    failing_rows: int | None = Field(None, ge=0)
+    message: str | None = Field(None, max_length=10_000)
+    column: str | None = Field(None, max_length=300)
+
+
+class AuditResultsIn(Schema):
+    status: Literal["passed", "failed", "partial", "error"]
+    triggered_by: str = Field("api", max_length=100)
+    guarantees_checked: int = Field(..., ge=0)
+    guarantees_passed: int = Field(..., ge=0)
+    guarantees_failed: int = Field(..., ge=0)
+    run_id: str | None = Field(None, max_length=255)
+    run_at: datetime | None = None
+    results: list[CheckResultIn] = Field(default_factory=list, max_length=100_000)
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class CheckResultOut(Schema):
+    name: str
+    status: str
+    column: str
+    guarantee_id: int | None
+    failing_rows: int | None
+    message: str
+
+
+class AuditRunOut(Schema):
+    id: int
+    asset_id: int
+    asset: str
+    tool: str
+    triggered_by: str
+    run_id: str
+    status: str
+    checked: int
+    passed: int
+    failed: int
+    warned: int
+    errored: int
+    skipped: int
+    unchecked: list[str]
+    contract_version: str | None
+    run_at: datetime
+    created_at: datetime
+    upload_id: int | None
+    checks: list[CheckResultOut] | None = None
+
+
+class UploadOut(Schema):
+    id: int
+    status: str
+    stage: str
+    error: str
+    format: str
+    requested_format: str
+    asset_hint: str
+    original_name: str
+    status_url: str
+    summary: dict[str, Any]
+    unmatched: list[dict[str, Any]]
+    warnings: list[str]
+    created_at: datetime
+    finished_at: datetime | None
+
+
+class ErrorOut(Schema):
+    error: str
+    detail: str
+
+
+# --- helpers --------------------------------------------------------------------------------
+def _asset_or_404(ref: str) -> Asset:
+    asset = asset_find_by_ref(ref=ref)
+    if asset is None:
+        raise ApiError(404, "not_found", f"Asset {ref!r} was not found (use an id, a relation name or a dbt unique_id).")
+    return asset
+
+
+def _require_owner_or_consumer(actor: Actor, asset: Asset, *, doing: str) -> None:
+    """The asset's owner team and its consumer teams may report and read its audits."""
+    if actor.is_open or actor.can_act_for(asset.owner_team):
+        return
+    consumer_ids = asset_consumer_team_ids(asset=asset)
+    teams = [t for t in (actor.team, *actor.teams) if t is not None]
+    if any(t.pk in consumer_ids for t in teams):
+        return
+    raise ApiError(
+        403, "forbidden", f"{actor.label} may not {doing} {asset.relation}: only its owner team and consumer teams may."
+    )
+
+
+def _run_out(run: AuditRun, checks: list[CheckResult] | None = None) -> dict[str, Any]:
+    return {
+        "id": run.pk,
+        "asset_id": run.asset_id,
+        "asset": run.asset.relation,
+        "tool": run.tool,
+        "triggered_by": run.triggered_by,
+        "run_id": run.run_id,
+        "status": run.status,
+        "checked": run.checked,
+        "passed": run.passed,
+        "failed": run.failed,
+        "warned": run.warned,
+        "errored": run.errored,
+        "skipped": run.skipped,
+        "unchecked": run.unchecked,
+        "contract_version": run.contract_version.semver if run.contract_version_id and run.contract_version else None,
+        "run_at": run.run_at,
+        "created_at": run.created_at,
+        "upload_id": run.upload_id,
+        "checks": None
+        if checks is None
+        else [
+            {
+                "name": c.name,
+                "status": c.status,
+                "column": c.column,
+                "guarantee_id": c.guarantee_id,
+                "failing_rows": c.failing_rows,
+                "message": c.message,
+            }
+            for c in checks
+        ],
+    }
+
+
+def _upload_out(upload: ResultUpload) -> dict[str, Any]:
+    return {
+        "id": upload.pk,
+        "status": upload.status,
+        "stage": upload.stage,
+        "error": upload.error,
+        "format": upload.format,
+        "requested_format": upload.requested_format,
+        "asset_hint": upload.asset_hint,
+        "original_name": upload.original_name,
+        "status_url": absolute_url(f"/api/v1/audit-uploads/{upload.pk}"),
+        "summary": upload.summary,
+        "unmatched": upload.unmatched,
+        "warnings": upload.warnings,
+        "created_at": upload.created_at,
+        "finished_at": upload.finished_at,
+    }
+
+
+# --- endpoints --------------------------------------------------------------------------------
+@router.post(
+    "/assets/{asset_id}/audit-results",
+    response={200: AuditRunOut, 201: AuditRunOut, 403: ErrorOut, 404: ErrorOut, 422: dict},
+    url_name="audit_results_post",
+)
+def audit_results_post(request: HttpRequest, asset_id: str, payload: AuditResultsIn):
+    """Record one audit run (the demo README's "generic WAP integration"). The same ``run_id``
+    again answers 200 with the first run; inconsistent counts answer 422 with the reasons."""
+    actor: Actor = request.auth
+    actor.require_scope("write")
+    asset = _asset_or_404(asset_id)
+    _require_owner_or_consumer(actor, asset, doing="report audit results for")
+    data = payload.dict()
+    run, created = audit_record(asset=asset, payload=data, actor=actor)
+    checks = audit_run_checks(run_ids=[run.pk])[run.pk]
+    return (201 if created else 200), _run_out(run, checks)
+
+
+@router.post(
+    "/audit-results/upload",
+    response={200: UploadOut, 202: UploadOut, 400: ErrorOut, 404: ErrorOut, 413: ErrorOut},
+    url_name="audit_results_upload",
+)
+def audit_results_upload(
+    request: HttpRequest,
+    file: UploadedFile = File(...),  # noqa: B008 (ninja's declaration style)
+    format: str | None = Form(None),  # noqa: A002 - the documented field name
+    asset: str | None = Form(None),
+    wait: bool = False,
+):
+    """Upload a result file (dbt run_results.json, Great Expectations validation or checkpoint
+    result, Soda scan result, or tessera.audit-results/v1). Parsed in the background: 202 with a
+    ``status_url``; with ``?wait=true`` the reply waits for the outcome."""
+    actor: Actor = request.auth
+    actor.require_scope("write")
+    format = format or request.GET.get("format")
+    asset = asset or request.GET.get("asset")
+    if file.size and file.size > settings.TESSERA_MAX_UPLOAD_BYTES:
+        raise ApiError(413, "too_large", f"The file is larger than {settings.TESSERA_MAX_UPLOAD_BYTES} bytes.")
+    content = file.read()
+    if asset:
+        hint = asset_find_by_ref(ref=asset)
+        if hint is not None:
+            _require_owner_or_consumer(actor, hint, doing="report audit results for")
+    from audits.tasks import ingest_result_upload
+
+    with transaction.atomic():
+        upload = result_upload_create(
+            content=content, filename=file.name or "", actor=actor, format=format, asset_ref=asset
+        )
+        transaction.on_commit(lambda: ingest_result_upload.delay(upload.pk))
+    if wait:
+        deadline = time.monotonic() + settings.TESSERA_SYNC_WAIT_SECONDS
+        while time.monotonic() < deadline:
+            upload.refresh_from_db()
+            if upload.status in (JobStatus.SUCCEEDED, JobStatus.FAILED):
+                return 200, _upload_out(upload)
+            time.sleep(0.25)
+    upload.refresh_from_db()
+    return 202, _upload_out(upload)
+
+
+@router.get("/audit-uploads/{upload_id}", response={200: UploadOut, 404: ErrorOut}, url_name="audit_upload_get")
+def audit_upload_get(request: HttpRequest, upload_id: int):
+    actor: Actor = request.auth
+    actor.require_scope("read")
+    upload = ResultUpload.objects.filter(pk=upload_id).select_related("team").first()
+    # A team's uploads are its own business: a stranger gets the same 404 as a missing upload.
+    if upload is None or not (
+        actor.is_open or upload.team_id is None or (upload.team is not None and actor.can_act_for(upload.team))
+    ):
+        raise ApiError(404, "not_found", f"Upload {upload_id} was not found.")
+    return 200, _upload_out(upload)
+
+
+@router.get("/assets/{asset_id}/audits", response={200: dict, 403: ErrorOut, 404: ErrorOut}, url_name="asset_audits")
+def asset_audits(request: HttpRequest, asset_id: str, limit: int = 20, days: int = 30, checks: bool = False):
+    """Audit history: recent runs (with their checks when ``checks=true``), pass rate per day,
+    pass rate per check and the checks failing most."""
+    actor: Actor = request.auth
+    actor.require_scope("read")
+    asset = _asset_or_404(asset_id)
+    _require_owner_or_consumer(actor, asset, doing="read the audits of")
+    limit = max(1, min(limit, 200))
+    days = max(1, min(days, 366))
+    runs = list(audit_runs_for_asset(asset=asset, limit=limit))
+    for run in runs:
+        run.asset = asset
+    grouped = audit_run_checks(run_ids=[r.pk for r in runs]) if checks else {}
+    return 200, {
+        "asset_id": asset.pk,
+        "asset": asset.relation,
+        "runs": [_run_out(r, grouped.get(r.pk) if checks else None) for r in runs],
+        "trend": audit_trend(asset=asset, days=days),
+        "checks": guarantee_pass_rates(asset=asset),
+        "most_failing": most_failing_checks(asset=asset, limit=10),
+    }
+
+
+@router.get(
+    "/assets/{asset_id}/publish-gate", response={200: dict, 404: ErrorOut}, url_name="asset_publish_gate"
+)
+def asset_publish_gate(request: HttpRequest, asset_id: str, version: str | None = None):
+    """``publish`` or ``hold`` with reasons, for the active contract (or ``version=proposed``)."""
+    actor: Actor = request.auth
+    actor.require_scope("read")
+    asset = _asset_or_404(asset_id)
+    if version not in (None, "", "active", "proposed"):
+        raise ApiError(400, "invalid", "version must be 'active' or 'proposed'.")
+    result = publish_gate(asset=asset, version=version)
+    return 200, {**result.as_dict(), "asset": asset.relation, "requires_passing_audit": asset.requires_passing_audit}

@@ -108,6 +108,10 @@ def _expectation(item: dict[str, Any], table: str | None) -> CheckOutcome:
         status = "error"
     elif item.get("success") is True:
         status = "pass"
+    elif item.get("success") is False and not result:
+        # describe_dict() drops exception_info: a failure without any result did not run.
+        status = "error"
+        error = "Great Expectations reported no result for this expectation: it did not run."
     elif item.get("success") is False:
         status = "warn" if severity in _WARN_SEVERITIES else "fail"
     else:
@@ -134,12 +138,23 @@ def _expectation(item: dict[str, Any], table: str | None) -> CheckOutcome:
     )
 
 
-def _validation_checks(validation: dict[str, Any], default_table: str | None = None) -> list[CheckOutcome]:
-    table = _table_of(validation) or default_table
+def _table_from_batch_id(items: list[Any]) -> str | None:
+    """GX names batches ``<datasource>-<asset>``; the only trace of the table in describe_dict()."""
+    for item in items:
+        kwargs = (item.get("expectation_config") or {}).get("kwargs") or item.get("kwargs") or {}
+        batch_id = kwargs.get("batch_id")
+        if isinstance(batch_id, str) and "-" in batch_id:
+            return batch_id.split("-", 1)[1]
+    return None
+
+
+def _validation_checks(validation: dict[str, Any]) -> list[CheckOutcome]:
     items = validation.get("results")
     if items is None:
         items = validation.get("expectations") or []
-    return [_expectation(item, table) for item in items if isinstance(item, dict)]
+    items = [item for item in items if isinstance(item, dict)]
+    table = _table_of(validation) or _table_from_batch_id(items)
+    return [_expectation(item, table) for item in items]
 
 
 def _run_id(value: Any) -> tuple[str | None, Any]:

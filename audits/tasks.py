@@ -1,0 +1,53 @@
+"""Celery tasks of the audits app: adapters that take ids, claim their row and call one service."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
+
+from audits.models import ResultUpload
+from tessera_site.lib.jobs import job_claim
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(
+    name="audits.tasks.ingest_result_upload",
+    time_limit=settings.CELERY_TASK_TIME_LIMIT,
+    soft_time_limit=settings.CELERY_TASK_SOFT_TIME_LIMIT,
+)
+def ingest_result_upload(upload_id: int) -> str:
+    """Ingest an uploaded result file once; a redelivered message finds the row claimed and returns."""
+    from audits.services import audit_ingest_results
+
+    if not job_claim(ResultUpload, upload_id):
+        return "not claimed"
+    summary = audit_ingest_results(upload_id=upload_id)
+    return "succeeded" if summary is not None else "failed"
+
+
+@shared_task(name="audits.tasks.audit_failure_digest")
+def audit_failure_digest(now: str | None = None) -> int:
+    """Daily: one email per consumer team listing the failed audits of the assets it uses in the
+    last 24 hours. The dedupe key (team, day) makes a second run the same day send nothing.
+    Returns the number of digests sent."""
+    from audits.selectors import failed_audits_by_consumer_team
+    from tessera_site.lib.email import email_send, team_recipients
+
+    moment = datetime.fromisoformat(now) if now else timezone.now()
+    since = moment - timedelta(hours=24)
+    sent = 0
+    for team, runs in failed_audits_by_consumer_team(since=since, until=moment):
+        row = email_send(
+            kind="audit_failure_digest",
+            dedupe_key=f"audit-failure-digest:{team.pk}:{moment.date().isoformat()}",
+            to=team_recipients(team),
+            context={"team": team, "runs": runs, "since": since},
+            team=team,
+        )
+        sent += int(row.status == row.Status.SENT)
+    return sent
