@@ -1,5 +1,134 @@
+"""dbt ingestion endpoints: sync a manifest, poll a sync, dry-run a pull request's manifest.
+
+``POST /sync/dbt`` takes the raw manifest as the body (``curl -H "Content-Type: application/json"
+-d @target/manifest.json``) or a multipart upload with ``manifest`` and optional ``run_results``
+and ``catalog`` files. Views stay thin: read the upload, call one service, shape the reply.
+"""
+
 from __future__ import annotations
 
+import time
+from typing import Any
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.http import HttpRequest
+from django.urls import reverse
 from ninja import Router
 
-router = Router()
+from contracts.models import SyncRun
+from tessera_site.lib.errors import ApiError, not_found
+
+router = Router(tags=["sync"])
+
+
+def _content_length(request: HttpRequest) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
+
+
+def _uploads(request: HttpRequest) -> tuple[bytes | UploadedFile, UploadedFile | None, UploadedFile | None]:
+    """The manifest (and optional run_results / catalog) from a raw body or a multipart form."""
+    limit = settings.TESSERA_MAX_UPLOAD_BYTES
+    length = _content_length(request)
+    multipart = (request.content_type or "").startswith("multipart/form-data")
+    # Refuse before reading the body (a multipart form may carry a little framing over the limit;
+    # its files are checked one by one afterwards).
+    if length > limit + (1024 * 1024 if multipart else 0):
+        raise ApiError(
+            413,
+            "too_large",
+            f"The upload is {length:,} bytes; the limit is {limit:,} bytes (TESSERA_MAX_UPLOAD_BYTES).",
+        )
+    if multipart:
+        manifest = request.FILES.get("manifest")
+        if manifest is None:
+            raise ApiError(400, "missing_manifest", "The multipart upload has no 'manifest' file field.")
+        return manifest, request.FILES.get("run_results"), request.FILES.get("catalog")
+    body = request.body
+    if not body:
+        raise ApiError(
+            400, "empty_body", "The body is empty: send target/manifest.json (-d @target/manifest.json)."
+        )
+    return body, None, None
+
+
+def _read(upload: bytes | UploadedFile | None) -> bytes | None:
+    if upload is None or isinstance(upload, bytes):
+        return upload
+    upload.seek(0)
+    return upload.read()
+
+
+def _status_url(request: HttpRequest, run: SyncRun) -> str:
+    return request.build_absolute_uri(reverse("api:sync_status", args=[run.pk]))
+
+
+def sync_payload(request: HttpRequest, run: SyncRun) -> dict[str, Any]:
+    return {
+        "sync_id": run.pk,
+        "status": run.status,
+        "stage": run.stage,
+        "progress": run.progress,
+        "status_url": _status_url(request, run),
+        "project": run.project.name if run.project_id else None,
+        "team": run.team.slug if run.team_id else None,
+        "actor": run.actor_label,
+        "manifest_bytes": run.manifest_bytes,
+        "created_at": run.created_at,
+        "started_at": run.started_at,
+        "finished_at": run.finished_at,
+        "duration_seconds": run.duration_seconds,
+        "summary": run.summary,
+        "warnings": run.warnings,
+        "error": run.error,
+    }
+
+
+@router.post("/sync/dbt", response={200: dict, 202: dict, 422: dict})
+def sync_dbt(request: HttpRequest, team: str | None = None, wait: bool = False):
+    """Sync a dbt manifest: 202 with a status URL (or, with ``?wait=true``, the finished summary)."""
+    from contracts.services.sync import sync_submit
+
+    request.auth.require_scope("write")
+    manifest, run_results, catalog = _uploads(request)
+    run = sync_submit(
+        manifest=manifest, run_results=run_results, catalog=catalog, team_slug=team, actor=request.auth
+    )
+    if wait:
+        deadline = time.monotonic() + settings.TESSERA_SYNC_WAIT_SECONDS
+        run.refresh_from_db()
+        while not run.is_done and time.monotonic() < deadline:
+            time.sleep(0.25)
+            run.refresh_from_db()
+        if run.status == "failed":
+            return 422, {"error": "sync_failed", "detail": run.error, **sync_payload(request, run)}
+        if run.is_done:
+            return 200, sync_payload(request, run)
+    return 202, {"sync_id": run.pk, "status": run.status, "status_url": _status_url(request, run)}
+
+
+@router.get("/syncs/{sync_id}", response=dict, url_name="sync_status")
+def sync_status(request: HttpRequest, sync_id: int):
+    """A sync's status, summary (counts, changes, proposals) and warnings."""
+    request.auth.require_scope("read")
+    run = SyncRun.objects.select_related("project", "team").filter(pk=sync_id).first()
+    if run is None:
+        raise not_found(f"Sync {sync_id}")
+    return sync_payload(request, run)
+
+
+@router.post("/sync/dbt/check", response=dict)
+def sync_dbt_check(request: HttpRequest, open_proposals: bool = False):
+    """Dry run for CI: per changed asset the verdict, the teams that must acknowledge, and may_merge."""
+    from contracts.services.check import sync_check
+
+    manifest, _run_results, catalog = _uploads(request)
+    return sync_check(
+        manifest=_read(manifest) or b"",
+        catalog=_read(catalog),
+        actor=request.auth,
+        open_proposals=open_proposals,
+    )

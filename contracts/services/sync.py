@@ -328,6 +328,35 @@ def sync_execute(*, sync_run_id: int) -> None:
     sync_apply(parsed=parsed, run=run, actor=actor_for_run(run))
 
 
+def specs_by_relation(
+    parsed: ParsedManifest, *, warn: Any = None
+) -> tuple[dict[str, AssetSpec], dict[str, str]]:
+    """One spec per relation (the producing node wins over sources of the same relation), and
+    every node's relation. A source naming a relation produced in the same manifest is an alias."""
+    by_relation: dict[str, AssetSpec] = {}
+    node_relation: dict[str, str] = {}
+    for spec in parsed.assets:
+        relation = spec.relation
+        node_relation[spec.unique_id] = relation
+        current = by_relation.get(relation)
+        if current is None:
+            by_relation[relation] = spec
+        elif current.resource_type == "source" and spec.resource_type != "source":
+            by_relation[relation] = spec  # the producing node defines the contract
+        elif spec.resource_type != "source" and current.resource_type != "source" and warn is not None:
+            warn(f"{spec.unique_id} and {current.unique_id} both write {relation}; kept {current.unique_id}.")
+    return by_relation, node_relation
+
+
+def existing_assets(relations: list[str]) -> dict[str, Asset]:
+    found: dict[str, Asset] = {}
+    for chunk in _chunks(relations):
+        found.update(
+            {a.relation: a for a in Asset.objects.filter(relation__in=chunk).select_related("owner_team")}
+        )
+    return found
+
+
 def _lock_project(name: str) -> Project:
     try:
         with transaction.atomic():
@@ -389,26 +418,15 @@ def sync_apply(*, parsed: ParsedManifest, run: SyncRun, actor: Actor) -> dict[st
     default_owner = run.team or project.owner_team or actor.team
 
     # --- identity: one spec per relation; sources of relations produced here are aliases ----------
-    by_relation: dict[str, AssetSpec] = {}
-    node_relation: dict[str, str] = {}
-    for spec in parsed.assets:
-        relation = spec.relation
-        node_relation[spec.unique_id] = relation
-        current = by_relation.get(relation)
-        if current is None:
-            by_relation[relation] = spec
-        elif current.resource_type == "source" and spec.resource_type != "source":
-            by_relation[relation] = spec  # the producing node defines the contract
-        elif spec.resource_type != "source" and current.resource_type != "source":
-            out.warn(
-                f"{spec.unique_id} and {current.unique_id} both write {relation}; kept {current.unique_id}."
-            )
+    by_relation, node_relation = specs_by_relation(parsed, warn=out.warn)
 
     relations = list(by_relation)
-    existing: dict[str, Asset] = {}
-    for chunk in _chunks(relations):
-        existing.update({a.relation: a for a in Asset.objects.filter(relation__in=chunk)})
-    for asset in Asset.objects.filter(project=project).exclude(status=Asset.Status.RETIRED):
+    existing = existing_assets(relations)
+    for asset in (
+        Asset.objects.filter(project=project)
+        .exclude(status=Asset.Status.RETIRED)
+        .select_related("owner_team")
+    ):
         existing.setdefault(asset.relation, asset)
 
     relation_asset: dict[str, Asset] = {}  # every relation this manifest names → its asset
