@@ -1,6 +1,6 @@
 """Dashboard URLs. Each area has its own views module; names are used by templates and emails."""
 
-from django.urls import path
+from django.urls import include, path
 
 from contracts import views
 
@@ -10,4 +10,5 @@ urlpatterns = [
     path("assets/<int:pk>/", views.asset_detail, name="asset_detail"),
     path("proposals/<int:pk>/", views.proposal_detail, name="proposal_detail"),
     path("syncs/<int:pk>/", views.sync_detail, name="sync_detail"),
+    path("", include("contracts.urls_answers")),  # answer links, answer form, DEBUG outbox
 ]

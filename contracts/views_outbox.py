@@ -1,0 +1,45 @@
+"""The DEBUG outbox: every recorded email, rendered, with its real signed buttons.
+
+Lets the demo be followed end to end on one machine without a mail server. 404 unless DEBUG.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils.safestring import mark_safe
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.http import require_GET
+
+from contracts.models import OutboundEmail
+
+# Links inside the previewed email leave the iframe, as they would leave a mail client.
+_TOP_TARGET = '<base target="_top">'
+
+
+def _require_debug() -> None:
+    if not settings.DEBUG:
+        raise Http404("The outbox exists only in DEBUG")
+
+
+@require_GET
+def outbox(request: HttpRequest) -> HttpResponse:
+    _require_debug()
+    emails = OutboundEmail.objects.select_related("team", "proposal")
+    team = request.GET.get("team", "").strip()
+    if team:
+        emails = emails.filter(team__slug=team)
+    rows = [{"email": e, "srcdoc": _TOP_TARGET + e.html_body} for e in emails[:100]]
+    return render(request, "outbox/list.html", {"rows": rows, "team": team})
+
+
+@require_GET
+@xframe_options_sameorigin
+def outbox_email(request: HttpRequest, pk: int) -> HttpResponse:
+    """One email's HTML exactly as sent (rendered by our own autoescaping templates)."""
+    _require_debug()
+    email = get_object_or_404(OutboundEmail, pk=pk)
+    if request.GET.get("format") == "text" or not email.html_body:
+        return HttpResponse(email.text_body, content_type="text/plain; charset=utf-8")
+    return HttpResponse(mark_safe(email.html_body))  # noqa: S308 (our own rendered, escaped template output)
