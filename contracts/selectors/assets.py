@@ -137,7 +137,8 @@ def asset_list(
     if status:
         qs = qs.filter(status=status)
     if consumer:
-        qs = qs.filter(registrations__team__slug=consumer)
+        # A subquery, not a join: the join would also narrow the consumer count annotated below.
+        qs = qs.filter(pk__in=Registration.objects.filter(team__slug=consumer).values("asset_id"))
     search = search.strip()
     if search:
         qs = qs.filter(

@@ -115,6 +115,11 @@ def test_asset_list_filters(world: World, params: dict[str, str], names: list[st
     assert [a["name"] for a in response.json()["items"]] == names
 
 
+def test_consumer_filter_keeps_the_full_consumer_count(world: World) -> None:
+    (item,) = world.reader.get("/api/v1/assets", {"consumer": "finance-analytics"}).json()["items"]
+    assert item["consumer_count"] == 2
+
+
 @pytest.mark.parametrize(
     ("params", "fragment"),
     [
