@@ -21,7 +21,9 @@ description, column order, mode                       ok        ok
 ====================================================  ========  =======
 
 Nullability follows ``not_null``: when a column's nullability moves together with a
-``not_null`` guarantee on it, only the guarantee is reported.
+``not_null`` guarantee on it, only the guarantee is reported. Likewise the guarantees of a
+removed (or added) column go (or come) with it: they are named in the column change's reason
+rather than listed as separate changes, which could only repeat the same direction.
 """
 
 from __future__ import annotations
@@ -498,9 +500,30 @@ def diff_contracts(old: ContractSpec, new: ContractSpec) -> list[Change]:
     changes: list[Change] = []
     old_cols = {c.name.lower(): c for c in old.columns}
     new_cols = {c.name.lower(): c for c in new.columns}
+    removed = {n for n in old_cols if n not in new_cols}
+    added = {n for n in new_cols if n not in old_cols}
+
+    # A removed column takes its guarantees with it, and an added one brings its own: those are
+    # part of the column change (same direction), so they are named in its reason, not listed twice.
+    guarantee_changes: list[Change] = []
+    folded: dict[str, list[str]] = {}
+    for change in _guarantee_changes(old, new):
+        column = (change.column or "").lower()
+        gone_with_column = column in removed and change.new is None
+        came_with_column = column in added and change.old is None
+        if gone_with_column or came_with_column:
+            folded.setdefault(column, []).append(canonical_kind((change.old or change.new)["kind"]))
+        else:
+            guarantee_changes.append(change)
+
+    def with_guarantees(name: str) -> str:
+        kinds = folded.get(name)
+        if not kinds:
+            return ""
+        return f", with its guarantee{'s' if len(kinds) > 1 else ''} {', '.join(kinds)}"
 
     for name, col in old_cols.items():
-        if name not in new_cols:
+        if name in removed:
             changes.append(
                 _change(
                     "column_removed",
@@ -509,13 +532,13 @@ def diff_contracts(old: ContractSpec, new: ContractSpec) -> list[Change]:
                     new=None,
                     backward=True,
                     forward=False,
-                    reason=f"Column {col.name} ({_type_text(col.data_type)}) was removed.",
+                    reason=f"Column {col.name} ({_type_text(col.data_type)}) was removed{with_guarantees(name)}.",
                 )
             )
         else:
             changes.extend(_column_changes(col, new_cols[name]))
     for name, col in new_cols.items():
-        if name not in old_cols:
+        if name in added:
             changes.append(
                 _change(
                     "column_added",
@@ -524,7 +547,7 @@ def diff_contracts(old: ContractSpec, new: ContractSpec) -> list[Change]:
                     new=col.as_dict(),
                     backward=False,
                     forward=True,
-                    reason=f"Column {col.name} ({_type_text(col.data_type)}) was added.",
+                    reason=f"Column {col.name} ({_type_text(col.data_type)}) was added{with_guarantees(name)}.",
                 )
             )
 
@@ -542,7 +565,6 @@ def diff_contracts(old: ContractSpec, new: ContractSpec) -> list[Change]:
             )
         )
 
-    guarantee_changes = _guarantee_changes(old, new)
     not_null_moved = {
         (c.column or "").lower()
         for c in guarantee_changes

@@ -310,3 +310,27 @@ def test_stored_json_round_trips_to_the_same_contract() -> None:
     rebuilt = spec_from_json(stored_columns, guarantees_to_json(original), original.mode)
     assert diff_contracts(original, rebuilt) == []
     assert rebuilt.content_hash() == original.content_hash()
+
+
+def test_guarantees_of_a_removed_or_added_column_are_part_of_that_change() -> None:
+    old = ContractSpec(
+        columns=[ColumnSpec("id", "integer"), ColumnSpec("email", "varchar")],
+        guarantees=[g("not_null", "email"), g("unique", "email"), g("not_null", "id")],
+    )
+    new = ContractSpec(
+        columns=[ColumnSpec("id", "integer"), ColumnSpec("phone", "varchar")],
+        guarantees=[g("not_null", "id"), g("not_null", "phone")],
+    )
+    changes = diff_contracts(old, new)
+    assert [(c.kind, c.column) for c in changes] == [("column_removed", "email"), ("column_added", "phone")]
+    assert changes[0].reason == "Column email (varchar) was removed, with its guarantees not_null, unique."
+    assert changes[1].reason == "Column phone (varchar) was added, with its guarantee not_null."
+
+
+def test_a_multi_column_guarantee_naming_a_removed_column_is_still_reported() -> None:
+    old = ContractSpec(
+        columns=[ColumnSpec("id", "integer"), ColumnSpec("day", "date")],
+        guarantees=[g("unique_combination_of_columns", columns=["id", "day"])],
+    )
+    new = ContractSpec(columns=[ColumnSpec("id", "integer")])
+    assert [c.kind for c in diff_contracts(old, new)] == ["column_removed", "guarantee_loosened"]
