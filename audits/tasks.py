@@ -36,15 +36,19 @@ def audit_failure_digest(now: str | None = None) -> int:
     last 24 hours. The dedupe key (team, day) makes a second run the same day send nothing.
     Returns the number of digests sent."""
     from audits.selectors import failed_audits_by_consumer_team
+    from contracts.models import OutboundEmail
     from tessera_site.lib.email import email_send, team_recipients
 
     moment = datetime.fromisoformat(now) if now else timezone.now()
     since = moment - timedelta(hours=24)
     sent = 0
     for team, runs in failed_audits_by_consumer_team(since=since, until=moment):
+        dedupe_key = f"audit-failure-digest:{team.pk}:{moment.date().isoformat()}"
+        if OutboundEmail.objects.filter(dedupe_key=dedupe_key, status=OutboundEmail.Status.SENT).exists():
+            continue  # today's digest went out already: failures after it wait for tomorrow's
         row = email_send(
             kind="audit_failure_digest",
-            dedupe_key=f"audit-failure-digest:{team.pk}:{moment.date().isoformat()}",
+            dedupe_key=dedupe_key,
             to=team_recipients(team),
             context={"team": team, "runs": runs, "since": since},
             team=team,

@@ -2,7 +2,7 @@
 # Regenerates the real result files under audits/tests/fixtures/ with the real tools:
 #   - dbt run_results.json from builds of a copy of demo_dbt_projects/core (a passing build, the
 #     `tessera_demo: failing` build with one failing test, a partial `dbt test --select dim_customers`)
-#     and the manifest they match;
+#     and the manifest they match (plus the manifest of the `additive` contract change);
 #   - a Great Expectations 1.x validation result and checkpoint result (gx_suite.py);
 #   - a Soda Core v3 scan result (`soda scan -srf`, soda_checks.yml).
 # GX and Soda live in their own virtualenv (var/audit-tools-venv), not in requirements.txt.
@@ -43,6 +43,9 @@ cp target/run_results.json "$OUT/dbt_core_build_pass.json"
 cp target/manifest.json "$OUT/dbt_core_manifest.json"
 "$DBT" test --profiles-dir . --select dim_customers >"$WORK/partial.log" || { tail -30 "$WORK/partial.log"; exit 1; }
 cp target/run_results.json "$OUT/dbt_core_test_dim_customers.json"
+# The additive contract change (a new nullable column): for "a held version waits for the gate".
+"$DBT" parse --profiles-dir . --vars '{tessera_demo: additive}' >"$WORK/parse.log" || { tail -30 "$WORK/parse.log"; exit 1; }
+cp target/manifest.json "$OUT/dbt_core_manifest_additive.json"
 
 echo "== a copy of the marts readable by the tools' DuckDB (soda-core-duckdb needs duckdb<1.1)"
 mkdir -p "$WORK/v1"

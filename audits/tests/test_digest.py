@@ -1,0 +1,38 @@
+"""A failed audit notifies the consumer teams: one digest per team per day, through a real SMTP server."""
+
+from __future__ import annotations
+
+import pytest
+
+from audits.services import audit_ingest_run_results
+from audits.tasks import audit_failure_digest
+from audits.tests.conftest import fixture_bytes
+from contracts.models import OutboundEmail
+from tessera_site.lib.auth import actor_for_key
+
+pytestmark = pytest.mark.django_db
+
+
+def test_failed_audit_sends_one_digest_per_consumer_team_per_day(core, smtp_server):
+    actor = actor_for_key(core.platform_key)
+    audit_ingest_run_results(run_results=fixture_bytes("dbt_core_build_failing.json"), actor=actor)
+
+    assert audit_failure_digest() == 2
+    received = smtp_server.received()
+    assert sorted(m["X-Envelope-To"] for m in received) == ["finance@example.com", "marketing@example.com"]
+    body = received[0].get_payload()[0].get_payload(decode=True).decode()
+    assert "core.main.dim_customers" in body and "1 of" in body
+
+    # Another failure the same day, and the beat firing again: no second email to anyone.
+    audit_ingest_run_results(run_results=fixture_bytes("dbt_core_test_dim_customers.json"), actor=actor)
+    assert audit_failure_digest() == 0
+    assert len(smtp_server.received()) == 2
+    assert OutboundEmail.objects.filter(kind="audit_failure_digest").count() == 2
+
+
+def test_no_failures_means_no_digest(core, smtp_server):
+    audit_ingest_run_results(
+        run_results=fixture_bytes("dbt_core_build_pass.json"), actor=actor_for_key(core.platform_key)
+    )
+    assert audit_failure_digest() == 0
+    assert smtp_server.received() == []
