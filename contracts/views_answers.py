@@ -95,6 +95,7 @@ def answer_form_context(
         "proposal": proposal,
         "team": team,
         "acknowledgment": ack,
+        "answer": ack,
         "answer_error": error,
         "answer_saved": saved,
     }
