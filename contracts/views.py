@@ -1,46 +1,370 @@
-"""Dashboard views (thin: look up with permission, call a service or selector, render)."""
+"""Dashboard pages (thin: look up with permission, call a selector or service, render).
+
+Every page needs a signed-in user and is readable by any signed-in user; actions (answer,
+withdraw, force, upload for a team) are for members of the team concerned, and look the object
+up together with that check so a stranger gets 404. htmx requests get the page's named partial
+(``template#partial``) and every response says ``Vary: HX-Request``.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
-from contracts.models import Asset, Proposal, SyncRun, Team
-from contracts.selectors.teams import teams_for_user
+from contracts.models import Asset, ContractVersion, Proposal, SyncRun, Team
+from contracts.selectors import dashboard as sel
+from contracts.views_graphics import (
+    NODE_H,
+    NODE_W,
+    Mark,
+    edge_path,
+    layered_layout,
+    team_colour,
+    timeline_layout,
+)
+
+ANSWER_PARTIAL = "proposals/_answer_form.html"
 
 
+def render_page(request: HttpRequest, template: str, context: dict[str, Any], *, partial: str | None = None,
+                status: int = 200) -> HttpResponse:
+    """Render the whole page, or only ``partial`` for htmx requests (that are not boosted navigation)."""
+    name = template
+    if partial and getattr(request, "htmx", False) and not request.htmx.boosted:
+        name = f"{template}#{partial}"
+    response = render(request, name, context, status=status)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def answer_partial_available() -> bool:
+    """The answer buttons are the workflow's partial; pages degrade to a link while it is absent."""
+    try:
+        get_template(ANSWER_PARTIAL)
+    except TemplateDoesNotExist:
+        return False
+    return True
+
+
+def _int(value: str | None, default: int = 1) -> int:
+    try:
+        return max(1, int(value or default))
+    except ValueError:
+        return default
+
+
+# --- Home ----------------------------------------------------------------------------------------
 @login_required
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    teams = list(teams_for_user(user=request.user))
-    return render(request, "home.html", {"teams": teams})
+    team_ids = sel.user_team_ids(user=request.user)
+    # The team switcher narrows the page to one of the user's teams; any other slug is ignored.
+    chosen = Team.objects.filter(slug=request.GET.get("team", ""), pk__in=team_ids).first()
+    data = sel.home_data(user=request.user, team_ids={chosen.pk} if chosen else team_ids)
+    return render_page(
+        request,
+        "home.html",
+        {
+            "data": data,
+            "chosen": chosen,
+            "answer_partial": answer_partial_available(),
+            "base_url": request.build_absolute_uri("/")[:-1],
+        },
+    )
 
 
+# --- Assets --------------------------------------------------------------------------------------
 @login_required
 @require_GET
-def team_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    team = get_object_or_404(Team, slug=slug)
-    return render(request, "contracts/team_detail.html", {"team": team})
+def asset_list(request: HttpRequest) -> HttpResponse:
+    g = request.GET
+    filters = sel.AssetFilters(
+        search=g.get("q", "").strip()[:200],
+        team=g.get("team", ""),
+        project=g.get("project", ""),
+        type=g.get("type", ""),
+        mode=g.get("mode", ""),
+        status=g.get("status", "") if g.get("status", "") in sel.STATUS_FILTERS else "",
+        sort=g.get("sort", "name"),
+        page=_int(g.get("page")),
+    )
+    page = sel.asset_search(filters=filters)
+    query = g.copy()
+    query.pop("page", None)
+    sort_query = query.copy()
+    sort_query.pop("sort", None)
+    return render_page(
+        request,
+        "contracts/asset_list.html",
+        {
+            "page": page,
+            "filters": filters,
+            "choices": sel.asset_filter_choices(),
+            "query": query.urlencode(),
+            "sort_query": sort_query.urlencode(),
+        },
+        partial="results",
+    )
 
 
 @login_required
 @require_GET
 def asset_detail(request: HttpRequest, pk: int) -> HttpResponse:
     asset = get_object_or_404(Asset.objects.select_related("owner_team", "project", "active_version"), pk=pk)
-    return render(request, "contracts/asset_detail.html", {"asset": asset})
+    page = sel.asset_page(asset=asset)
+    return render_page(
+        request,
+        "contracts/asset_detail.html",
+        {
+            "asset": asset,
+            "p": page,
+            "timeline": _timeline(page),
+            "mini": _mini_lineage(asset, page),
+            "is_owner": asset.owner_team_id in sel.user_team_ids(user=request.user),
+        },
+    )
 
 
+def _timeline(page: sel.AssetPage) -> Any:
+    now = timezone.now()
+    marks: list[Mark] = []
+    for v in page.versions:
+        marks.append(
+            Mark(
+                lane="version",
+                at=v.published_at or v.created_at,
+                label=v.semver,
+                url=f"#v{v.semver}",
+                css=f"kind-{v.change_kind} st-{v.status}",
+                title=f"v{v.semver} ({v.change_kind}, {v.status}) {v.created_at:%Y-%m-%d %H:%M}",
+            )
+        )
+    for p in page.proposals:
+        end = p.resolved_at or (now if p.is_open else p.created_at)
+        mark = Mark(
+            lane="proposal",
+            at=p.created_at,
+            end_at=end,
+            label=f"#{p.pk}",
+            url=p.get_absolute_url(),
+            css=f"prop-{p.status}",
+            title=f"Proposal #{p.pk} {p.get_status_display()} — opened {p.created_at:%Y-%m-%d %H:%M}",
+        )
+        mark.tick_times = [
+            (a.updated_at, f"ans-{a.answer}", f"{a.team.slug}: {a.get_answer_display()} {a.updated_at:%Y-%m-%d %H:%M}")
+            for a in p.acknowledgments.all()
+        ]
+        marks.append(mark)
+    for run in page.audits:
+        marks.append(
+            Mark(
+                lane="audit",
+                at=run.run_at,
+                label="",
+                url=f"#audit-{run.pk}",
+                css=f"audit-{run.status}",
+                title=f"{run.get_tool_display()} audit {run.status} — {run.passed}/{run.checked} passed, {run.run_at:%Y-%m-%d %H:%M}",
+            )
+        )
+    return timeline_layout(marks, now=now)
+
+
+def _graph_drawing(graph: sel.Graph, *, focus_id: int | None) -> dict[str, Any]:
+    def sort_key(n: int) -> tuple[str, str]:
+        node = graph.nodes[n]
+        return (node["project"], node["name"])
+
+    layout = layered_layout(graph.nodes, graph.edges, sort_key=sort_key)
+    nodes = []
+    for pk, node in graph.nodes.items():
+        x, y = layout.positions[pk]
+        nodes.append({**node, "x": x, "y": y, "colour": team_colour(node["team"]), "focus": pk == focus_id})
+    edges = [
+        {"from": u, "to": d, "d": edge_path(layout.positions[u], layout.positions[d])} for (u, d) in graph.edges
+    ]
+    teams = sorted({n["team"] for n in nodes if n["team"]})
+    return {
+        "nodes": nodes,
+        "edges": edges,
+        "width": layout.width,
+        "height": layout.height,
+        "node_w": NODE_W,
+        "node_h": NODE_H,
+        "teams": [{"slug": t, "colour": team_colour(t)} for t in teams],
+        "truncated": graph.truncated,
+    }
+
+
+def _mini_lineage(asset: Asset, page: sel.AssetPage) -> dict[str, Any]:
+    graph = sel.lineage_graph(focus=asset, hops=1, max_nodes=60)
+    return _graph_drawing(graph, focus_id=asset.pk)
+
+
+@login_required
+@require_GET
+def version_diff(request: HttpRequest, pk: int, a: int, b: int) -> HttpResponse:
+    from contracts.compat.serialize import spec_from_version
+    from contracts.compat.verdict import evaluate
+
+    asset = get_object_or_404(Asset.objects.select_related("owner_team", "project"), pk=pk)
+    versions = {v.pk: v for v in ContractVersion.objects.filter(asset=asset, pk__in=[a, b])}
+    if a not in versions or b not in versions:
+        raise Http404("No such version of this asset")
+    old, new = versions[a], versions[b]
+    verdict = evaluate(old=spec_from_version(old), new=spec_from_version(new), mode=asset.compatibility_mode)
+    return render_page(
+        request,
+        "contracts/version_diff.html",
+        {"asset": asset, "old": old, "new": new, "verdict": verdict, **diff_rows(old, new, verdict)},
+    )
+
+
+def diff_rows(old: ContractVersion, new: ContractVersion, verdict: Any) -> dict[str, Any]:
+    """Columns and guarantees of two versions aligned side by side, each row with its changes."""
+    from contracts.compat.diff import guarantee_key
+    from contracts.compat.serialize import spec_from_version
+
+    breaking = {id(c) for c in verdict.breaking_changes}
+    by_column: dict[str, list[dict[str, Any]]] = {}
+    by_guarantee: dict[str, list[dict[str, Any]]] = {}
+    for change in verdict.changes:
+        entry = {"reason": change.reason, "breaking": id(change) in breaking, "kind": change.kind}
+        if change.guarantee:
+            by_guarantee.setdefault(change.guarantee, []).append(entry)
+        elif change.column:
+            by_column.setdefault(change.column, []).append(entry)
+    old_cols = {c["name"]: c for c in old.columns}
+    new_cols = {c["name"]: c for c in new.columns}
+    names = [c["name"] for c in new.columns] + [n for n in old_cols if n not in new_cols]
+    columns = [
+        {"name": n, "old": old_cols.get(n), "new": new_cols.get(n), "changes": by_column.get(n, [])} for n in names
+    ]
+    old_spec, new_spec = spec_from_version(old), spec_from_version(new)
+    old_g = {guarantee_key(g): g for g in old_spec.guarantees}
+    new_g = {guarantee_key(g): g for g in new_spec.guarantees}
+    keys = list(new_g) + [k for k in old_g if k not in new_g]
+    guarantees = [
+        {"key": k, "old": old_g.get(k), "new": new_g.get(k), "changes": by_guarantee.get(k, [])} for k in keys
+    ]
+    other = [
+        {"reason": c.reason, "breaking": id(c) in breaking}
+        for c in verdict.changes
+        if not c.guarantee and not c.column
+    ]
+    return {"columns": columns, "guarantees": guarantees, "other_changes": other}
+
+
+# --- Proposals -----------------------------------------------------------------------------------
 @login_required
 @require_GET
 def proposal_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    proposal = get_object_or_404(Proposal.objects.select_related("asset"), pk=pk)
-    return render(request, "contracts/proposal_detail.html", {"proposal": proposal})
+    proposal = get_object_or_404(
+        sel._proposals_with_answers(Proposal.objects.all()), pk=pk  # noqa: SLF001 (same package)
+    )
+    return render_page(request, "contracts/proposal_detail.html", proposal_context(request, proposal))
+
+
+def proposal_context(request: HttpRequest, proposal: Proposal, **extra: Any) -> dict[str, Any]:
+    team_ids = sel.user_team_ids(user=request.user)
+    answers = {a.team_id: a for a in proposal.acknowledgments.all()}
+    required = [
+        {"team": t, "answer": answers.get(t.pk), "mine": t.pk in team_ids} for t in proposal.required_teams.all()
+    ]
+    owner_id = proposal.asset.owner_team_id
+    is_producer = owner_id in team_ids or request.user.is_superuser
+    return {
+        "proposal": proposal,
+        "asset": proposal.asset,
+        "required": required,
+        "answer_rows": [{"team": r["team"], "ack": r["answer"]} for r in required if r["mine"]],
+        "is_producer": is_producer,
+        "may_force": is_producer and (owner_id in sel.user_lead_team_ids(user=request.user) or request.user.is_superuser),
+        "history": sel.proposal_history(proposal=proposal),
+        "verdict": proposal.verdict or {},
+        "changes": _marked_changes(proposal.verdict or {}),
+        "answer_partial": answer_partial_available(),
+        **extra,
+    }
+
+
+def _marked_changes(verdict: dict[str, Any]) -> list[dict[str, Any]]:
+    """The verdict's changes, each flagged breaking when it is among the verdict's breaking changes."""
+    def sig(c: dict[str, Any]) -> tuple[Any, ...]:
+        return (c.get("kind"), c.get("column"), c.get("guarantee"))
+
+    breaking = {sig(c) for c in verdict.get("breaking_changes") or []}
+    return [{**c, "breaking": sig(c) in breaking} for c in verdict.get("changes") or []]
+
+
+# --- Teams and the audit log ---------------------------------------------------------------------------
+@login_required
+@require_GET
+def team_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    team = get_object_or_404(Team, slug=slug)
+    page = sel.team_page(team=team)
+    return render_page(
+        request,
+        "contracts/team_detail.html",
+        {"team": team, "t": page, "is_member": team.pk in sel.user_team_ids(user=request.user)},
+    )
 
 
 @login_required
 @require_GET
+def event_log(request: HttpRequest) -> HttpResponse:
+    g = request.GET
+    kind, team, asset = g.get("kind", "").strip(), g.get("team", "").strip(), g.get("asset", "").strip()
+    page = sel.event_search(kind=kind, team=team, asset=asset, page=_int(g.get("page")))
+    query = g.copy()
+    query.pop("page", None)
+    return render_page(
+        request,
+        "contracts/event_log.html",
+        {
+            "page": page,
+            "kind": kind,
+            "team": team,
+            "asset": asset,
+            "kinds": sel.event_kinds(),
+            "teams": Team.objects.order_by("slug").values_list("slug", flat=True),
+            "query": query.urlencode(),
+        },
+        partial="results",
+    )
+
+
+# --- Syncs ---------------------------------------------------------------------------------------------------
+@login_required
+@require_GET
 def sync_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    sync_run = get_object_or_404(SyncRun, pk=pk)
-    return render(request, "contracts/sync_detail.html", {"sync_run": sync_run})
+    sync_run = get_object_or_404(SyncRun.objects.select_related("project", "team"), pk=pk)
+    response = render_page(request, "contracts/sync_detail.html", sync_context(sync_run), partial="progress")
+    if request.htmx and sync_run.is_done:
+        # 286 tells htmx to stop polling: the job row will not change any more.
+        response.status_code = 286
+    return response
+
+
+def sync_context(sync_run: SyncRun) -> dict[str, Any]:
+    summary = sync_run.summary or {}
+    proposals = list(
+        Proposal.objects.filter(sync_run=sync_run).select_related("asset").order_by("asset__relation")[:100]
+    )
+    changed = list(
+        ContractVersion.objects.filter(sync_run=sync_run)
+        .exclude(status=ContractVersion.Status.PROPOSED)
+        .exclude(change_kind=ContractVersion.ChangeKind.INITIAL)
+        .select_related("asset")
+        .only("id", "major", "minor", "patch", "change_kind", "asset__id", "asset__name", "asset__relation")
+        .order_by("asset__relation")[:100]
+    )
+    counts = [(k.replace("_", " "), v) for k, v in summary.items() if isinstance(v, int | float) and not isinstance(v, bool)]
+    return {"sync_run": sync_run, "summary": summary, "counts": counts, "proposals": proposals, "changed": changed}

@@ -1,0 +1,75 @@
+"""The lineage page: a page shell, and the graph (with server-side positions) as JSON for static/js/lineage.js."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+
+from contracts.models import Asset, Proposal
+from contracts.selectors import dashboard as sel
+from contracts.views import _graph_drawing, render_page
+
+MAX_HOPS = 6
+
+
+def _focus(request: HttpRequest) -> tuple[Asset | None, Proposal | None, str]:
+    """The asset to centre on: ?proposal=ID (its asset), ?focus=ID, or ?focus=<name or relation>."""
+    proposal = None
+    raw_proposal = request.GET.get("proposal", "").strip()
+    if raw_proposal.isdigit():
+        proposal = Proposal.objects.select_related("asset").filter(pk=int(raw_proposal)).first()
+        if proposal is not None:
+            return proposal.asset, proposal, ""
+    raw = request.GET.get("focus", "").strip()
+    if not raw:
+        return None, None, ""
+    qs = Asset.objects.select_related("owner_team")
+    asset = qs.filter(pk=int(raw)).first() if raw.isdigit() else None
+    if asset is None:
+        asset = (
+            qs.filter(Q(relation__iexact=raw) | Q(unique_id=raw)).first()
+            or qs.filter(name__iexact=raw).order_by("status", "relation").first()
+        )
+    return asset, None, ("" if asset else f"No asset matches “{raw}”; showing the whole graph.")
+
+
+def _hops(request: HttpRequest) -> int:
+    try:
+        return min(MAX_HOPS, max(1, int(request.GET.get("hops", "2"))))
+    except ValueError:
+        return 2
+
+
+@login_required
+@require_GET
+def lineage_page(request: HttpRequest) -> HttpResponse:
+    focus, proposal, notice = _focus(request)
+    hops = _hops(request)
+    params = request.GET.urlencode()
+    return render_page(
+        request,
+        "contracts/lineage.html",
+        {
+            "focus": focus,
+            "proposal": proposal,
+            "hops": hops,
+            "hop_choices": range(1, MAX_HOPS + 1),
+            "notice": notice,
+            "graph_url": reverse("lineage_json") + (f"?{params}" if params else ""),
+            "open_proposals": Proposal.objects.filter(status__in=sel.OPEN).select_related("asset").order_by("-created_at")[:20],
+        },
+    )
+
+
+@login_required
+@require_GET
+def lineage_json(request: HttpRequest) -> JsonResponse:
+    focus, _proposal, _notice = _focus(request)
+    graph = sel.lineage_graph(focus=focus, hops=_hops(request))
+    drawing = _graph_drawing(graph, focus_id=focus.pk if focus else None)
+    for node in drawing["nodes"]:
+        node["url"] = reverse("asset_detail", args=[node["id"]])
+    return JsonResponse(drawing)
