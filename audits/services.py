@@ -15,14 +15,14 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from audits.ingest import CheckOutcome, ParsedResults, ResultFileError, normalize_format, parse_results
 from audits.models import AuditRun, CheckResult, ResultUpload
 from audits.selectors import asset_find_by_ref, assets_for_tables
-from contracts.models import Asset, ContractVersion, Guarantee, Registration, SyncRun
-from contracts.services.events import event_record
+from contracts.models import Asset, ContractVersion, Event, Guarantee, Registration, SyncRun
+from contracts.services.events import events_record_bulk
 from tessera_site.lib.errors import ApiError
 from tessera_site.lib.jobs import JobStatus, job_fail, job_stage, job_succeed
 
@@ -45,7 +45,18 @@ _KIND_BY_SODA_PREFIX = {"missing_count(": "not_null", "duplicate_count(": "uniqu
 
 
 # --- Shared helpers -----------------------------------------------------------------------------
-def _guarantee_label(g: Guarantee) -> str:
+@dataclass(frozen=True, slots=True)
+class _GRef:
+    """What ingestion needs of a guarantee; loading 10,000 model instances costs more than the rest."""
+
+    pk: int
+    asset_id: int
+    kind: str
+    column: str
+    active: bool = True
+
+
+def _guarantee_label(g: Guarantee | _GRef) -> str:
     return f"{g.kind}({g.column})" if g.column else g.kind
 
 
@@ -79,14 +90,36 @@ def _run_status(*, failed: int, errored: int, incomplete: bool) -> str:
     return AuditRun.Status.PASSED
 
 
-def _record_failure_event(*, run: AuditRun, asset: Asset, actor: Actor | None, failing: list[str]) -> None:
-    consumers = sorted(
-        Registration.objects.filter(asset=asset).values_list("team__slug", flat=True).distinct()
-    )
-    event_record(
+_CHECK_COLUMNS = ("audit_run_id", "guarantee_id", "name", "check_type", "column", "status", "failing_rows", "message")
+
+
+def _insert_check_rows(rows: Iterable[tuple[Any, ...]]) -> int:
+    """Insert check results given as tuples in ``_CHECK_COLUMNS`` order. On PostgreSQL through
+    COPY (10,000 rows in a few tens of milliseconds, where bulk_create spends seconds building
+    model instances and SQL); elsewhere through bulk_create."""
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(CheckResult._meta.db_table)
+        columns = ", ".join(connection.ops.quote_name(c) for c in _CHECK_COLUMNS)
+        count = 0
+        with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+                count += 1
+        return count
+    objects = [CheckResult(**dict(zip(_CHECK_COLUMNS, row, strict=True))) for row in rows]
+    CheckResult.objects.bulk_create(objects, batch_size=_BATCH)
+    return len(objects)
+
+
+def _failure_event(*, run: AuditRun, actor: Actor | None, failing: list[str], consumers: list[str]) -> Event:
+    """An unsaved ``audit.failed`` event (recorded in bulk with events_record_bulk)."""
+    asset = run.asset
+    return Event(
         kind="audit.failed",
-        actor=actor,
-        team=asset.owner_team,
+        actor_user=getattr(actor, "user", None) if getattr(getattr(actor, "user", None), "pk", None) else None,
+        actor_api_key=getattr(actor, "api_key", None),
+        actor_label=actor.label if actor is not None else "system",
+        team_id=asset.owner_team_id,
         asset=asset,
         payload={
             "audit_run_id": run.pk,
@@ -99,6 +132,12 @@ def _record_failure_event(*, run: AuditRun, asset: Asset, actor: Actor | None, f
             "consumer_teams": consumers,
         },
     )
+
+
+def _record_failure_event(*, run: AuditRun, asset: Asset, actor: Actor | None, failing: list[str]) -> None:
+    consumers = sorted(set(Registration.objects.filter(asset=asset).values_list("team__slug", flat=True)))
+    run.asset = asset
+    events_record_bulk([_failure_event(run=run, actor=actor, failing=failing, consumers=consumers)])
 
 
 # --- One run reported through the API (the demo README's payload) -------------------------------
@@ -240,7 +279,7 @@ def audit_record(*, asset: Asset, payload: Mapping[str, Any], actor: Actor | Non
 @dataclass
 class _AssetChecks:
     asset: Asset
-    checks: list[tuple[CheckOutcome, Guarantee | None]] = field(default_factory=list)
+    checks: list[tuple[CheckOutcome, Guarantee | _GRef | None]] = field(default_factory=list)
 
 
 @dataclass
@@ -317,21 +356,20 @@ def _match_dbt(parsed: ParsedResults, summary: IngestSummary) -> dict[int, _Asse
     """dbt tests → guarantees by test unique_id (the synced manifest's), preferring the active
     version's guarantee; the guarantee's asset is the test's asset."""
     unique_ids = [c.unique_id for c in parsed.checks if c.unique_id]
-    found: dict[str, Guarantee] = {}
+    found: dict[str, _GRef] = {}
     statuses = [ContractVersion.Status.ACTIVE, ContractVersion.Status.PROPOSED]
-    for start in range(0, len(unique_ids), _BATCH):
-        chunk = unique_ids[start : start + _BATCH]
-        for g in Guarantee.objects.filter(test_unique_id__in=chunk, version__status__in=statuses).select_related(
-            "version"
-        ):
-            current = found.get(g.test_unique_id)
-            if current is None or (current.version.status != "active" and g.version.status == "active"):
-                found[g.test_unique_id] = g
+    for start in range(0, len(unique_ids), _BATCH * 5):
+        chunk = unique_ids[start : start + _BATCH * 5]
+        rows = Guarantee.objects.filter(test_unique_id__in=chunk, version__status__in=statuses).values_list(
+            "test_unique_id", "id", "asset_id", "kind", "column", "version__status"
+        )
+        for uid, pk, asset_id, kind, column, version_status in rows:
+            current = found.get(uid)
+            if current is None or (not current.active and version_status == ContractVersion.Status.ACTIVE):
+                found[uid] = _GRef(pk, asset_id, kind, column, version_status == ContractVersion.Status.ACTIVE)
     assets = {
         a.pk: a
-        for a in Asset.objects.filter(pk__in={g.asset_id for g in found.values()}).select_related(
-            "owner_team", "active_version"
-        )
+        for a in Asset.objects.filter(pk__in={g.asset_id for g in found.values()}).select_related("owner_team")
     }
     grouped: dict[int, _AssetChecks] = {}
     for check in parsed.checks:
@@ -341,7 +379,9 @@ def _match_dbt(parsed: ParsedResults, summary: IngestSummary) -> dict[int, _Asse
                 _unmatched(check, "no synced contract has a guarantee from this dbt test (sync the manifest first)")
             )
             continue
-        bucket = grouped.setdefault(guarantee.asset_id, _AssetChecks(asset=assets[guarantee.asset_id]))
+        bucket = grouped.get(guarantee.asset_id)
+        if bucket is None:
+            bucket = grouped[guarantee.asset_id] = _AssetChecks(asset=assets[guarantee.asset_id])
         bucket.checks.append((check, guarantee))
     return grouped
 
@@ -414,19 +454,30 @@ def _write_runs(
     run_id = (parsed.run_id or "")[:255]
     asset_ids = list(grouped)
     consumers: dict[int, set[int]] = defaultdict(set)
-    for asset_id, team_id in Registration.objects.filter(asset_id__in=asset_ids).values_list("asset_id", "team_id"):
-        consumers[asset_id].add(team_id)
+    consumer_slugs: dict[int, set[str]] = defaultdict(set)
+    for start in range(0, len(asset_ids), _BATCH * 5):
+        for asset_id, team_id, slug in Registration.objects.filter(
+            asset_id__in=asset_ids[start : start + _BATCH * 5]
+        ).values_list("asset_id", "team_id", "team__slug"):
+            consumers[asset_id].add(team_id)
+            consumer_slugs[asset_id].add(slug)
     existing = (
         set(AuditRun.objects.filter(asset_id__in=asset_ids, tool=tool, run_id=run_id).values_list("asset_id", flat=True))
         if run_id
         else set()
     )
     # Which guarantees each asset's contract expects: for a dbt run, those that came from tests.
-    expected: dict[int, list[Guarantee]] = defaultdict(list)
+    expected: dict[int, list[_GRef]] = defaultdict(list)
     if tool == AuditRun.Tool.DBT:
-        versions = {b.asset.active_version_id: b.asset.pk for b in grouped.values() if b.asset.active_version_id}
-        for g in Guarantee.objects.filter(version_id__in=versions).exclude(test_unique_id=""):
-            expected[g.asset_id].append(g)
+        versions = [b.asset.active_version_id for b in grouped.values() if b.asset.active_version_id]
+        for start in range(0, len(versions), _BATCH * 5):
+            rows = (
+                Guarantee.objects.filter(version_id__in=versions[start : start + _BATCH * 5])
+                .exclude(test_unique_id="")
+                .values_list("id", "asset_id", "kind", "column")
+            )
+            for pk, asset_id, kind, column in rows:
+                expected[asset_id].append(_GRef(pk, asset_id, kind, column))
 
     now = timezone.now()
     run_at = parsed.finished_at or parsed.started_at or now
@@ -445,21 +496,21 @@ def _write_runs(
             summary.duplicates.append({"asset_id": asset_id, "asset": asset.relation, "run_id": run_id})
             continue
         counts = dict.fromkeys(CHECK_STATUSES, 0)
-        rows: list[CheckResult] = []
+        rows: list[tuple[Any, ...]] = []  # CheckResult columns in _CHECK_COLUMNS order, minus the run
         seen_guarantees: set[int] = set()
         for check, guarantee in bucket.checks:
             counts[check.status] += 1
             if guarantee is not None and check.status != CheckResult.Status.SKIPPED:
                 seen_guarantees.add(guarantee.pk)
             rows.append(
-                CheckResult(
-                    guarantee=guarantee,
-                    name=check.name[:500],
-                    check_type=check.check_type[:200],
-                    column=(check.column or (guarantee.column if guarantee else ""))[:300],
-                    status=check.status,
-                    failing_rows=check.failing_rows,
-                    message=check.message[:10_000],
+                (
+                    guarantee.pk if guarantee is not None else None,
+                    check.name[:500],
+                    check.check_type[:200],
+                    (check.column or (guarantee.column if guarantee is not None else ""))[:300],
+                    check.status,
+                    check.failing_rows,
+                    check.message[:10_000],
                 )
             )
         unchecked = [_guarantee_label(g) for g in expected.get(asset_id, []) if g.pk not in seen_guarantees]
@@ -494,19 +545,20 @@ def _write_runs(
             )
         )
         pending_checks.append(rows)
-        failing_names.append([r.name for r in rows if r.status == CheckResult.Status.FAIL])
+        failing_names.append([r[1] for r in rows if r[4] == CheckResult.Status.FAIL])
 
     with transaction.atomic():
-        AuditRun.objects.bulk_create(new_runs)
-        all_checks: list[CheckResult] = []
-        for run, rows in zip(new_runs, pending_checks, strict=True):
-            for row in rows:
-                row.audit_run = run
-            all_checks.extend(rows)
-        CheckResult.objects.bulk_create(all_checks, batch_size=_BATCH)
-        for run, names in zip(new_runs, failing_names, strict=True):
-            if run.status == AuditRun.Status.FAILED:
-                _record_failure_event(run=run, asset=run.asset, actor=actor, failing=names)
+        AuditRun.objects.bulk_create(new_runs, batch_size=_BATCH)
+        _insert_check_rows(
+            (run.pk, *row) for run, rows in zip(new_runs, pending_checks, strict=True) for row in rows
+        )
+        events = [
+            _failure_event(run=run, actor=actor, failing=names, consumers=sorted(consumer_slugs[run.asset_id]))
+            for run, names in zip(new_runs, failing_names, strict=True)
+            if run.status == AuditRun.Status.FAILED
+        ]
+        if events:
+            events_record_bulk(events)
     for run in new_runs:
         summary.runs.append(
             {
