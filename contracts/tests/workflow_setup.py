@@ -32,7 +32,10 @@ def base_spec() -> ContractSpec:
 def breaking_spec() -> ContractSpec:
     """email dropped: breaking under backward."""
     return ContractSpec(
-        columns=[ColumnSpec("customer_id", "integer", nullable=False), ColumnSpec("lifetime_value", "decimal(12,2)")],
+        columns=[
+            ColumnSpec("customer_id", "integer", nullable=False),
+            ColumnSpec("lifetime_value", "decimal(12,2)"),
+        ],
         guarantees=[GuaranteeSpec("not_null", "customer_id"), GuaranteeSpec("unique", "customer_id")],
     )
 
@@ -82,7 +85,9 @@ def make_story() -> Story:
     return Story(producer, marketing, finance, asset, base, lead, member, mk, fi)
 
 
-def open_breaking(story: Story, *, origin: str = "sync", spec: ContractSpec | None = None, actor: Actor | None = None):
+def open_breaking(
+    story: Story, *, origin: str = "sync", spec: ContractSpec | None = None, actor: Actor | None = None
+):
     from contracts.compat.verdict import evaluate
     from contracts.services.proposals import proposal_open
 
@@ -97,3 +102,69 @@ def open_breaking(story: Story, *, origin: str = "sync", spec: ContractSpec | No
         origin=origin,
         actor=actor or Actor(label="api-key:data-platform/ci", team=story.producer, scopes=("write",)),
     )
+
+
+# --- a real local HTTP receiver for webhooks ------------------------------------------------------
+class WebhookReceiver:
+    """http.server in a thread; answers 500 to the first ``fail_first`` requests, then 204.
+
+    Verifies each request's signature like a real receiver would and keeps every request.
+    """
+
+    def __init__(self, *, secret: str, fail_first: int = 0) -> None:
+        import hashlib
+        import hmac
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.secret = secret
+        self.fail_first = fail_first
+        self.requests: list[dict] = []
+        self.lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 (http.server API)
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                timestamp = self.headers.get("X-Tessera-Timestamp", "")
+                expected = (
+                    "sha256="
+                    + hmac.new(
+                        receiver.secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256
+                    ).hexdigest()
+                )
+                valid = hmac.compare_digest(expected, self.headers.get("X-Tessera-Signature", ""))
+                with receiver.lock:
+                    failing = len(receiver.requests) < receiver.fail_first
+                    receiver.requests.append(
+                        {
+                            "headers": dict(self.headers),
+                            "body": body,
+                            "valid": valid,
+                            "answered": 500 if failing else 204,
+                        }
+                    )
+                self.send_response(500 if failing or not valid else 204)
+                self.end_headers()
+
+            def log_message(self, *args):  # keep test output quiet
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/hooks/tessera"
+
+    def delivered(self) -> list[dict]:
+        with self.lock:
+            return [r for r in self.requests if r["answered"] == 204 and r["valid"]]
+
+    def __enter__(self) -> WebhookReceiver:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()

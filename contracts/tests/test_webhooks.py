@@ -1,0 +1,109 @@
+"""Webhooks: fan-out on commit to matching endpoints; signed delivery to a real local HTTP receiver."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from contracts.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from contracts.services.events import event_record
+from contracts.services.webhooks import WebhookFailed, webhook_deliver, webhook_signature
+from contracts.tests.workflow_setup import WebhookReceiver, make_story, open_breaking
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def story():
+    return make_story()
+
+
+def test_committed_events_fan_out_to_global_and_own_team_endpoints_only(
+    story, django_capture_on_commit_callbacks
+):
+    global_all = WebhookEndpoint.objects.create(url="http://127.0.0.1:9/all", secret="s1")
+    platform = WebhookEndpoint.objects.create(
+        url="http://127.0.0.1:9/platform", secret="s2", team=story.producer
+    )
+    WebhookEndpoint.objects.create(url="http://127.0.0.1:9/marketing", secret="s3", team=story.marketing)
+    WebhookEndpoint.objects.create(url="http://127.0.0.1:9/off", secret="s4", is_active=False)
+    only_published = WebhookEndpoint.objects.create(
+        url="http://127.0.0.1:9/published", secret="s5", event_kinds=["contract.published"]
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        proposal = open_breaking(story)
+    opened = proposal.events.get(kind="proposal.opened")
+    endpoints = set(WebhookDelivery.objects.filter(event=opened).values_list("endpoint_id", flat=True))
+    assert endpoints == {global_all.pk, platform.pk}
+    assert not WebhookDelivery.objects.filter(endpoint=only_published).exists()
+
+
+def test_nothing_is_delivered_for_a_rolled_back_event(story):
+    WebhookEndpoint.objects.create(url="http://127.0.0.1:9/all", secret="s1")
+    from django.db import transaction
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        event_record(kind="asset.retired", team=story.producer, asset=story.asset)
+        raise RuntimeError("rolled back")
+    assert not WebhookDelivery.objects.exists()
+
+
+def test_delivery_is_signed_over_timestamp_and_body(story, django_capture_on_commit_callbacks):
+    with WebhookReceiver(secret="hook-secret") as receiver:
+        endpoint = WebhookEndpoint.objects.create(url=receiver.url, secret="hook-secret")
+        with django_capture_on_commit_callbacks(execute=True):
+            event = event_record(
+                kind="asset.retired",
+                team=story.producer,
+                asset=story.asset,
+                payload={"relation": story.asset.relation},
+            )
+        delivery = WebhookDelivery.objects.get(endpoint=endpoint, event=event)
+        assert webhook_deliver(delivery_id=delivery.pk) == "delivered"
+        assert webhook_deliver(delivery_id=delivery.pk) == "delivered"  # a redelivery sends nothing
+    assert len(receiver.requests) == 1
+    request = receiver.requests[0]
+    assert request["valid"]
+    assert request["headers"]["X-Tessera-Event"] == "asset.retired"
+    body = json.loads(request["body"])
+    assert body["id"] == event.pk and body["kind"] == "asset.retired" and body["team"] == "data-platform"
+    assert body["asset"]["relation"] == story.asset.relation
+    assert set(body) >= {"id", "kind", "created_at", "team", "asset", "proposal", "payload"}
+    delivery.refresh_from_db()
+    assert delivery.status == "delivered" and delivery.attempts == 1
+    assert WebhookAttempt.objects.get(delivery=delivery).status_code == 204
+
+
+def test_signature_changes_with_the_secret_and_the_timestamp():
+    body = b'{"id":1}'
+    one = webhook_signature(secret="a", timestamp="1", body=body)
+    assert one.startswith("sha256=")
+    assert one != webhook_signature(secret="b", timestamp="1", body=body)
+    assert one != webhook_signature(secret="a", timestamp="2", body=body)
+
+
+def test_a_failing_receiver_raises_for_retry_records_the_attempt_and_fails_at_the_end(story):
+    with WebhookReceiver(secret="x", fail_first=5) as receiver:
+        endpoint = WebhookEndpoint.objects.create(url=receiver.url, secret="x")
+        event = event_record(kind="audit.failed", team=story.producer, asset=story.asset)
+        delivery = WebhookDelivery.objects.create(endpoint=endpoint, event=event)
+        with pytest.raises(WebhookFailed):
+            webhook_deliver(delivery_id=delivery.pk)
+        assert webhook_deliver(delivery_id=delivery.pk, final_attempt=True) == "failed"
+    delivery.refresh_from_db()
+    assert delivery.status == "failed" and delivery.attempts == 2
+    assert list(WebhookAttempt.objects.filter(delivery=delivery).values_list("status_code", flat=True)) == [
+        500,
+        500,
+    ]
+
+
+def test_an_unreachable_receiver_is_recorded_as_an_error(story):
+    endpoint = WebhookEndpoint.objects.create(url="http://127.0.0.1:9/closed", secret="x")
+    event = event_record(kind="audit.failed", team=story.producer)
+    delivery = WebhookDelivery.objects.create(endpoint=endpoint, event=event)
+    with pytest.raises(WebhookFailed):
+        webhook_deliver(delivery_id=delivery.pk)
+    attempt = WebhookAttempt.objects.get(delivery=delivery)
+    assert attempt.status_code is None and attempt.error
