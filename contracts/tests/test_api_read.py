@@ -301,3 +301,49 @@ def test_reads_record_no_events(world: World) -> None:
     world.reader.get("/api/v1/assets")
     world.reader.get("/api/v1/assets/core.main.dim_customers")
     assert Event.objects.count() == before
+
+
+# --- on the demo projects, synced from real dbt builds -----------------------------------------------
+@pytest.fixture
+def demo_reader(db, demo_artifacts) -> Client:
+    from contracts.services.sync import sync_submit
+    from contracts.services.teams import team_ensure
+    from contracts.tasks import sync_run_task
+    from tessera_site.lib.auth import Actor
+
+    actor = Actor(label="test-open", is_open=True, scopes=("read", "write", "admin"))
+    for slug in ("data-platform", "marketing-analytics", "finance-analytics"):
+        team_ensure(slug=slug)
+    for project in ("core", "marketing", "finance"):
+        manifest = demo_artifacts.read_bytes(demo_artifacts.manifests[project])
+        run = sync_submit(manifest=manifest, catalog=None, team_slug=None, actor=actor)
+        assert sync_run_task(run.pk) == "succeeded", run.error
+    _, secret = api_key_for(TeamFactory(slug="auditors"), scopes="read")
+    return Client(**bearer(secret))
+
+
+@pytest.mark.slow
+@pytest.mark.integration
+def test_demo_dim_customers_through_the_read_api(demo_reader: Client) -> None:
+    body = demo_reader.get("/api/v1/assets/model.core.dim_customers").json()
+    assert body["relation"] == "core.main.dim_customers"
+    assert body["team"] == "data-platform"
+    assert body["consumer_teams"] == ["finance-analytics", "marketing-analytics"]
+    origins = {(c["team"], c["origin"]) for c in body["consumers"]}
+    assert ("marketing-analytics", "explicit") in origins
+    assert ("marketing-analytics", "lineage") in origins
+    assert "country_code" in [c["name"] for c in body["active_version"]["columns"]]
+
+    # Marketing reads dim_customers and fct_orders; finance reads fct_orders (dbt sources on core's relations).
+    lineage = demo_reader.get("/api/v1/assets/core.main.dim_customers/lineage", {"depth": 2}).json()
+    assert "marketing" in {n["project"] for n in lineage["downstream"]}
+    assert any(n["project"] == "core" for n in lineage["upstream"])
+    orders = demo_reader.get("/api/v1/assets/core.main.fct_orders/lineage").json()
+    assert {"marketing", "finance"} <= {n["project"] for n in orders["downstream"]}
+    assert all(n["team"] != "data-platform" for n in orders["downstream"] if n["project"] != "core")
+
+    marketing_models = demo_reader.get("/api/v1/assets", {"project": "marketing", "type": "model"}).json()
+    assert marketing_models["count"] == 10
+    assert {a["team"] for a in marketing_models["items"]} == {"marketing-analytics"}
+    by_column = demo_reader.get("/api/v1/assets", {"search": "country_code", "team": "data-platform"}).json()
+    assert "dim_customers" in [a["name"] for a in by_column["items"]]
