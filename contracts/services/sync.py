@@ -363,7 +363,7 @@ def _lock_project(name: str) -> Project:
             Project.objects.get_or_create(name=name)
     except IntegrityError:
         pass  # created by a concurrent sync of the same project a moment ago
-    return Project.objects.select_for_update().select_related("owner_team").get(name=name)
+    return Project.objects.select_for_update(of=("self",)).select_related("owner_team").get(name=name)
 
 
 def _chunks(items: list[Any], size: int = 5000) -> Iterable[list[Any]]:
