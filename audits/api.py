@@ -41,7 +41,8 @@ router = Router(tags=["audits"])
 class CheckResultIn(Schema):
     guarantee: str | None = Field(None, max_length=500, description="Guarantee: test unique_id, name or kind(column)")
     check: str | None = Field(None, max_length=500, description="Name of a check that is not a known guarantee")
-    status: Literal["pass", "fail", "warn", "error", "skipped"]
+    # The demo README writes passed/failed; pass/fail (the file formats' words) are accepted too.
+    status: Literal["passed", "pass", "failed", "fail", "warn", "warning", "error", "skipped"]
     failing_rows: int | None = Field(None, ge=0)
     message: str | None = Field(None, max_length=10_000)
     column: str | None = Field(None, max_length=300)

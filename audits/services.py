@@ -30,6 +30,14 @@ if TYPE_CHECKING:
     from tessera_site.lib.auth import Actor
 
 RUN_STATUSES = {s.value for s in AuditRun.Status}
+# Words reporters use for a check's outcome (the demo README: passed/failed) → CheckResult.Status.
+CHECK_STATUS_ALIASES = {
+    "pass": "pass", "passed": "pass", "success": "pass",
+    "fail": "fail", "failed": "fail", "failure": "fail",
+    "warn": "warn", "warning": "warn",
+    "error": "error", "errored": "error",
+    "skipped": "skipped", "skip": "skipped",
+}  # fmt: skip
 CHECK_STATUSES = {s.value for s in CheckResult.Status}
 _BATCH = 2000
 # Expectation / Soda check types that prove a guarantee kind, to link their results to it.
@@ -141,6 +149,13 @@ def _record_failure_event(*, run: AuditRun, asset: Asset, actor: Actor | None, f
 
 
 # --- One run reported through the API (the demo README's payload) -------------------------------
+def _normalized_results(payload: Mapping[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {**item, "status": CHECK_STATUS_ALIASES.get(str(item.get("status", "")).lower(), item.get("status"))}
+        for item in payload.get("results") or []
+    ]
+
+
 def audit_payload_problems(payload: Mapping[str, Any], *, now: datetime | None = None) -> list[str]:
     """Reasons why the counts contradict each other or the status; empty when consistent."""
     problems: list[str] = []
@@ -167,7 +182,10 @@ def audit_payload_problems(payload: Mapping[str, Any], *, now: datetime | None =
         problems.append("status is 'failed' but guarantees_failed is 0.")
     if status == "partial" and failed:
         problems.append(f"status is 'partial' but guarantees_failed is {failed}: a run with failures is 'failed'.")
-    results = payload.get("results") or []
+    results = _normalized_results(payload)
+    unknown = sorted({str(r["status"]) for r in results if r["status"] not in CHECK_STATUSES})
+    if unknown:
+        problems.append(f"results have unknown statuses {unknown}: use passed, failed, warn, error or skipped.")
     if results:
         by_status: dict[str, int] = defaultdict(int)
         for item in results:
@@ -201,7 +219,7 @@ def audit_record(*, asset: Asset, payload: Mapping[str, Any], actor: Actor | Non
     version = asset.active_version
     guarantees = list(Guarantee.objects.filter(version_id=asset.active_version_id)) if version else []
     index = _guarantee_index(guarantees)
-    results = list(payload.get("results") or [])
+    results = _normalized_results(payload)
     checked, passed, failed = payload["guarantees_checked"], payload["guarantees_passed"], payload["guarantees_failed"]
     by_status: dict[str, int] = defaultdict(int)
     for item in results:

@@ -3,6 +3,9 @@ uploads with their job rows, history and the gate over HTTP."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -40,6 +43,18 @@ def test_readme_curl_records_a_run_by_id_relation_or_unique_id_in_open_mode(core
     assert (body["asset_id"], body["status"], body["checked"], body["passed"]) == (core.dim_customers.pk, "passed", 15, 15)
     run = AuditRun.objects.get()
     assert (run.tool, run.triggered_by, run.contract_version_id) == ("custom", "dbt_test", core.dim_customers.active_version_id)
+
+
+def test_demo_readme_curl_payload_works_as_written(core, api, open_api):
+    readme = (Path(__file__).resolve().parents[2] / "demo_dbt_projects" / "README.md").read_text()
+    line = next(line for line in readme.splitlines() if "/audit-results -H" in line)
+    payload = json.loads(line.split("-d '", 1)[1].rsplit("'", 1)[0])
+    for ref in (str(core.dim_customers.pk), "core.main.dim_customers"):
+        response = post_results(api, ref, payload)
+        assert response.status_code in (200, 201), response.content
+    run = AuditRun.objects.get()  # the same run_id twice: one run
+    check = run.checks.select_related("guarantee").get()
+    assert (check.status, check.guarantee.kind, check.guarantee.column) == ("pass", "not_null", "customer_id")
 
 
 def test_api_key_of_the_owner_team_may_post_results(core, api):
