@@ -104,7 +104,7 @@ def sync_dbt(request: HttpRequest, team: str | None = None, wait: bool = False):
             time.sleep(0.25)
             run.refresh_from_db()
         if run.status == "failed":
-            return 422, {"error": "sync_failed", "detail": run.error, **sync_payload(request, run)}
+            return 422, {**sync_payload(request, run), "error": "sync_failed", "detail": run.error}
         if run.is_done:
             return 200, sync_payload(request, run)
     return 202, {"sync_id": run.pk, "status": run.status, "status_url": _status_url(request, run)}
