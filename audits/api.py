@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import Any, Literal
 
 from django.conf import settings
-from django.db import transaction
 from django.http import HttpRequest
 from ninja import Field, File, Form, Router, Schema
 from ninja.files import UploadedFile
@@ -27,7 +26,7 @@ from audits.selectors import (
     most_failing_checks,
     publish_gate,
 )
-from audits.services import audit_record, result_upload_create
+from audits.services import audit_record, result_upload_submit
 from contracts.models import Asset
 from tessera_site.lib.auth import Actor
 from tessera_site.lib.errors import ApiError
@@ -215,32 +214,32 @@ def audit_results_post(request: HttpRequest, asset_id: str, payload: AuditResult
 )
 def audit_results_upload(
     request: HttpRequest,
-    file: UploadedFile = File(...),  # noqa: B008 (ninja's declaration style)
+    file: UploadedFile | None = File(None),  # noqa: B008 (ninja's declaration style)
     format: str | None = Form(None),  # noqa: A002 - the documented field name
     asset: str | None = Form(None),
     wait: bool = False,
 ):
     """Upload a result file (dbt run_results.json, Great Expectations validation or checkpoint
-    result, Soda scan result, or tessera.audit-results/v1). Parsed in the background: 202 with a
-    ``status_url``; with ``?wait=true`` the reply waits for the outcome."""
+    result, Soda scan result, or tessera.audit-results/v1): multipart ``file`` (with optional
+    ``format`` and ``asset`` fields), or the raw file as the body (``?format=&asset=``). Parsed in
+    the background: 202 with a ``status_url``; with ``?wait=true`` the reply waits for the outcome."""
     actor: Actor = request.auth
     actor.require_scope("write")
     format = format or request.GET.get("format")
     asset = asset or request.GET.get("asset")
-    if file.size and file.size > settings.TESSERA_MAX_UPLOAD_BYTES:
-        raise ApiError(413, "too_large", f"The file is larger than {settings.TESSERA_MAX_UPLOAD_BYTES} bytes.")
-    content = file.read()
+    if file is not None:
+        if file.size and file.size > settings.TESSERA_MAX_UPLOAD_BYTES:
+            raise ApiError(413, "too_large", f"The file is larger than {settings.TESSERA_MAX_UPLOAD_BYTES} bytes.")
+        content, filename = file.read(), file.name or ""
+    elif request.content_type and request.content_type.startswith("multipart/"):
+        raise ApiError(400, "missing_file", "Send the result file in the multipart field 'file'.")
+    else:
+        content, filename = request.body, "results.json"
     if asset:
         hint = asset_find_by_ref(ref=asset)
         if hint is not None:
             _require_owner_or_consumer(actor, hint, doing="report audit results for")
-    from audits.tasks import ingest_result_upload
-
-    with transaction.atomic():
-        upload = result_upload_create(
-            content=content, filename=file.name or "", actor=actor, format=format, asset_ref=asset
-        )
-        transaction.on_commit(lambda: ingest_result_upload.delay(upload.pk))
+    upload = result_upload_submit(content=content, filename=filename, actor=actor, format=format, asset_ref=asset)
     if wait:
         deadline = time.monotonic() + settings.TESSERA_SYNC_WAIT_SECONDS
         while time.monotonic() < deadline:

@@ -657,6 +657,20 @@ def result_upload_create(
     return upload
 
 
+def result_upload_submit(
+    *, content: bytes, filename: str, actor: Actor, format: str | None = None, asset_ref: str | None = None  # noqa: A002
+) -> ResultUpload:
+    """Store the file and enqueue its ingestion once the row is committed (API and dashboard form)."""
+    from audits.tasks import ingest_result_upload
+
+    with transaction.atomic():
+        upload = result_upload_create(
+            content=content, filename=filename, actor=actor, format=format, asset_ref=asset_ref
+        )
+        transaction.on_commit(lambda: ingest_result_upload.delay(upload.pk))
+    return upload
+
+
 def audit_ingest_results(*, upload_id: int) -> IngestSummary | None:
     """Body of the ingestion task for a claimed (running) upload: parse, match, write, and put the
     outcome on the job row. A file that cannot be parsed fails the job with the reason and writes

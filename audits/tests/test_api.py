@@ -195,6 +195,26 @@ def test_upload_with_an_unknown_format_or_asset_or_empty_file_is_a_4xx(core, api
     assert not ResultUpload.objects.exists()
 
 
+def test_raw_body_upload_is_accepted_like_curl_data_binary(core, api, django_capture_on_commit_callbacks):
+    from audits.tasks import ingest_result_upload
+
+    with django_capture_on_commit_callbacks():
+        response = api.post(
+            "/api/v1/audit-results/upload?format=dbt",
+            fixture_bytes("dbt_core_build_failing.json"),
+            content_type="application/json",
+            **bearer(core.platform_secret),
+        )
+    assert response.status_code == 202, response.content
+    assert ingest_result_upload(response.json()["id"]) == "succeeded"
+    assert AuditRun.objects.get(asset=core.dim_customers).status == "failed"
+
+
+def test_multipart_without_a_file_field_is_400(core, api):
+    response = api.post("/api/v1/audit-results/upload", {"format": "dbt"}, **bearer(core.platform_secret))
+    assert response.status_code == 400 and response.json()["error"] == "missing_file"
+
+
 def test_another_teams_upload_status_is_404(core, api, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks():
         body = upload(api, "soda_scan_core.json", secret=core.platform_secret).json()
