@@ -114,7 +114,8 @@ def guarantee_key(g: GuaranteeSpec) -> str:
     if kind in {"not_null", "unique", "accepted_values", "accepted_range"}:
         return f"{kind}:{column}"
     if kind == "relationships":
-        to = str(g.arguments.get("to", "")).replace(" ", "")
+        # ref('x') and ref("x") name the same model.
+        to = str(g.arguments.get("to", "")).replace(" ", "").replace('"', "'").lower()
         return f"relationships:{column}->{to}.{str(g.arguments.get('field', '')).lower()}"
     if kind == "unique_combination_of_columns":
         return f"unique_combination_of_columns:{','.join(_combination(g))}"
@@ -436,6 +437,10 @@ def _guarantee_pair_changes(key: str, old: GuaranteeSpec, new: GuaranteeSpec) ->
 
 def _comparable_arguments(kind: str, g: GuaranteeSpec) -> str:
     arguments = {k: v for k, v in g.arguments.items() if k != "where"}
+    if kind == "relationships":
+        # Already compared through the key (where quoting and case are normalised).
+        arguments.pop("to", None)
+        arguments.pop("field", None)
     if kind == "unique_combination_of_columns":
         # The order the columns are listed in promises nothing.
         arguments.pop("combination_of_columns", None)

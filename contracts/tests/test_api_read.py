@@ -347,3 +347,10 @@ def test_demo_dim_customers_through_the_read_api(demo_reader: Client) -> None:
     assert {a["team"] for a in marketing_models["items"]} == {"marketing-analytics"}
     by_column = demo_reader.get("/api/v1/assets", {"search": "country_code", "team": "data-platform"}).json()
     assert "dim_customers" in [a["name"] for a in by_column["items"]]
+
+
+@pytest.mark.parametrize("ref", ["99999999999999999999999", "00", "-1", "%20", "core..dim"])
+def test_odd_refs_are_404_not_500(world: World, ref: str) -> None:
+    assert world.reader.get(f"/api/v1/assets/{ref}").status_code == 404
+    version = world.reader.get(f"/api/v1/assets/{world.dim_customers.pk}/versions/99999999999999999999999")
+    assert version.status_code == 404

@@ -133,6 +133,11 @@ DIRECTIONS = {
         [g("relationships", "id", to="ref('accounts')", field="id")],
         ["guarantee_loosened", "guarantee_tightened"],
     ),
+    "relationship target spelled with other quotes": (
+        [g("relationships", "id", to="ref('customers')", field="id")],
+        [g("relationships", "id", to='ref("customers")', field="id")],
+        [],
+    ),
     "unique combination dropped": (
         [g("unique_combination_of_columns", combination_of_columns=["id", "status"])],
         [],
