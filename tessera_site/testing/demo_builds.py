@@ -13,6 +13,7 @@ builds (or finds) the cached artifacts and prints where they are.
 
 from __future__ import annotations
 
+import fcntl
 import fnmatch
 import hashlib
 import json
@@ -49,6 +50,8 @@ IGNORED_PATTERNS = (
     "*.pyc",
     ".user.yml",
 )
+# Files that no build reads: editing them must not make every engineer rebuild the cache.
+NOT_BUILD_INPUTS = ("README.md", "scripts")
 # Bump when the fixture stores something new, so old caches are not mistaken for complete.
 CACHE_FORMAT = "1"
 COMPLETE_MARKER = "complete.json"
@@ -96,7 +99,9 @@ def dbt_executable() -> Path:
     """The dbt of the running virtualenv (next to this interpreter), never one on PATH."""
     candidate = Path(sys.executable).parent / "dbt"
     if not candidate.exists():
-        raise DemoBuildError([str(candidate)], Path.cwd(), -1, "dbt is not installed next to " + sys.executable)
+        raise DemoBuildError(
+            [str(candidate)], Path.cwd(), -1, "dbt is not installed next to " + sys.executable
+        )
     return candidate
 
 
@@ -175,7 +180,9 @@ def build_project(
     target = project_dir / "target"
     run_results = target / "run_results.json"
     if not run_results.exists():
-        raise DemoBuildError(list(command), project_dir, completed.returncode, completed.stdout + completed.stderr)
+        raise DemoBuildError(
+            list(command), project_dir, completed.returncode, completed.stdout + completed.stderr
+        )
     catalog_path = None
     if catalog:
         # Copy the manifest first: docs generate rewrites it without the run's compiled state.
@@ -227,11 +234,13 @@ def build_demo_projects(
 def demo_content_hash(source: Path = DEMO_SOURCE) -> str:
     """Hash of every file of the demo projects that a build reads (build output excluded)."""
     digest = hashlib.sha256()
-    digest.update(f"format={CACHE_FORMAT};dbt-core={_version('dbt-core')};dbt-duckdb={_version('dbt-duckdb')}".encode())
+    digest.update(
+        f"format={CACHE_FORMAT};dbt-core={_version('dbt-core')};dbt-duckdb={_version('dbt-duckdb')}".encode()
+    )
     for directory, dirnames, filenames in os.walk(source):
-        dirnames[:] = sorted(name for name in dirnames if not _ignored(name))
+        dirnames[:] = sorted(name for name in dirnames if not _ignored(name) and name not in NOT_BUILD_INPUTS)
         for name in sorted(filenames):
-            if _ignored(name):
+            if _ignored(name) or name in NOT_BUILD_INPUTS:
                 continue
             path = Path(directory) / name
             digest.update(path.relative_to(source).as_posix().encode() + b"\0")
@@ -351,6 +360,16 @@ def ensure_demo_artifacts(cache_root: Path = CACHE_ROOT) -> DemoArtifacts:
     if (target / COMPLETE_MARKER).exists():
         return DemoArtifacts.from_directory(target)
     cache_root.mkdir(parents=True, exist_ok=True)
+    # Parallel test sessions on one machine wait for the first builder instead of competing
+    # with it for the CPUs; the lock is released when its process ends, however it ends.
+    with (cache_root / f"{target.name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (target / COMPLETE_MARKER).exists():
+            _build_into(target, cache_root)
+    return DemoArtifacts.from_directory(target)
+
+
+def _build_into(target: Path, cache_root: Path) -> None:
     with tempfile.TemporaryDirectory(prefix="building-", dir=cache_root) as scratch:
         out = Path(scratch) / "out"
         seconds = build_demo_artifacts(out, work=Path(scratch) / "work")
@@ -361,7 +380,6 @@ def ensure_demo_artifacts(cache_root: Path = CACHE_ROOT) -> DemoArtifacts:
         except OSError:
             if not (target / COMPLETE_MARKER).exists():
                 raise
-    return DemoArtifacts.from_directory(target)
 
 
 @pytest.fixture(scope="session")
