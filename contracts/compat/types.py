@@ -243,7 +243,7 @@ def _split_top_level(text: str) -> list[str]:
     """Split on commas that are not nested in (), <> or []."""
     parts: list[str] = []
     depth = 0
-    current = []
+    current: list[str] = []
     for ch in text:
         if ch in "(<[":
             depth += 1
