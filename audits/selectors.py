@@ -117,8 +117,10 @@ def _gate_version(asset: Asset, version: ContractVersion | str | None) -> Contra
     return None
 
 
-def _label(kind: str, column: str) -> str:
-    return f"{kind}({column})" if column else kind
+def _label(kind: str, column: str, name: str = "") -> str:
+    if column:
+        return f"{kind}({column})"
+    return f"{kind} {name}" if name and name != kind else kind
 
 
 def publish_gate(*, asset: Asset, version: ContractVersion | str | None = None, now: datetime | None = None) -> GateResult:
@@ -163,7 +165,11 @@ def publish_gate(*, asset: Asset, version: ContractVersion | str | None = None, 
             )
 
     required = (
-        list(Guarantee.objects.filter(version=contract).values("id", "key", "kind", "column", "severity", "test_unique_id"))
+        list(
+            Guarantee.objects.filter(version=contract).values(
+                "id", "key", "kind", "column", "name", "severity", "test_unique_id"
+            )
+        )
         if contract
         else []
     )
@@ -186,7 +192,7 @@ def publish_gate(*, asset: Asset, version: ContractVersion | str | None = None, 
                 latest_by_key[key] = row
 
     for g in required:
-        label = _label(g["kind"], g["column"])
+        label = _label(g["kind"], g["column"], g["name"])
         row = latest_by_key.get(g["key"])
         state = GuaranteeState(
             guarantee=label,

@@ -62,10 +62,14 @@ class _GRef:
     kind: str
     column: str
     active: bool = True
+    name: str = ""
 
 
 def _guarantee_label(g: Guarantee | _GRef) -> str:
-    return f"{g.kind}({g.column})" if g.column else g.kind
+    if g.column:
+        return f"{g.kind}({g.column})"
+    name = getattr(g, "name", "")
+    return f"{g.kind} {name}" if name and name != g.kind else g.kind
 
 
 def _guarantee_index(guarantees: Iterable[Guarantee]) -> dict[str, Guarantee]:
@@ -492,10 +496,10 @@ def _write_runs(
             rows = (
                 Guarantee.objects.filter(version_id__in=versions[start : start + _BATCH * 5])
                 .exclude(test_unique_id="")
-                .values_list("id", "asset_id", "kind", "column")
+                .values_list("id", "asset_id", "kind", "column", "name")
             )
-            for pk, asset_id, kind, column in rows:
-                expected[asset_id].append(_GRef(pk, asset_id, kind, column))
+            for pk, asset_id, kind, column, name in rows:
+                expected[asset_id].append(_GRef(pk, asset_id, kind, column, name=name))
 
     now = timezone.now()
     run_at = parsed.finished_at or parsed.started_at or now
