@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import TruncDate
+from django.db.models.functions import Lower, TruncDate
 from django.utils import timezone
 
 from audits.models import AuditRun, CheckResult
@@ -42,9 +42,14 @@ def assets_for_tables(*, tables: set[str]) -> dict[str, list[Asset]]:
         return {}
     normalized = {t: ".".join(p.strip('"`[]').lower() for p in t.split(".") if p) for t in tables}
     lasts = {n.rsplit(".", 1)[-1] for n in normalized.values()}
+    # Tools write table names in the warehouse's case (Snowflake: DIM_CUSTOMERS); relations are
+    # stored lower-cased, identifiers and names as dbt declared them.
     candidates = list(
         Asset.objects.filter(status=Asset.Status.ACTIVE)
-        .filter(Q(relation__in=set(normalized.values())) | Q(identifier__in=lasts) | Q(name__in=lasts))
+        .annotate(identifier_lower=Lower("identifier"), name_lower=Lower("name"))
+        .filter(
+            Q(relation__in=set(normalized.values())) | Q(identifier_lower__in=lasts) | Q(name_lower__in=lasts)
+        )
         .select_related("owner_team", "active_version")
     )
     found: dict[str, list[Asset]] = {}

@@ -184,3 +184,28 @@ def test_a_team_that_neither_owns_nor_uses_the_asset_cannot_report_on_it(core):
 def test_a_consumer_team_may_report_on_an_asset_it_uses(core):
     upload_and_ingest(core, "soda_scan_core.json", actor=actor_for_key(core.marketing.api_keys.get()))
     assert AuditRun.objects.count() == 2
+
+
+def test_table_names_match_whatever_their_case_or_qualification(core):
+    doc = {
+        "format": "tessera.audit-results/v1",
+        "checks": [
+            {"table": "DIM_CUSTOMERS", "name": "upper case", "status": "pass"},
+            {"table": "main.fct_orders", "name": "schema qualified", "status": "pass"},
+            {"table": '"core"."main"."fct_payments"', "name": "quoted", "status": "pass"},
+        ],
+    }
+    upload = upload_and_ingest(core, orjson.dumps(doc))
+    assert upload.unmatched == []
+    assert set(runs_by_relation()) == {"core.main.dim_customers", "core.main.fct_orders", "core.main.fct_payments"}
+
+
+def test_a_table_name_shared_by_two_assets_is_unmatched_with_both_named(core):
+    from contracts.factories import AssetFactory
+
+    AssetFactory(name="dim_customers", database="other", owner_team=core.platform, project=None)
+    doc = {"format": "tessera.audit-results/v1", "checks": [{"table": "dim_customers", "name": "x", "status": "pass"}]}
+    upload = upload_and_ingest(core, orjson.dumps(doc))
+    assert "matches several assets" in upload.unmatched[0]["reason"]
+    assert "core.main.dim_customers" in upload.unmatched[0]["reason"]
+    assert not AuditRun.objects.exists()
