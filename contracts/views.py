@@ -78,6 +78,8 @@ def home(request: HttpRequest) -> HttpResponse:
             "answer_partial": answer_partial_available(),
             "base_url": request.build_absolute_uri("/")[:-1],
         },
+        # After an answer is recorded in place, the inbox reloads itself so the item moves to "answered".
+        partial="inbox",
     )
 
 
@@ -353,6 +355,22 @@ def sync_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
+# The sync summary's counts worth a tile on the progress panel, in reading order.
+SUMMARY_COUNTS = [
+    ("assets", "assets"),
+    ("created", "created"),
+    ("published", "versions published"),
+    ("unchanged", "unchanged"),
+    ("proposals_opened", "proposals opened"),
+    ("retired", "retired"),
+    ("registrations_added", "consumers added"),
+    ("lineage_edges_added", "lineage edges added"),
+    ("cross_project_links", "cross-project links"),
+    ("teams_created", "teams created"),
+    ("warnings", "warnings"),
+]
+
+
 def sync_context(sync_run: SyncRun) -> dict[str, Any]:
     summary = sync_run.summary or {}
     proposals = list(
@@ -366,5 +384,5 @@ def sync_context(sync_run: SyncRun) -> dict[str, Any]:
         .only("id", "major", "minor", "patch", "change_kind", "asset__id", "asset__name", "asset__relation")
         .order_by("asset__relation")[:100]
     )
-    counts = [(k.replace("_", " "), v) for k, v in summary.items() if isinstance(v, int | float) and not isinstance(v, bool)]
+    counts = [(label, summary[key]) for key, label in SUMMARY_COUNTS if isinstance(summary.get(key), int)]
     return {"sync_run": sync_run, "summary": summary, "counts": counts, "proposals": proposals, "changed": changed}

@@ -1,0 +1,99 @@
+"""Browser tests: Playwright driving Debian's Chromium against pytest-django's live server.
+
+The demo projects' real dbt artifacts (fixture `demo_artifacts`) are synced through the real
+sync service before each test; tests commit their data (live server = another thread), so they
+use `transactional_db`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+# Playwright's sync API runs an asyncio loop in this thread; Django would then refuse the test's
+# own ORM calls as "async unsafe" although nothing here is concurrent.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+CHROMIUM = os.environ.get("TESSERA_CHROMIUM", "/usr/bin/chromium")
+PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM} (set TESSERA_CHROMIUM)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run"],
+        )
+        yield browser
+        browser.close()
+
+
+@dataclass
+class DemoWorld:
+    proposal_id: int
+    dim_customers_id: int
+    users: dict[str, object]
+
+
+def _sync(content: bytes, *, actor) -> object:
+    from contracts.services.sync import sync_submit
+    from contracts.tasks import sync_run_task
+    from contracts.models import SyncRun
+
+    sync_run = sync_submit(manifest=content, team_slug=None, actor=actor)
+    sync_run_task(sync_run.pk)  # what the worker does, here in the test's thread
+    sync_run = SyncRun.objects.get(pk=sync_run.pk)
+    assert sync_run.status == "succeeded", sync_run.error
+    return sync_run
+
+
+@pytest.fixture
+def demo_world(transactional_db, demo_artifacts, settings) -> DemoWorld:
+    """The three demo projects synced, then core's breaking variant: a proposal on dim_customers
+    waits for marketing-analytics and finance-analytics. Users: one lead per team."""
+    from django.contrib.auth import get_user_model
+
+    from contracts.models import Asset, Proposal, Team, TeamMembership
+    from tessera_site.lib.auth import SYSTEM
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    for project in ("core", "marketing", "finance"):
+        _sync(demo_artifacts.read_bytes(demo_artifacts.manifests[project]), actor=SYSTEM)
+    _sync(demo_artifacts.read_bytes(demo_artifacts.core_breaking_manifest), actor=SYSTEM)
+
+    users = {}
+    for slug, username in [("data-platform", "platform-lead"), ("marketing-analytics", "marketing-lead"),
+                           ("finance-analytics", "finance-lead")]:
+        team = Team.objects.get(slug=slug)
+        user = get_user_model().objects.create_user(username, f"{username}@example.com", PASSWORD)
+        TeamMembership.objects.create(team=team, user=user, role=TeamMembership.Role.LEAD)
+        users[username] = user
+    dim = Asset.objects.get(relation="core.main.dim_customers")
+    proposal = Proposal.objects.get(asset=dim, status__in=Proposal.OPEN_STATUSES)
+    return DemoWorld(proposal_id=proposal.pk, dim_customers_id=dim.pk, users=users)
+
+
+def log_in(page, base_url: str, username: str) -> None:
+    page.goto(f"{base_url}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base_url}/")
+
+
+def shot(page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)

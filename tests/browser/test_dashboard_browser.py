@@ -1,0 +1,161 @@
+"""The dashboard in a real browser (Chromium via Playwright) on the synced demo projects."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.browser.conftest import log_in, shot
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(viewport={"width": 1360, "height": 900}, base_url=live_server.url)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+def test_marketing_lead_approves_the_dim_customers_proposal_in_place(page, live_server, demo_world):
+    from contracts.models import Acknowledgment
+
+    log_in(page, live_server.url, "marketing-lead")
+    item = page.locator(f"#waiting-{demo_world.proposal_id}-marketing-analytics")
+    item.wait_for()
+    assert "dim_customers" in item.inner_text()
+    shot(page, "home-waiting")
+
+    # A marker on window survives an htmx swap but not a full page load.
+    page.evaluate("window.__sameDocument = true")
+    page.once("dialog", lambda dialog: dialog.accept())  # "confirm", if the buttons ask
+    item.get_by_role("button", name="Approve").click()
+
+    answered = page.locator(f"#answered-{demo_world.proposal_id}-marketing-analytics")
+    answered.wait_for()
+    assert "approved" in answered.inner_text().lower()
+    assert page.locator(f"#waiting-{demo_world.proposal_id}-marketing-analytics").count() == 0
+    assert page.evaluate("window.__sameDocument === true"), "the answer must not reload the page"
+    ack = Acknowledgment.objects.get(proposal_id=demo_world.proposal_id, team__slug="marketing-analytics")
+    assert ack.answer == "approved" and ack.via == "dashboard"
+    shot(page, "home-answered")
+
+
+def test_asset_page_shows_the_timeline_with_versions_and_the_proposal(page, live_server, demo_world):
+    log_in(page, live_server.url, "marketing-lead")
+    page.fill("header input[name=q]", "dim_customers")
+    page.press("header input[name=q]", "Enter")
+    page.locator("#results").get_by_role("link", name="dim_customers", exact=True).click()
+    page.wait_for_url(re.compile(rf"/assets/{demo_world.dim_customers_id}/$"))
+
+    timeline = page.locator("svg.timeline")
+    timeline.wait_for()
+    assert timeline.locator("[data-lane=version]").count() >= 2  # active v1 and the proposed major
+    proposal_mark = timeline.locator(f"a[href='/proposals/{demo_world.proposal_id}/']")
+    assert proposal_mark.count() == 1
+    assert page.locator("#schema").get_by_text("customer_id", exact=True).count() == 1
+    assert page.locator("#consumers").get_by_text("marketing-analytics").count() == 1
+    shot(page, "asset-dim-customers")
+
+    proposal_mark.click()
+    page.wait_for_url(re.compile(rf"/proposals/{demo_world.proposal_id}/$"))
+    assert "country_code" in page.locator("main").inner_text()
+    shot(page, "proposal")
+    page.get_by_role("link", name=re.compile("Side-by-side diff")).click()
+    page.locator("table.diff tr.breaking").first.wait_for()
+    shot(page, "version-diff")
+
+
+def test_lineage_connects_core_dim_customers_to_marketing_models(page, live_server, demo_world):
+    log_in(page, live_server.url, "marketing-lead")
+    page.goto(f"{live_server.url}/lineage/?proposal={demo_world.proposal_id}&hops=2")
+    page.locator("svg.graph[data-ready=true]").wait_for()
+    dim = page.locator("g.node[data-name=dim_customers][data-project=core]")
+    assert dim.count() == 1
+    assert "changing" in dim.get_attribute("class")
+    dim_id = dim.get_attribute("data-id")
+    downstream_projects = page.evaluate(
+        """(id) => Array.from(document.querySelectorAll(`path.edge[data-from="${id}"]`))
+              .map(e => document.querySelector(`g.node[data-id="${e.dataset.to}"]`).dataset.project)""",
+        dim_id,
+    )
+    assert "marketing" in downstream_projects
+    affected = page.locator("g.node.affected[data-project=marketing]")
+    assert affected.count() >= 1
+    shot(page, "lineage-proposal")
+
+    # Find, select and zoom: the info panel lists what reads dim_customers.
+    page.fill("#graph-find", "dim_customers")
+    page.press("#graph-find", "Enter")
+    info = page.locator("#graph-info")
+    info.wait_for()
+    assert "marketing" in info.inner_text()
+    page.click("[data-zoom=out]")
+    shot(page, "lineage-selected")
+
+
+def test_whole_lineage_graph_draws_every_project(page, live_server, demo_world):
+    log_in(page, live_server.url, "platform-lead")
+    page.goto(f"{live_server.url}/lineage/")
+    page.locator("svg.graph[data-ready=true]").wait_for()
+    projects = set(page.evaluate("Array.from(document.querySelectorAll('g.node')).map(n => n.dataset.project)"))
+    assert {"core", "marketing", "finance"} <= projects
+    assert page.locator("path.edge.cross").count() >= 3  # core → marketing/finance reads
+    shot(page, "lineage-all")
+
+
+def test_upload_a_manifest_and_watch_the_progress_panel_reach_done(page, live_server, demo_world, demo_artifacts,
+                                                                   celery_eager):
+    log_in(page, live_server.url, "platform-lead")
+    page.get_by_role("link", name="Upload").click()
+    page.set_input_files("#m-manifest", str(demo_artifacts.core_additive_manifest))
+    shot(page, "upload")
+    page.locator("#manifest-form").get_by_role("button", name="Sync manifest").click()
+    panel = page.locator("#progress")
+    panel.wait_for()
+    page.locator("#progress[data-status=succeeded]").wait_for(timeout=60_000)
+    text = panel.inner_text()
+    assert "Succeeded" in text and "dim_customers" in text  # the additive column is a minor change
+    shot(page, "upload-done")
+
+
+def test_answer_without_javascript(browser, live_server, demo_world):
+    from contracts.models import Acknowledgment
+
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    try:
+        log_in(page, live_server.url, "finance-lead")
+        item = page.locator(f"#waiting-{demo_world.proposal_id}-finance-analytics")
+        item.get_by_role("button", name="Approve").click()
+        page.wait_for_load_state()
+        ack = Acknowledgment.objects.get(proposal_id=demo_world.proposal_id, team__slug="finance-analytics")
+        assert ack.answer == "approved"
+        shot(page, "nojs-answered")
+    finally:
+        context.close()
+
+
+def test_other_pages_render_for_screenshots(page, live_server, demo_world):
+    log_in(page, live_server.url, "platform-lead")
+    for name, path in [
+        ("home-producer", "/"),
+        ("assets", "/assets/"),
+        ("team", "/teams/data-platform/"),
+        ("audit-log", "/events/"),
+    ]:
+        response = page.goto(f"{live_server.url}{path}")
+        assert response.status == 200, path
+        shot(page, name)
+    page.goto(f"{live_server.url}/assets/")
+    page.evaluate("window.__sameDocument = true")
+    page.select_option("#f-project", "marketing")
+    page.wait_for_url(re.compile(r"project=marketing"))  # htmx pushed the filtered URL
+    page.locator("#results td.mono.small").first.wait_for()
+    relations = page.locator("#results td.mono.small").all_inner_texts()
+    assert relations and all(r.startswith("marketing.") for r in relations)
+    assert page.evaluate("window.__sameDocument === true")
+    shot(page, "assets-filtered")
