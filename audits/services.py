@@ -397,9 +397,12 @@ def _match_dbt(parsed: ParsedResults, summary: IngestSummary) -> dict[int, _Asse
     for check in parsed.checks:
         guarantee = found.get(check.unique_id or "")
         if guarantee is None:
-            summary.unmatched.append(
-                _unmatched(check, "no synced contract has a guarantee from this dbt test (sync the manifest first)")
+            reason = (
+                "a dbt unit test checks model logic, not a guarantee of the contract"
+                if (check.unique_id or "").startswith("unit_test.")
+                else "no synced contract has a guarantee from this dbt test (sync the manifest first)"
             )
+            summary.unmatched.append(_unmatched(check, reason))
             continue
         bucket = grouped.get(guarantee.asset_id)
         if bucket is None:
