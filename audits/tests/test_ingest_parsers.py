@@ -10,7 +10,6 @@ import pytest
 from audits.ingest import ResultFileError, detect_format, parse_results
 
 FIXTURES = Path(__file__).parent / "fixtures"
-SHARED = Path(__file__).resolve().parents[2] / "contracts" / "tests" / "fixtures"
 
 
 def read(name: str) -> bytes:
@@ -57,13 +56,18 @@ def test_dbt_select_run_is_marked_partial_with_its_selector():
     assert len(parsed.checks) == 14
 
 
-@pytest.mark.parametrize("name", ["run_results_v4_jaffle_shop.json", "run_results_v6_jaffle_shop.json"])
-def test_older_dbt_run_results_versions_parse(name):
-    path = SHARED / name
-    if not path.exists():
-        path = Path("/work/shared/fixtures/dbt-artifacts") / name
-    parsed = parse_results(path.read_bytes())
-    assert parsed.counts()["pass"] == 20
+@pytest.mark.parametrize(
+    ("name", "dbt_version"),
+    [
+        ("run_results_v4_jaffle_shop.json", "1.0.0"),
+        ("run_results_v5_jaffle_shop.json", "1.7.0"),
+        ("run_results_v6_jaffle_shop.json", "1.9.0"),
+    ],
+)
+def test_older_dbt_run_results_versions_parse(name, dbt_version):
+    parsed = parse_results(read(name))
+    assert parsed.tool_version == dbt_version
+    assert parsed.counts() == {"pass": 20, "fail": 0, "warn": 0, "error": 0, "skipped": 0}
 
 
 def test_dbt_unsupported_schema_version_is_a_clear_error():
