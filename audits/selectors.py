@@ -111,7 +111,7 @@ def _gate_version(asset: Asset, version: ContractVersion | str | None) -> Contra
         return version
     if version in (None, "", "active"):
         if asset.active_version_id:
-            return ContractVersion.objects.filter(pk=asset.active_version_id).first()
+            return asset.active_version  # usually loaded with the asset (select_related)
         version = "proposed"
     if version == "proposed":
         return (
@@ -144,16 +144,15 @@ def publish_gate(*, asset: Asset, version: ContractVersion | str | None = None, 
     reasons = result.reasons
     cutoff = now - timedelta(hours=asset.audit_max_age_hours) if asset.audit_max_age_hours else None
 
-    run_ids = list(
-        AuditRun.objects.filter(asset=asset).order_by("-run_at", "-id").values_list("id", flat=True)[:GATE_RUN_WINDOW]
+    recent = list(
+        AuditRun.objects.filter(asset=asset)
+        .order_by("-run_at", "-id")
+        .values("id", "tool", "status", "run_at", "checked", "passed", "failed", "warned", "errored", "skipped")[
+            :GATE_RUN_WINDOW
+        ]
     )
-    latest = (
-        AuditRun.objects.filter(pk=run_ids[0])
-        .values("id", "tool", "status", "run_at", "checked", "passed", "failed", "warned", "errored", "skipped")
-        .first()
-        if run_ids
-        else None
-    )
+    run_ids = [run["id"] for run in recent]
+    latest = recent[0] if recent else None
     result.latest_run = latest
     if latest is None:
         reasons.append("No audit results have been recorded for this asset.")
@@ -344,7 +343,6 @@ def failing_assets_for_team(*, team_id: int, limit: int = 20) -> list[dict[str, 
 def failed_audits_by_consumer_team(*, since: datetime, until: datetime) -> list[tuple[Any, list[dict[str, Any]]]]:
     """For the daily digest: each consumer team with the failed audit runs (recorded in the window)
     of the assets it is registered on. Two queries."""
-    from contracts.models import Team
 
     runs = list(
         AuditRun.objects.filter(status=AuditRun.Status.FAILED, created_at__gte=since, created_at__lt=until)
@@ -357,9 +355,11 @@ def failed_audits_by_consumer_team(*, since: datetime, until: datetime) -> list[
     for run in runs:
         by_asset.setdefault(run["asset_id"], []).append(run)
     by_team: dict[int, list[dict[str, Any]]] = {}
-    for asset_id, team_id in (
-        Registration.objects.filter(asset_id__in=by_asset).values_list("asset_id", "team_id").distinct()
-    ):
-        by_team.setdefault(team_id, []).extend(by_asset[asset_id])
-    teams = Team.objects.in_bulk(list(by_team))
-    return [(teams[team_id], by_team[team_id]) for team_id in sorted(by_team) if team_id in teams]
+    teams: dict[int, Any] = {}
+    for registration in Registration.objects.filter(asset_id__in=by_asset).select_related("team"):
+        runs_of_team = by_team.setdefault(registration.team_id, [])
+        teams[registration.team_id] = registration.team
+        # A team registered twice on one asset (explicit and lineage) gets its runs once.
+        if not any(r["asset_id"] == registration.asset_id for r in runs_of_team):
+            runs_of_team.extend(by_asset[registration.asset_id])
+    return [(teams[team_id], by_team[team_id]) for team_id in sorted(by_team, key=lambda t: teams[t].slug)]
