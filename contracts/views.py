@@ -188,11 +188,11 @@ def _graph_drawing(graph: sel.Graph, *, focus_id: int | None) -> dict[str, Any]:
     nodes = []
     for pk, node in graph.nodes.items():
         x, y = layout.positions[pk]
-        nodes.append({**node, "x": x, "y": y, "colour": team_colour(node["team"]), "focus": pk == focus_id})
+        nodes.append({**node, "x": x, "y": y, "colour": team_colour(node["team_id"]), "focus": pk == focus_id})
     edges = [
         {"from": u, "to": d, "d": edge_path(layout.positions[u], layout.positions[d])} for (u, d) in graph.edges
     ]
-    teams = sorted({n["team"] for n in nodes if n["team"]})
+    teams = sorted({(n["team"], n["team_id"]) for n in nodes if n["team"]})
     return {
         "nodes": nodes,
         "edges": edges,
@@ -200,7 +200,7 @@ def _graph_drawing(graph: sel.Graph, *, focus_id: int | None) -> dict[str, Any]:
         "height": layout.height,
         "node_w": NODE_W,
         "node_h": NODE_H,
-        "teams": [{"slug": t, "colour": team_colour(t)} for t in teams],
+        "teams": [{"slug": slug, "colour": team_colour(team_id)} for slug, team_id in teams],
         "truncated": graph.truncated,
     }
 
@@ -254,7 +254,15 @@ def diff_rows(old: ContractVersion, new: ContractVersion, verdict: Any) -> dict[
     new_g = {guarantee_key(g): g for g in new_spec.guarantees}
     keys = list(new_g) + [k for k in old_g if k not in new_g]
     guarantees = [
-        {"key": k, "old": old_g.get(k), "new": new_g.get(k), "changes": by_guarantee.get(k, [])} for k in keys
+        {
+            "key": k,
+            "old": old_g.get(k),
+            "new": new_g.get(k),
+            "old_label": _g_label(old_g.get(k)),
+            "new_label": _g_label(new_g.get(k)),
+            "changes": by_guarantee.get(k, []),
+        }
+        for k in keys
     ]
     other = [
         {"reason": c.reason, "breaking": id(c) in breaking}
@@ -262,6 +270,13 @@ def diff_rows(old: ContractVersion, new: ContractVersion, verdict: Any) -> dict[
         if not c.guarantee and not c.column
     ]
     return {"columns": columns, "guarantees": guarantees, "other_changes": other}
+
+
+def _g_label(g: Any) -> str:
+    if g is None:
+        return ""
+    label = sel.guarantee_label(g.as_dict())
+    return f"{g.column}: {label}" if g.column else label
 
 
 # --- Proposals -----------------------------------------------------------------------------------

@@ -8,7 +8,6 @@ and the browser only pans and zooms (static/js/lineage.js), which stays fast wit
 
 from __future__ import annotations
 
-import hashlib
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -21,15 +20,15 @@ GAP_X = 90
 GAP_Y = 14
 PAD = 20
 
-# A fixed palette so a team keeps its colour on every page and every reload.
-PALETTE = ["#3b5bdb", "#2b8a3e", "#e67700", "#9c36b5", "#0c8599", "#c2255c", "#5c940d", "#1864ab", "#d9480f", "#495057"]
+# A fixed palette indexed by team id, so a team keeps its colour on every page and every reload,
+# and the first teams of an installation get clearly different hues.
+PALETTE = ["#3b5bdb", "#2b8a3e", "#e67700", "#ae3ec9", "#0c8599", "#e03131", "#5c940d", "#1864ab", "#d6336c", "#495057"]
 
 
-def team_colour(slug: str | None) -> str:
-    if not slug:
+def team_colour(team_id: int | None) -> str:
+    if not team_id:
         return "#868e96"
-    digest = hashlib.sha1(slug.encode(), usedforsecurity=False).digest()
-    return PALETTE[digest[0] % len(PALETTE)]
+    return PALETTE[(team_id - 1) % len(PALETTE)]
 
 
 @dataclass
@@ -107,7 +106,7 @@ TL_WIDTH = 960
 TL_HEIGHT = 180
 TL_LEFT = 110
 TL_RIGHT = 30
-MIN_GAP = 16
+MIN_GAP = 40  # wide enough for a "10.0.0" label
 
 
 @dataclass

@@ -446,7 +446,10 @@ def lineage_graph(*, focus: Asset | None, hops: int = 2, max_nodes: int = 2000) 
                 break
     rows = (
         Asset.objects.filter(pk__in=asset_ids)
-        .values("pk", "name", "model_version", "relation", "resource_type", "status", "owner_team__slug", "project__name")
+        .values(
+            "pk", "name", "model_version", "relation", "resource_type", "status", "owner_team_id", "owner_team__slug",
+            "project__name",
+        )
     )
     nodes = {
         r["pk"]: {
@@ -456,6 +459,7 @@ def lineage_graph(*, focus: Asset | None, hops: int = 2, max_nodes: int = 2000) 
             "type": r["resource_type"],
             "status": r["status"],
             "team": r["owner_team__slug"],
+            "team_id": r["owner_team_id"],
             "project": r["project__name"] or "",
         }
         for r in rows
