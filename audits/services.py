@@ -92,6 +92,26 @@ def _kind_for_check(check: CheckOutcome) -> str | None:
     return None
 
 
+def _arguments_agree(check: CheckOutcome, guarantee: Guarantee) -> bool:
+    """A tool's check proves a guarantee only if it checks the same thing: an expectation with
+    another value set or range is a different promise, however alike the names."""
+    if guarantee.kind in ("not_null", "unique"):
+        return True
+    kwargs = check.details.get("kwargs") or {}
+    arguments = guarantee.arguments or {}
+    if guarantee.kind == "accepted_values":
+        return "value_set" in kwargs and {str(v) for v in kwargs["value_set"] or []} == {
+            str(v) for v in arguments.get("values") or []
+        }
+    if guarantee.kind == "accepted_range":
+        return (
+            ("min_value" in kwargs or "max_value" in kwargs)
+            and kwargs.get("min_value") == arguments.get("min_value")
+            and kwargs.get("max_value") == arguments.get("max_value")
+        )
+    return False
+
+
 def _run_status(*, failed: int, errored: int, incomplete: bool) -> str:
     if failed:
         return AuditRun.Status.FAILED
@@ -457,7 +477,11 @@ def _match_by_table(parsed: ParsedResults, summary: IngestSummary, hint: Asset |
             ) else None
             if guarantee is None and check.column:
                 kind = _kind_for_check(check)
-                same = [g for g in guarantees if g.kind == kind and g.column.lower() == check.column.lower()]
+                same = [
+                    g
+                    for g in guarantees
+                    if g.kind == kind and g.column.lower() == check.column.lower() and _arguments_agree(check, g)
+                ]
                 guarantee = same[0] if len(same) == 1 else None
             linked.append((check, guarantee))
         bucket.checks = linked

@@ -114,6 +114,8 @@ def test_gx_validation_is_matched_by_table_with_fail_warn_and_error_kept_apart(c
     assert (linked["expect_column_values_to_be_unique(email)"].kind, linked["expect_column_values_to_be_unique(email)"].column) == ("unique", "email")
     assert linked["expect_column_values_to_not_be_null(customer_id)"].kind == "not_null"
     assert linked["expect_column_values_to_not_be_null(loyalty_tier)"] is None
+    # Same kind and column as accepted_values(customer_segment), but another value set: not that guarantee.
+    assert linked["expect_column_values_to_be_in_set(customer_segment)"] is None
     assert run.checks.get(status="error").column == "loyalty_tier"
     assert run.upload_id == upload.pk
 
@@ -133,6 +135,8 @@ def test_soda_scan_makes_a_run_per_table_with_warnings_counted_apart(core):
     dim = runs["core.main.dim_customers"]
     assert (dim.tool, dim.status, dim.passed, dim.failed, dim.warned) == ("soda", "failed", 3, 1, 1)
     assert dim.checks.get(name="missing_count(email) = 0").guarantee.kind == "not_null"
+    assert dim.checks.get(name="duplicate_count(customer_id) = 0").guarantee.kind == "unique"
+    assert dim.checks.get(name="invalid_count(customer_segment) = 0").guarantee is None
     assert runs["core.main.fct_orders"].failed == 1
 
 
@@ -209,3 +213,14 @@ def test_a_table_name_shared_by_two_assets_is_unmatched_with_both_named(core):
     assert "matches several assets" in upload.unmatched[0]["reason"]
     assert "core.main.dim_customers" in upload.unmatched[0]["reason"]
     assert not AuditRun.objects.exists()
+
+
+def test_an_expectation_with_the_guarantees_own_value_set_proves_that_guarantee(core):
+    doc = orjson.loads(fixture_bytes("gx_validation_dim_customers.json"))
+    for result in doc["results"]:
+        config = result["expectation_config"]
+        if config["type"] == "expect_column_values_to_be_in_set":
+            config["kwargs"]["value_set"] = ["vip", "loyal", "new", "prospect"]
+    upload_and_ingest(core, orjson.dumps(doc))
+    check = AuditRun.objects.get().checks.get(name="expect_column_values_to_be_in_set(customer_segment)")
+    assert (check.guarantee.kind, check.guarantee.column) == ("accepted_values", "customer_segment")
