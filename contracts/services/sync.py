@@ -28,6 +28,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile, File
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from contracts.compat.verdict import Verdict, bump_version, evaluate
@@ -737,7 +738,7 @@ def _insert_versions(
 
     rows = guarantee_rows([(v, s.contract) for v, s, _ in to_write])
     Guarantee.objects.bulk_create(rows, batch_size=BULK_BATCH)
-    assets_to_update: list[Asset] = []
+    published_ids: list[int] = []
     for version, _spec, asset in to_write:
         if version.status != ContractVersion.Status.ACTIVE:
             continue
@@ -746,7 +747,7 @@ def _insert_versions(
         asset.content_hash = version.content_hash
         asset.compatibility_mode = version.compatibility_mode
         asset.updated_at = now
-        assets_to_update.append(asset)
+        published_ids.append(asset.pk)
         out.published.append(
             {
                 "relation": asset.relation,
@@ -767,11 +768,16 @@ def _insert_versions(
                 actor=actor,
             )  # fmt: skip
         )
-    Asset.objects.bulk_update(
-        assets_to_update,
-        ["active_version", "content_hash", "compatibility_mode", "updated_at"],
-        batch_size=BULK_BATCH,
-    )
+    # One UPDATE per chunk pointing each asset at its (just inserted) active version: Django's
+    # bulk_update builds a CASE per row and per field, which cost seconds at a few thousand assets.
+    newest = ContractVersion.objects.filter(asset=OuterRef("pk"), status=ContractVersion.Status.ACTIVE)
+    for chunk in _chunks(published_ids):
+        Asset.objects.filter(pk__in=chunk).update(
+            active_version=Subquery(newest.values("pk")[:1]),
+            content_hash=Subquery(newest.values("content_hash")[:1]),
+            compatibility_mode=Subquery(newest.values("compatibility_mode")[:1]),
+            updated_at=now,
+        )
 
 
 def _open_proposals(*, pending: Pending, run: SyncRun, actor: Actor, out: _Outcome) -> None:

@@ -86,6 +86,23 @@ def webhook_fanout(event: Event) -> list[int]:
     return ids
 
 
+def webhook_fanout_many(events: list[Event]) -> list[int]:
+    """Batch form of webhook_fanout (events_record_bulk): one endpoint query for the whole batch,
+    then the per-event fan-out only for events some endpoint wants."""
+    endpoints = list(WebhookEndpoint.objects.filter(is_active=True)) if events else []
+    ids: list[int] = []
+    for event in events if endpoints else ():
+        if any(
+            (e.team_id is None or e.team_id == event.team_id) and (not e.event_kinds or event.kind in e.event_kinds)
+            for e in endpoints
+        ):
+            ids.extend(webhook_fanout(event))
+    return ids
+
+
+webhook_fanout.many = webhook_fanout_many  # type: ignore[attr-defined]
+
+
 def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, str]:
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 (admin-configured URL)
     try:
