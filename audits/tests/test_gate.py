@@ -134,3 +134,27 @@ def test_a_new_contract_version_waits_while_the_gate_holds_on_an_asset_that_requ
     # fct_orders does not require an audit: its change (if any) was not held.
     assert all(h["relation"] != "core.main.fct_orders" for h in summary["held_versions"])
     assert _parsed_core_manifest().project_name == "core"
+
+
+def test_the_gate_of_a_proposed_version_uses_results_matched_by_guarantee_key(core):
+    from contracts.ingest.manifest import parse_manifest
+    from contracts.services.sync import sync_apply
+
+    core.dim_customers.requires_passing_audit = True
+    core.dim_customers.save(update_fields=["requires_passing_audit"])
+    ingest(core, "dbt_core_build_failing.json")
+    run = SyncRun.objects.create(manifest="syncs/additive.json", team=core.platform, api_key=core.platform_key)
+    sync_apply(
+        parsed=parse_manifest(fixture_bytes("dbt_core_manifest_additive.json")),
+        run=run,
+        actor=actor_for_key(core.platform_key),
+    )
+    gate = publish_gate(asset=core.dim_customers, version="proposed")
+    assert (gate.decision, gate.version_status) == ("hold", "proposed")
+    assert any("not_null(email) failed" in r for r in gate.reasons)
+
+    ingest(core, "dbt_core_build_pass.json")
+    AuditRun.objects.filter(status="passed").update(run_at=timezone.now() + timedelta(seconds=1))
+    gate = publish_gate(asset=core.dim_customers, version="proposed")
+    assert gate.decision == "publish", gate.reasons
+    assert gate.version != "1.0.0"
