@@ -8,6 +8,7 @@ event for the workflow's webhooks; consumer teams get one digest a day (``audits
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -49,7 +50,9 @@ _KIND_BY_CHECK_TYPE = {
     "expect_compound_columns_to_be_unique": "unique_combination_of_columns",
     "expect_select_column_values_to_be_unique_within_record": "unique_combination_of_columns",
 }
-_KIND_BY_SODA_PREFIX = {"missing_count(": "not_null", "duplicate_count(": "unique", "invalid_count(": "accepted_values"}
+# Soda checks that say exactly "none missing" / "no duplicates" (a threshold above 0 is a weaker promise).
+_SODA_EXACT = re.compile(r"^(missing_count|duplicate_count)\(\s*[^)]+\)\s*=\s*0$", re.IGNORECASE)
+_KIND_BY_SODA_METRIC = {"missing_count": "not_null", "duplicate_count": "unique"}
 
 
 # --- Shared helpers -----------------------------------------------------------------------------
@@ -85,11 +88,8 @@ def _guarantee_index(guarantees: Iterable[Guarantee]) -> dict[str, Guarantee]:
 def _kind_for_check(check: CheckOutcome) -> str | None:
     if check.check_type in _KIND_BY_CHECK_TYPE:
         return _KIND_BY_CHECK_TYPE[check.check_type]
-    lowered = check.name.lower()
-    for prefix, kind in _KIND_BY_SODA_PREFIX.items():
-        if lowered.startswith(prefix):
-            return kind
-    return None
+    match = _SODA_EXACT.match(check.name.strip())
+    return _KIND_BY_SODA_METRIC[match.group(1).lower()] if match else None
 
 
 def _arguments_agree(check: CheckOutcome, guarantee: Guarantee) -> bool:
