@@ -12,7 +12,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.core.files.base import ContentFile
@@ -20,6 +20,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from audits.ingest import CheckOutcome, ParsedResults, ResultFileError, normalize_format, parse_results
+from audits.ingest._common import parse_time
 from audits.models import AuditRun, CheckResult, ResultUpload
 from audits.selectors import asset_find_by_ref, assets_for_tables
 from contracts.models import Asset, ContractVersion, Event, Guarantee, Registration, SyncRun
@@ -110,6 +111,12 @@ def _arguments_agree(check: CheckOutcome, guarantee: Guarantee) -> bool:
             and kwargs.get("max_value") == arguments.get("max_value")
         )
     return False
+
+
+def _as_datetime(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return parse_time(value) if value else None
 
 
 def _run_status(*, failed: int, errored: int, incomplete: bool) -> str:
@@ -221,8 +228,10 @@ def audit_payload_problems(payload: Mapping[str, Any], *, now: datetime | None =
         ran = len(results) - by_status["skipped"]
         if ran > checked:
             problems.append(f"results has {ran} checks that ran but guarantees_checked is {checked}.")
-    run_at = payload.get("run_at")
-    if isinstance(run_at, datetime) and run_at > (now or timezone.now()) + timedelta(minutes=10):
+    run_at = _as_datetime(payload.get("run_at"))
+    if payload.get("run_at") and run_at is None:
+        problems.append(f"run_at ({payload.get('run_at')!r}) is not an ISO 8601 time.")
+    if run_at is not None and run_at > (now or timezone.now()) + timedelta(minutes=10):
         problems.append(f"run_at ({run_at.isoformat()}) is in the future.")
     return problems
 
@@ -296,7 +305,7 @@ def audit_record(*, asset: Asset, payload: Mapping[str, Any], actor: Actor | Non
         skipped=by_status["skipped"],
         unchecked=unchecked,
         details={**dict(payload.get("details") or {}), **({"unmatched_results": unmatched} if unmatched else {})},
-        run_at=payload.get("run_at") or timezone.now(),
+        run_at=_as_datetime(payload.get("run_at")) or timezone.now(),
         actor_label=actor.label if actor else "",
     )
     try:

@@ -97,6 +97,7 @@ def test_results_are_matched_to_guarantees_by_name_or_test_id(core, api, open_ap
         ({"status": "partial", "guarantees_passed": 10, "guarantees_failed": 2}, "a run with failures is 'failed'"),
         ({"guarantees_checked": 0, "guarantees_passed": 0}, "no guarantee was checked"),
         ({"results": [{"check": "a", "status": "fail"}]}, "results has 1 failing checks"),
+        ({"run_at": "2099-01-01T00:00:00Z"}, "is in the future"),
     ],
 )
 def test_counts_that_contradict_each_other_or_the_status_are_422_with_the_reason(core, api, open_api, changes, reason):
