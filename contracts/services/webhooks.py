@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -17,7 +18,7 @@ from typing import Any
 
 import orjson
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from contracts.models import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -56,13 +57,33 @@ def webhook_signature(*, secret: str, timestamp: str, body: bytes) -> str:
     return f"sha256={digest}"
 
 
+# A sync commits thousands of events at once and their listeners run back to back: one endpoint
+# lookup serves such a burst (calls less than BURST_GAP apart, for at most BURST_MAX), instead of
+# one query per event. Outside bursts every event looks the endpoints up afresh.
+BURST_GAP = 0.05
+BURST_MAX = 1.0
+_memo = threading.local()
+
+
+def _active_endpoints() -> list[WebhookEndpoint]:
+    now = time.monotonic()
+    memo = getattr(_memo, "value", None)
+    if memo is not None and now - memo[1] < BURST_GAP and now - memo[0] < BURST_MAX:
+        _memo.value = (memo[0], now, memo[2])
+        return memo[2]
+    endpoints = list(WebhookEndpoint.objects.filter(is_active=True))
+    _memo.value = (now, now, endpoints)
+    return endpoints
+
+
 def endpoints_for(event: Event) -> list[WebhookEndpoint]:
     """Active endpoints that want this event: global ones and the event's team's own."""
-    team_filter = Q(team__isnull=True)
-    if event.team_id:
-        team_filter |= Q(team_id=event.team_id)
-    endpoints = WebhookEndpoint.objects.filter(team_filter, is_active=True)
-    return [e for e in endpoints if not e.event_kinds or event.kind in e.event_kinds]
+    return [
+        e
+        for e in _active_endpoints()
+        if (e.team_id is None or e.team_id == event.team_id)
+        and (not e.event_kinds or event.kind in e.event_kinds)
+    ]
 
 
 @event_listener
@@ -93,7 +114,8 @@ def webhook_fanout_many(events: list[Event]) -> list[int]:
     ids: list[int] = []
     for event in events if endpoints else ():
         if any(
-            (e.team_id is None or e.team_id == event.team_id) and (not e.event_kinds or event.kind in e.event_kinds)
+            (e.team_id is None or e.team_id == event.team_id)
+            and (not e.event_kinds or event.kind in e.event_kinds)
             for e in endpoints
         ):
             ids.extend(webhook_fanout(event))
