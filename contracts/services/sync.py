@@ -55,10 +55,11 @@ from contracts.models import (
 from contracts.services.events import events_record_bulk
 from contracts.services.versions import (
     BULK_BATCH,
-    guarantee_rows,
+    guarantees_insert,
     published_event,
     version_build,
     version_spec,
+    versions_insert,
 )
 from tessera_site.lib.auth import Actor
 from tessera_site.lib.errors import ApiError
@@ -733,11 +734,8 @@ def _insert_versions(
 ) -> None:
     if not to_write:
         return
-    ContractVersion.objects.bulk_create([v for v, _, _ in to_write], batch_size=BULK_BATCH)
-    from contracts.models import Guarantee
-
-    rows = guarantee_rows([(v, s.contract) for v, s, _ in to_write])
-    Guarantee.objects.bulk_create(rows, batch_size=BULK_BATCH)
+    versions_insert([v for v, _, _ in to_write])
+    guarantees_insert([(v, s.contract) for v, s, _ in to_write])
     published_ids: list[int] = []
     for version, _spec, asset in to_write:
         if version.status != ContractVersion.Status.ACTIVE:

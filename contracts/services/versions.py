@@ -7,10 +7,12 @@ version's hash, which is what lets a sync recognise unchanged assets without loa
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from django.db import transaction
+import orjson
+from django.db import connection, transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from contracts.compat.diff import guarantee_key
@@ -25,6 +27,104 @@ if TYPE_CHECKING:
 
 # Bulk inserts are split so one statement stays well under PostgreSQL's parameter limit.
 BULK_BATCH = 2000
+
+_VERSION_COPY_FIELDS = (
+    "asset", "major", "minor", "patch", "status", "change_kind", "columns", "guarantees",
+    "compatibility_mode", "content_hash", "verdict", "sync_run", "created_at", "published_at",
+)  # fmt: skip
+_GUARANTEE_COPY_FIELDS = (
+    "version", "asset", "key", "kind", "column", "arguments", "severity", "test_unique_id", "name",
+)  # fmt: skip
+
+
+def _json(value: Any) -> str:
+    return orjson.dumps(value, default=str).decode()
+
+
+def _copy_rows(model: type[Any], fields: Sequence[str], rows: Iterable[tuple[Any, ...]]) -> None:
+    """COPY rows into a table: on PostgreSQL several times faster than a multi-row INSERT, since
+    Django's bulk_create quotes every value of every row in Python."""
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(model._meta.get_field(f).column) for f in fields)
+    statement = f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def versions_insert(versions: list[ContractVersion]) -> None:
+    """Insert new versions (at most one per asset, all of one sync run) and set their pks."""
+    if not versions:
+        return
+    if connection.vendor != "postgresql":
+        ContractVersion.objects.bulk_create(versions, batch_size=BULK_BATCH)
+        return
+    _copy_rows(
+        ContractVersion,
+        _VERSION_COPY_FIELDS,
+        (
+            (
+                v.asset_id,
+                v.major,
+                v.minor,
+                v.patch,
+                v.status,
+                v.change_kind,
+                _json(v.columns),
+                _json(v.guarantees),
+                v.compatibility_mode,
+                v.content_hash,
+                _json(v.verdict),
+                v.sync_run_id,
+                v.created_at,
+                v.published_at,
+            )  # fmt: skip
+            for v in versions
+        ),
+    )
+    ids: dict[int, int] = {}
+    asset_ids = [v.asset_id for v in versions]
+    for start in range(0, len(asset_ids), 5000):
+        ids.update(
+            ContractVersion.objects.filter(
+                sync_run_id=versions[0].sync_run_id, asset_id__in=asset_ids[start : start + 5000]
+            )
+            .values("asset_id")
+            .annotate(newest=Max("pk"))
+            .values_list("asset_id", "newest")
+        )
+    for version in versions:
+        version.pk = ids[version.asset_id]
+        version._state.adding = False
+        version._state.db = "default"
+
+
+def guarantees_insert(versions: Sequence[tuple[ContractVersion, ContractSpec]]) -> None:
+    """Insert the Guarantee rows of saved versions (tuples straight into COPY on PostgreSQL)."""
+    if not versions:
+        return
+    if connection.vendor != "postgresql":
+        Guarantee.objects.bulk_create(guarantee_rows(versions), batch_size=BULK_BATCH)
+        return
+    _copy_rows(
+        Guarantee,
+        _GUARANTEE_COPY_FIELDS,
+        (
+            (
+                version.pk,
+                version.asset_id,
+                guarantee_key(g)[:500],
+                g.kind[:200],
+                g.column or "",
+                _json(g.arguments),
+                g.severity,
+                g.test_unique_id or "",
+                (g.name or "")[:500],
+            )  # fmt: skip
+            for version, spec in versions
+            for g in spec.guarantees
+        ),
+    )
 
 
 def version_spec(version: ContractVersion) -> ContractSpec:
@@ -106,7 +206,7 @@ def version_publish(
     A proposed version with the same content (e.g. the one a proposal was opened with) is
     promoted rather than copied, so the proposal keeps pointing at what gets published.
     """
-    asset = Asset.objects.select_for_update().select_related("active_version").get(pk=asset.pk)
+    asset = Asset.objects.select_for_update(of=("self",)).select_related("active_version").get(pk=asset.pk)
     content_hash = spec.content_hash()
     verdict_dict = verdict.as_dict() if isinstance(verdict, Verdict) else dict(verdict or {})
     previous = asset.active_version
