@@ -136,22 +136,32 @@ def load_manifest_json(data: bytes | str) -> dict[str, Any]:
 
 def parse_manifest(data: bytes | str, *, catalog: bytes | None = None) -> ParsedManifest:
     """Parse manifest bytes (and optionally catalog bytes) into assets with their contracts."""
-    doc = load_manifest_json(data)
     catalog_columns = parse_catalog(catalog) if catalog else None
-    parsed = parse_manifest_document(doc, catalog_columns=catalog_columns)
-    return parsed
+    return parse_manifest_document(load_manifest_json(data), catalog_columns=catalog_columns, consume=True)
 
 
 def parse_manifest_document(
-    doc: dict[str, Any], *, catalog_columns: dict[str, CatalogColumns] | None = None
+    doc: dict[str, Any], *, catalog_columns: dict[str, CatalogColumns] | None = None, consume: bool = False
 ) -> ParsedManifest:
-    """Parse an already-decoded manifest (see :func:`load_manifest_json`)."""
+    """Parse an already-decoded manifest (see :func:`load_manifest_json`).
+
+    With ``consume=True`` the document is emptied while it is read, so each node's memory
+    (compiled SQL and all) is freed as soon as it has been turned into dataclasses: the peak
+    stays near the decoded document's size instead of document plus result.
+    """
     with gc_paused():
-        return _parse_document(doc, catalog_columns=catalog_columns)
+        return _parse_document(doc, catalog_columns=catalog_columns, consume=consume)
+
+
+# Top-level manifest keys the parser never reads; dropped first when consuming.
+_UNUSED_KEYS = (
+    "macros", "docs", "parent_map", "child_map", "group_map", "disabled", "exposures", "metrics",
+    "semantic_models", "saved_queries", "unit_tests", "selectors", "functions", "groups",
+)  # fmt: skip
 
 
 def _parse_document(
-    doc: dict[str, Any], *, catalog_columns: dict[str, CatalogColumns] | None
+    doc: dict[str, Any], *, catalog_columns: dict[str, CatalogColumns] | None, consume: bool
 ) -> ParsedManifest:
     metadata = doc["metadata"]
     _, schema_version = schema_version_of(metadata) or ("manifest", 0)
@@ -170,9 +180,14 @@ def _parse_document(
         warnings=warnings,
     )
 
-    tests_by_node: dict[str, list[dict[str, Any]]] = {}
-    asset_nodes: list[dict[str, Any]] = []
-    for unique_id, node in doc["nodes"].items():
+    if consume:
+        for key in _UNUSED_KEYS:
+            doc.pop(key, None)
+    nodes: dict[str, Any] = doc.pop("nodes") if consume else doc["nodes"]
+    guarantees_by_node: dict[str, list[GuaranteeSpec]] = {}
+    asset_nodes: list[dict[str, Any] | None] = []
+    for unique_id in list(nodes) if consume else nodes:
+        node = nodes.pop(unique_id) if consume else nodes[unique_id]
         if not isinstance(node, dict):
             raise ManifestError("not_a_manifest", f"Node {unique_id!r} is not an object.")
         resource_type = node.get("resource_type")
@@ -180,24 +195,30 @@ def _parse_document(
         if config.get("enabled") is False:
             continue
         if resource_type == "test":
+            guarantee = _guarantee_from_test(node)
             for target in _test_targets(node):
-                bucket = tests_by_node.get(target)
+                bucket = guarantees_by_node.get(target)
                 if bucket is None:
-                    tests_by_node[target] = [node]
+                    guarantees_by_node[target] = [guarantee]
                 else:
-                    bucket.append(node)
+                    bucket.append(guarantee)
         elif resource_type in ASSET_RESOURCE_TYPES:
             if resource_type == "model" and config.get("materialized") == "ephemeral":
                 continue  # ephemeral models are CTEs inlined into others: no relation to contract
             asset_nodes.append(node)
+    del nodes
 
     assets = parsed.assets
-    for node in asset_nodes:
-        assets.append(_asset_from_node(node, tests_by_node, catalog_columns, warnings))
-    for source in (doc.get("sources") or {}).values():
+    for index, node in enumerate(asset_nodes):
+        assets.append(_asset_from_node(node, guarantees_by_node, catalog_columns, warnings))  # type: ignore[arg-type]
+        if consume:
+            asset_nodes[index] = None
+    sources: dict[str, Any] = (doc.pop("sources", None) if consume else doc.get("sources")) or {}
+    for unique_id in list(sources) if consume else sources:
+        source = sources.pop(unique_id) if consume else sources[unique_id]
         if not isinstance(source, dict) or (source.get("config") or {}).get("enabled") is False:
             continue
-        assets.append(_asset_from_node(source, tests_by_node, catalog_columns, warnings))
+        assets.append(_asset_from_node(source, guarantees_by_node, catalog_columns, warnings))
     return parsed
 
 
@@ -314,7 +335,7 @@ def _consumers(raw: Any, unique_id: str, warnings: list[str]) -> list[ConsumerSp
 
 def _asset_from_node(
     node: dict[str, Any],
-    tests_by_node: dict[str, list[dict[str, Any]]],
+    guarantees_by_node: dict[str, list[GuaranteeSpec]],
     catalog_columns: dict[str, CatalogColumns] | None,
     warnings: list[str],
 ) -> AssetSpec:
@@ -355,8 +376,7 @@ def _asset_from_node(
             declared[name] = (warehouse_type, previous[1] if previous else "")
 
     guarantees: list[GuaranteeSpec] = []
-    for test in tests_by_node.get(unique_id, ()):
-        guarantee = _guarantee_from_test(test)
+    for guarantee in guarantees_by_node.get(unique_id, ()):
         guarantees.append(guarantee)
         if guarantee.kind == "not_null" and guarantee.column and "where" not in guarantee.arguments:
             not_null_columns.add(guarantee.column)

@@ -41,7 +41,9 @@ def sync_check(
         )
     try:
         catalog_columns = parse_catalog(catalog) if catalog else None
-        parsed = parse_manifest_document(load_manifest_json(manifest), catalog_columns=catalog_columns)
+        parsed = parse_manifest_document(
+            load_manifest_json(manifest), catalog_columns=catalog_columns, consume=True
+        )
     except ManifestError as exc:
         status = 422 if exc.code in ("not_a_manifest", "unsupported_schema_version") else 400
         raise ApiError(status, exc.code, exc.detail) from None

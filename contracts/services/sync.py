@@ -317,7 +317,7 @@ def _parse_run(run: SyncRun) -> ParsedManifest:
     catalog_columns = parse_catalog(catalog_bytes) if catalog_bytes else None
     del catalog_bytes
     doc = load_manifest_json(_read_field(run.manifest) or b"")
-    parsed = parse_manifest_document(doc, catalog_columns=catalog_columns)
+    parsed = parse_manifest_document(doc, catalog_columns=catalog_columns, consume=True)
     del doc  # drop the decoded tree before the database work: it is the biggest thing in memory
     return parsed
 
