@@ -249,7 +249,9 @@ def _close(*, proposal: Proposal, status: str, reason: str = "") -> None:
 
 def _lock(proposal: Proposal) -> Proposal:
     return (
-        Proposal.objects.select_for_update().select_related("asset", "asset__owner_team").get(pk=proposal.pk)
+        Proposal.objects.select_for_update(of=("self",))
+        .select_related("asset", "asset__owner_team")
+        .get(pk=proposal.pk)
     )
 
 
@@ -489,7 +491,11 @@ def _publish(
     *, proposal: Proposal, actor: Actor | None, status: str, reason: str = "", sync_run: SyncRun | None = None
 ) -> Proposal:
     """Make the proposed version active with a major bump over whatever is active now."""
-    asset = Asset.objects.select_for_update().select_related("active_version").get(pk=proposal.asset_id)
+    asset = (
+        Asset.objects.select_for_update(of=("self",))
+        .select_related("active_version")
+        .get(pk=proposal.asset_id)
+    )
     proposed = ContractVersion.objects.get(pk=proposal.proposed_version_id)
     previous = asset.active_version
     try:
@@ -597,12 +603,13 @@ def proposal_publish_matching_check(
 
 @transaction.atomic
 def proposal_expire_due(now: dt.datetime | None = None) -> list[int]:
-    """Expire every open proposal past its deadline; returns their ids. Safe to run twice."""
+    """Expire every open or blocked proposal past its deadline; returns their ids. Safe to run twice."""
     now = now or timezone.now()
     due = list(
         Proposal.objects.select_for_update(skip_locked=True)
         .select_related("asset", "asset__owner_team")
-        .filter(status__in=Proposal.OPEN_STATUSES, deadline__lte=now)
+        # An approved (check-origin) proposal has every answer it needs; it waits for the deploy.
+        .filter(status__in=(Proposal.Status.OPEN, Proposal.Status.BLOCKED), deadline__lte=now)
         .order_by("id")
     )
     for proposal in due:

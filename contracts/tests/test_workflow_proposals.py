@@ -37,7 +37,9 @@ def answer(story, proposal, team, user, value, **kw):
     )
 
 
-def test_open_creates_proposed_major_version_and_snapshots_consumers(story, django_capture_on_commit_callbacks):
+def test_open_creates_proposed_major_version_and_snapshots_consumers(
+    story, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks() as callbacks:
         proposal = open_breaking(story)
     assert proposal.status == Proposal.Status.OPEN
@@ -46,7 +48,10 @@ def test_open_creates_proposed_major_version_and_snapshots_consumers(story, djan
     assert [c["name"] for c in proposal.proposed_version.columns] == ["customer_id", "lifetime_value"]
     assert proposal.proposed_version.columns[1]["normalized_type"] == "decimal(12,2)"
     assert proposal.proposed_version.guarantee_rows.count() == 2
-    assert sorted(t.slug for t in proposal.required_teams.all()) == ["finance-analytics", "marketing-analytics"]
+    assert sorted(t.slug for t in proposal.required_teams.all()) == [
+        "finance-analytics",
+        "marketing-analytics",
+    ]
     assert abs((proposal.deadline - timezone.now()) - dt.timedelta(days=14)) < dt.timedelta(minutes=1)
     assert any("email" in r for r in proposal.verdict["reasons"])
     assert Event.objects.filter(kind="proposal.opened", proposal=proposal).count() == 1
@@ -75,7 +80,14 @@ def test_open_with_other_content_supersedes_the_open_proposal(story):
 
 def test_blocked_answer_keeps_proposal_open_until_changed_then_approval_publishes(story):
     proposal = open_breaking(story)
-    answer(story, proposal, story.marketing, story.marketing_user, "blocked", reason="Our churn model reads email")
+    answer(
+        story,
+        proposal,
+        story.marketing,
+        story.marketing_user,
+        "blocked",
+        reason="Our churn model reads email",
+    )
     proposal.refresh_from_db()
     assert proposal.status == Proposal.Status.BLOCKED
     answer(story, proposal, story.finance, story.finance_user, "approved")
@@ -96,7 +108,11 @@ def test_blocked_answer_keeps_proposal_open_until_changed_then_approval_publishe
     kinds = list(Event.objects.filter(proposal=proposal).order_by("id").values_list("kind", flat=True))
     assert kinds.count("proposal.answered") == 3
     assert "proposal.blocked" in kinds and "proposal.approved" in kinds and "proposal.published" in kinds
-    history = Event.objects.filter(proposal=proposal, kind="proposal.answered", team=story.marketing).order_by("id").last()
+    history = (
+        Event.objects.filter(proposal=proposal, kind="proposal.answered", team=story.marketing)
+        .order_by("id")
+        .last()
+    )
     assert history.payload["previous"]["answer"] == "blocked"
 
 
@@ -186,7 +202,9 @@ def test_force_needs_a_reason_and_a_producer_lead(story):
     proposal.refresh_from_db()
     assert proposal.status == Proposal.Status.OPEN
 
-    proposal_force(proposal=proposal, reason="GDPR: email must go today", actor=actor_for_user(story.producer_lead))
+    proposal_force(
+        proposal=proposal, reason="GDPR: email must go today", actor=actor_for_user(story.producer_lead)
+    )
     proposal.refresh_from_db()
     assert proposal.status == Proposal.Status.FORCED
     assert proposal.resolution_reason == "GDPR: email must go today"
@@ -218,6 +236,16 @@ def test_expiry_by_beat_task_after_the_deadline(story):
     assert story.asset.active_version_id == story.base.pk
 
 
+def test_an_approved_check_proposal_waiting_for_its_deploy_does_not_expire(story):
+    proposal = open_breaking(story, origin="check")
+    answer(story, proposal, story.marketing, story.marketing_user, "approved")
+    answer(story, proposal, story.finance, story.finance_user, "approved")
+    Proposal.objects.filter(pk=proposal.pk).update(deadline=timezone.now() - dt.timedelta(minutes=1))
+    assert proposal_expire_due() == []
+    proposal.refresh_from_db()
+    assert proposal.status == Proposal.Status.APPROVED
+
+
 def test_check_proposal_publishes_only_when_the_matching_schema_is_synced(story):
     proposal = open_breaking(story, origin="check")
     answer(story, proposal, story.marketing, story.marketing_user, "approved")
@@ -228,7 +256,10 @@ def test_check_proposal_publishes_only_when_the_matching_schema_is_synced(story)
     assert story.asset.active_version_id == story.base.pk
 
     other_hash = other_breaking_spec().content_hash()
-    assert proposal_publish_matching_check(asset=story.asset, content_hash=other_hash, sync_run=None, actor=None) is None
+    assert (
+        proposal_publish_matching_check(asset=story.asset, content_hash=other_hash, sync_run=None, actor=None)
+        is None
+    )
     proposal.refresh_from_db()
     assert proposal.status == Proposal.Status.APPROVED
 
