@@ -11,7 +11,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db import connection
+from django.db.models import (
+    BooleanField,
+    Exists,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    prefetch_related_objects,
+)
+from django.db.models.expressions import RawSQL
 
 from contracts.models import (
     Acknowledgment,
@@ -86,20 +97,42 @@ class HomeData:
         return not (self.waiting or self.answered_open or self.ours or self.failing or self.syncs)
 
 
+# Versions hold whole schemas as JSON; lists only show their semver, so the JSON is never loaded.
+_HEAVY_VERSION_FIELDS = ("columns", "guarantees", "verdict")
+_HEAVY_ASSET_FIELDS = ("meta", "tags", "description")
+
+
+_ANSWER_PREFETCHES = (
+    Prefetch("required_teams", queryset=Team.objects.order_by("slug")),
+    Prefetch("acknowledgments", queryset=Acknowledgment.objects.select_related("team", "answered_by_user")),
+)
+
+
+def _proposals_light(qs: QuerySet[Proposal]) -> QuerySet[Proposal]:
+    deferred = [f"{rel}__{f}" for rel in ("base_version", "proposed_version") for f in _HEAVY_VERSION_FIELDS]
+    deferred += [f"asset__{f}" for f in _HEAVY_ASSET_FIELDS]
+    return qs.select_related("asset__owner_team", "asset__project", "base_version", "proposed_version").defer(*deferred)
+
+
 def _proposals_with_answers(qs: QuerySet[Proposal]) -> QuerySet[Proposal]:
-    return qs.select_related("asset__owner_team", "asset__project", "base_version", "proposed_version").prefetch_related(
-        Prefetch("required_teams", queryset=Team.objects.order_by("slug")),
-        Prefetch("acknowledgments", queryset=Acknowledgment.objects.select_related("team", "answered_by_user")),
-    )
+    return _proposals_light(qs).prefetch_related(*_ANSWER_PREFETCHES)
 
 
-def home_data(*, user: Any, team_ids: set[int], limit: int = 50) -> HomeData:
+def home_data(*, user: Any, team_ids: set[int], limit: int = 20) -> HomeData:
     teams = list(Team.objects.filter(pk__in=team_ids).order_by("slug"))
     by_id = {t.pk: t for t in teams}
 
-    asked = _proposals_with_answers(
-        Proposal.objects.filter(status__in=OPEN, required_teams__in=team_ids).distinct().order_by("deadline", "id")
-    )[:limit]
+    asked = list(
+        _proposals_light(Proposal.objects.filter(status__in=OPEN, required_teams__in=team_ids).distinct())
+        .order_by("deadline", "id")[:limit]
+    )
+    ours_list = list(
+        _proposals_light(Proposal.objects.filter(status__in=OPEN, asset__owner_team__in=team_ids))
+        .order_by("deadline", "id")[:limit]
+    )
+    # One pair of prefetch queries for both lists (a proposal may be in both).
+    prefetch_related_objects(asked + ours_list, *_ANSWER_PREFETCHES)
+
     waiting: list[WaitingItem] = []
     answered_open: list[WaitingItem] = []
     for proposal in asked:
@@ -110,11 +143,8 @@ def home_data(*, user: Any, team_ids: set[int], limit: int = 50) -> HomeData:
             answer = answers.get(team.pk)
             (waiting if answer is None else answered_open).append(WaitingItem(proposal, team, answer))
 
-    ours_qs = _proposals_with_answers(
-        Proposal.objects.filter(status__in=OPEN, asset__owner_team__in=team_ids).order_by("deadline", "id")
-    )[:limit]
     ours: list[OurProposal] = []
-    for proposal in ours_qs:
+    for proposal in ours_list:
         answers = {a.team_id: a for a in proposal.acknowledgments.all()}
         ours.append(
             OurProposal(
@@ -138,7 +168,7 @@ def recent_syncs(*, team_ids: set[int], user: Any, limit: int = 10) -> list[Sync
     )
 
 
-def failing_audits(*, team_ids: set[int], limit: int = 50) -> list[Any]:
+def failing_audits(*, team_ids: set[int], limit: int = 20) -> list[Any]:
     """The latest audit run of each asset we own or use, when that run failed."""
     audit_run = _audit_run_model()
     latest = audit_run.objects.filter(asset=OuterRef("asset")).order_by("-run_at", "-id").values("pk")[:1]
@@ -146,7 +176,8 @@ def failing_audits(*, team_ids: set[int], limit: int = 50) -> list[Any]:
     return list(
         audit_run.objects.filter(Q(asset__owner_team__in=team_ids) | Q(asset__in=used))
         .filter(status="failed", pk=Subquery(latest))
-        .select_related("asset__owner_team", "asset__project", "contract_version")
+        .select_related("asset__owner_team", "asset__project")
+        .defer("details", "unchecked", *(f"asset__{f}" for f in _HEAVY_ASSET_FIELDS))
         .order_by("-run_at")[:limit]
     )
 
@@ -204,13 +235,11 @@ def asset_search(*, filters: AssetFilters, per_page: int = 50) -> Page:
     )
     if filters.search:
         q = filters.search.strip().lower()
-        qs = qs.filter(
-            Q(name__icontains=q)
-            | Q(relation__icontains=q)
-            # Column names are inside the active version's JSON; matching the serialised
-            # '"name": "<prefix>' finds columns whose name starts with the text on SQLite and PostgreSQL.
-            | Q(active_version__columns__icontains=f'"name": "{q.replace(chr(34), "")}')
-        )
+        # Evaluated once, then the count and the page reuse the ids: the column test reads every schema.
+        # Two plain queries beat one OR across them: PostgreSQL then reads each schema only once.
+        by_name = Asset.objects.filter(Q(name__icontains=q) | Q(relation__icontains=q)).values_list("pk", flat=True)
+        by_column = Asset.objects.filter(_column_name_starts_with(q)).values_list("pk", flat=True)
+        qs = qs.filter(pk__in=set(by_name) | set(by_column))
     if filters.team:
         qs = qs.filter(owner_team__slug=filters.team)
     if filters.project:
@@ -226,15 +255,47 @@ def asset_search(*, filters: AssetFilters, per_page: int = 50) -> Page:
     elif filters.status == "proposal_open":
         qs = qs.filter(has_open_proposal=True)
     elif filters.status == "failing_audit":
-        qs = qs.filter(last_audit_status="failed")
+        qs = qs.filter(pk__in=failing_asset_ids())
     qs = qs.order_by(*filters.order_by)
     paginator = Paginator(qs, per_page)
     return paginator.get_page(filters.page)
 
 
+def _column_name_starts_with(prefix: str) -> Q:
+    """Assets whose active version has a column whose name starts with ``prefix``.
+
+    Columns live in the version's JSON. On PostgreSQL a JSON path test reads only the names
+    (casting 5,000 schemas to text and scanning them took 0.7 s); elsewhere the serialised
+    '"name": "<prefix>' is matched in the text.
+    """
+    if connection.vendor == "postgresql":
+        return Q(
+            RawSQL(
+                "EXISTS (SELECT 1 FROM contracts_contractversion cv WHERE cv.id = contracts_asset.active_version_id"
+                " AND jsonb_path_exists(cv.columns, '$[*].name ? (@ starts with $p)', jsonb_build_object('p', %s::text)))",
+                (prefix,),
+                output_field=BooleanField(),
+            )
+        )
+    return Q(active_version__columns__icontains=f'"name": "{prefix.replace(chr(34), "")}')
+
+
+def failing_asset_ids() -> list[int]:
+    """Assets whose latest audit run failed. On PostgreSQL one DISTINCT ON pass over the runs
+    (a correlated 'latest run' subquery per asset cost ~50 ms per use at 5,000 assets)."""
+    audit_run = _audit_run_model()
+    if connection.vendor == "postgresql":
+        latest = audit_run.objects.order_by("asset_id", "-run_at", "-id").distinct("asset_id")
+        return [a for a, status in latest.values_list("asset_id", "status") if status == "failed"]
+    return list(
+        Asset.objects.annotate(last=_latest_audit_status()).filter(last="failed").values_list("pk", flat=True)
+    )
+
+
 def asset_filter_choices() -> dict[str, list]:
     return {
-        "teams": list(Team.objects.filter(owned_assets__isnull=False).distinct().values_list("slug", flat=True)),
+        # Every team, not only owners: a join over all assets to find owners cost more than the page.
+        "teams": list(Team.objects.order_by("slug").values_list("slug", flat=True)),
         "projects": list(Project.objects.values_list("name", flat=True)),
         "types": [c[0] for c in Asset.Type.choices],
         "modes": [c[0] for c in Asset._meta.get_field("compatibility_mode").choices],
