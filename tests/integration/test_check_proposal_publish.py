@@ -29,7 +29,9 @@ def consumers(db, django_user_model):
     users = {}
     for slug in ("data-platform", "marketing-analytics", "finance-analytics"):
         team, _ = team_ensure(slug=slug, email=f"{slug}@example.com")
-        user = django_user_model.objects.create_user(username=f"{slug}-lead", email=f"{slug}-lead@example.com")
+        user = django_user_model.objects.create_user(
+            username=f"{slug}-lead", email=f"{slug}-lead@example.com"
+        )
         membership_set(team=team, user=user, role=TeamMembership.Role.LEAD)
         users[slug] = (team, user)
     return users
@@ -54,13 +56,17 @@ def test_check_proposal_waits_for_approval_and_publishes_on_the_matching_sync(de
 
     for slug in ("marketing-analytics", "finance-analytics"):
         team, user = consumers[slug]
-        acknowledgment_record(proposal=proposal, team=team, answer="approved", actor=actor_for_user(user), via="dashboard")
+        acknowledgment_record(
+            proposal=proposal, team=team, answer="approved", actor=actor_for_user(user), via="dashboard"
+        )
     proposal.refresh_from_db()
     dim.refresh_from_db()
     assert proposal.status == "approved"
     assert dim.active_version_id == v1.pk  # approved, but nothing is deployed yet
 
-    _sync(demo_artifacts.read_bytes(demo_artifacts.manifests["core"]))  # an unrelated re-sync of the old schema
+    _sync(
+        demo_artifacts.read_bytes(demo_artifacts.manifests["core"])
+    )  # an unrelated re-sync of the old schema
     proposal.refresh_from_db()
     assert proposal.status == "approved"
 
