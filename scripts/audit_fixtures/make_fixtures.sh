@@ -11,7 +11,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 HERE="$ROOT/scripts/audit_fixtures"
 OUT="$ROOT/audits/tests/fixtures"
-TOOLS="$ROOT/var/audit-tools-venv"
+TOOLS="${AUDIT_TOOLS_VENV:-$ROOT/var/audit-tools-venv}"
 DBT="$ROOT/.venv/bin/dbt"
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
