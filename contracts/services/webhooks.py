@@ -1,6 +1,8 @@
 """Webhooks: every committed event goes to the matching active endpoints, signed and retried.
 
-Body: ``{id, kind, created_at, team, asset, proposal, payload}``. Headers: ``X-Tessera-Event``,
+An endpoint gets the events of the teams it belongs to (an event's team, its asset's owner, the
+teams its proposal asks), or every event when it is global. Body: ``{id, kind, created_at, team,
+asset, proposal, payload}``. Headers: ``X-Tessera-Event``,
 ``X-Tessera-Timestamp`` and ``X-Tessera-Signature: sha256=<hex HMAC-SHA256 of "timestamp.body">``
 keyed with the endpoint's secret; receivers should reject stale timestamps to stop replays.
 Delivery is a Celery task with exponential backoff; every attempt is a WebhookAttempt row.
@@ -21,7 +23,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from contracts.models import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from contracts.models import Asset, Event, Proposal, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from contracts.services.events import event_listener
 
 WEBHOOK_TIMEOUT_SECONDS = 10
@@ -76,14 +78,30 @@ def _active_endpoints() -> list[WebhookEndpoint]:
     return endpoints
 
 
+def _teams_concerned(event: Event) -> set[int]:
+    """The event's team, the owner of its asset and the teams asked by its proposal."""
+    teams = {event.team_id} if event.team_id else set()
+    if event.asset_id:
+        owner = Asset.objects.filter(pk=event.asset_id).values_list("owner_team_id", flat=True).first()
+        if owner:
+            teams.add(owner)
+    if event.proposal_id:
+        teams.update(
+            Proposal.required_teams.through.objects.filter(proposal_id=event.proposal_id).values_list(
+                "team_id", flat=True
+            )
+        )
+    return teams
+
+
 def endpoints_for(event: Event) -> list[WebhookEndpoint]:
-    """Active endpoints that want this event: global ones and the event's team's own."""
-    return [
-        e
-        for e in _active_endpoints()
-        if (e.team_id is None or e.team_id == event.team_id)
-        and (not e.event_kinds or event.kind in e.event_kinds)
-    ]
+    """Active endpoints that want this event: global ones, and those of the teams it concerns
+    (its team, its asset's owner, the teams its proposal asks)."""
+    wanted = [e for e in _active_endpoints() if not e.event_kinds or event.kind in e.event_kinds]
+    team_ids = {e.team_id for e in wanted if e.team_id is not None}
+    # Only look up who else is concerned when some team endpoint could match (keeps bursts cheap).
+    concerned = _teams_concerned(event) if team_ids - {event.team_id} else {event.team_id}
+    return [e for e in wanted if e.team_id is None or e.team_id in concerned]
 
 
 @event_listener

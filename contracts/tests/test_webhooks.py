@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from contracts.factories import TeamFactory
 from contracts.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from contracts.services.events import event_record
 from contracts.services.webhooks import WebhookFailed, webhook_deliver, webhook_signature
@@ -19,14 +20,17 @@ def story():
     return make_story()
 
 
-def test_committed_events_fan_out_to_global_and_own_team_endpoints_only(
+def test_committed_events_fan_out_to_global_endpoints_and_those_of_the_teams_concerned(
     story, django_capture_on_commit_callbacks
 ):
     global_all = WebhookEndpoint.objects.create(url="http://127.0.0.1:9/all", secret="s1")
     platform = WebhookEndpoint.objects.create(
         url="http://127.0.0.1:9/platform", secret="s2", team=story.producer
     )
-    WebhookEndpoint.objects.create(url="http://127.0.0.1:9/marketing", secret="s3", team=story.marketing)
+    marketing = WebhookEndpoint.objects.create(
+        url="http://127.0.0.1:9/marketing", secret="s3", team=story.marketing
+    )
+    stranger = WebhookEndpoint.objects.create(url="http://127.0.0.1:9/other", secret="s6", team=TeamFactory())
     WebhookEndpoint.objects.create(url="http://127.0.0.1:9/off", secret="s4", is_active=False)
     only_published = WebhookEndpoint.objects.create(
         url="http://127.0.0.1:9/published", secret="s5", event_kinds=["contract.published"]
@@ -35,8 +39,25 @@ def test_committed_events_fan_out_to_global_and_own_team_endpoints_only(
         proposal = open_breaking(story)
     opened = proposal.events.get(kind="proposal.opened")
     endpoints = set(WebhookDelivery.objects.filter(event=opened).values_list("endpoint_id", flat=True))
-    assert endpoints == {global_all.pk, platform.pk}
+    assert endpoints == {global_all.pk, platform.pk, marketing.pk}  # marketing is asked by the proposal
+    assert not WebhookDelivery.objects.filter(endpoint=stranger).exists()
     assert not WebhookDelivery.objects.filter(endpoint=only_published).exists()
+
+    from contracts.services.proposals import acknowledgment_record
+    from tessera_site.lib.auth import actor_for_user
+
+    with django_capture_on_commit_callbacks(execute=True):
+        acknowledgment_record(
+            proposal=proposal,
+            team=story.marketing,
+            answer="approved",
+            actor=actor_for_user(story.marketing_user),
+            via="dashboard",
+        )
+    answered = proposal.events.get(kind="proposal.answered")
+    assert answered.team_id == story.marketing.pk
+    endpoints = set(WebhookDelivery.objects.filter(event=answered).values_list("endpoint_id", flat=True))
+    assert platform.pk in endpoints  # the producer hears its consumers' answers
 
 
 def test_nothing_is_delivered_for_a_rolled_back_event(story):
