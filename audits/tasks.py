@@ -38,6 +38,7 @@ def audit_failure_digest(now: str | None = None) -> int:
     from audits.selectors import failed_audits_by_consumer_team
     from contracts.models import OutboundEmail
     from tessera_site.lib.email import email_send, team_recipients
+    from tessera_site.lib.urls import absolute_url
 
     moment = datetime.fromisoformat(now) if now else timezone.now()
     since = moment - timedelta(hours=24)
@@ -46,6 +47,8 @@ def audit_failure_digest(now: str | None = None) -> int:
         dedupe_key = f"audit-failure-digest:{team.pk}:{moment.date().isoformat()}"
         if OutboundEmail.objects.filter(dedupe_key=dedupe_key, status=OutboundEmail.Status.SENT).exists():
             continue  # today's digest went out already: failures after it wait for tomorrow's
+        for run in runs:
+            run["url"] = absolute_url("asset_detail", run["asset_id"])
         row = email_send(
             kind="audit_failure_digest",
             dedupe_key=dedupe_key,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 
 from audits.services import audit_ingest_run_results
 from audits.tasks import audit_failure_digest
@@ -22,6 +23,7 @@ def test_failed_audit_sends_one_digest_per_consumer_team_per_day(core, smtp_serv
     assert sorted(m["X-Envelope-To"] for m in received) == ["finance@example.com", "marketing@example.com"]
     body = received[0].get_payload()[0].get_payload(decode=True).decode()
     assert "core.main.dim_customers" in body and "1 of" in body
+    assert f"{settings.TESSERA_BASE_URL}/assets/{core.dim_customers.pk}/" in body
 
     # Another failure the same day, and the beat firing again: no second email to anyone.
     audit_ingest_run_results(run_results=fixture_bytes("dbt_core_test_dim_customers.json"), actor=actor)
