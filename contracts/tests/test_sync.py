@@ -418,3 +418,16 @@ def test_webhooks_receive_sync_events_through_the_batch_fanout(shop_team, django
     deliveries = WebhookDelivery.objects.filter(endpoint=endpoint)
     assert [d.event.kind for d in deliveries] == ["sync.completed"]
     assert deliveries[0].event.sync_run_id == run.pk
+
+
+def test_asset_requiring_a_passing_audit_keeps_its_new_version_held(shop_team):
+    run_sync(_bytes("small_shop_manifest.json"), team="shop-platform")
+    Asset.objects.filter(relation="memory.main_marts.fct_store").update(requires_passing_audit=True)
+    run = run_sync(_bytes("small_shop_breaking_manifest.json"), team="shop-platform")
+
+    fct = _asset("memory.main_marts.fct_store")
+    assert fct.active_version.semver == "1.0.0"  # no passing audit: the gate holds
+    held = ContractVersion.objects.get(asset=fct, status="proposed")
+    assert held.semver == "1.0.1"
+    assert [h["relation"] for h in run.summary["held_versions"]] == ["memory.main_marts.fct_store"]
+    assert run.summary["held_versions"][0]["reasons"]

@@ -81,7 +81,9 @@ def test_wait_true_reports_a_manifest_broken_past_its_head_as_422(client, open_a
     assert not Asset.objects.exists()
 
 
-def test_multipart_upload_with_catalog_and_run_results(client, open_api, db):
+def test_multipart_upload_with_catalog_and_run_results(
+    client, open_api, db, django_capture_on_commit_callbacks
+):
     team_ensure(slug="jaffle")
     manifest = (FIXTURES / "manifest_v12_jaffle_shop_dbt1.11.json").read_bytes()
     response = client.post(
@@ -99,9 +101,14 @@ def test_multipart_upload_with_catalog_and_run_results(client, open_api, db):
     assert response.status_code == 202, response.content
     run = SyncRun.objects.get(pk=response.json()["sync_id"])
     assert run.catalog and run.run_results
-    sync_run_task(run.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        sync_run_task(run.pk)
     run.refresh_from_db()
     assert run.status == "succeeded", run.error
+    # The run results went to the audits ingestion once the sync had committed.
+    from audits.models import ResultUpload
+
+    assert ResultUpload.objects.filter(sync_run=run).exists()
     customers = Asset.objects.get(relation="jaffle_shop.main.customers").active_version
     assert {c["name"]: c["data_type"] for c in customers.columns}["lifetime_spend"] == "DECIMAL(38,2)"
 
