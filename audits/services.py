@@ -497,6 +497,13 @@ def _match_by_table(parsed: ParsedResults, summary: IngestSummary, hint: Asset |
     return grouped
 
 
+def _recorded_assets(*, asset_ids: list[int], tool: str, run_id: str) -> set[int]:
+    """Assets for which this run (tool + run_id) is recorded already."""
+    if not run_id:
+        return set()
+    return set(AuditRun.objects.filter(asset_id__in=asset_ids, tool=tool, run_id=run_id).values_list("asset_id", flat=True))
+
+
 def _write_runs(
     *,
     parsed: ParsedResults,
@@ -519,11 +526,7 @@ def _write_runs(
         ).values_list("asset_id", "team_id", "team__slug"):
             consumers[asset_id].add(team_id)
             consumer_slugs[asset_id].add(slug)
-    existing = (
-        set(AuditRun.objects.filter(asset_id__in=asset_ids, tool=tool, run_id=run_id).values_list("asset_id", flat=True))
-        if run_id
-        else set()
-    )
+    existing = _recorded_assets(asset_ids=asset_ids, tool=tool, run_id=run_id)
     # Which guarantees each asset's contract expects: for a dbt run, those that came from tests.
     expected: dict[int, list[_GRef]] = defaultdict(list)
     if tool == AuditRun.Tool.DBT:
@@ -653,10 +656,19 @@ def _ingest(
         grouped = _match_dbt(parsed, summary)
     else:
         grouped = _match_by_table(parsed, summary, hint)
-    _write_runs(
-        parsed=parsed, grouped=grouped, summary=summary, reporter=reporter, upload=upload, actor=actor,
-        triggered_by=triggered_by,
-    )
+    snapshot = (list(summary.unmatched), list(summary.duplicates))
+    write = {
+        "parsed": parsed, "grouped": grouped, "summary": summary, "reporter": reporter, "upload": upload,
+        "actor": actor, "triggered_by": triggered_by,
+    }  # fmt: skip
+    try:
+        _write_runs(**write)
+    except IntegrityError:
+        # The same run ingested at the same moment by another worker won the race (unique run_id per
+        # asset and tool): its runs are duplicates now, so write what is left once more.
+        summary.unmatched[:], summary.duplicates[:] = snapshot
+        summary.runs.clear()
+        _write_runs(**write)
     return summary
 
 
