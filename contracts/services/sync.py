@@ -58,6 +58,7 @@ from contracts.services.versions import (
     BULK_BATCH,
     guarantees_insert,
     published_event,
+    rows_insert,
     version_build,
     version_spec,
     versions_insert,
@@ -867,23 +868,15 @@ def _write_nodes(
             "pk", "unique_id", "asset_id"
         )
     }
-    create: list[AssetNode] = []
+    create: list[tuple[int, str, str, int]] = []
     moved: list[AssetNode] = []
     for unique_id, asset_id in node_asset.items():
         row = known.get(unique_id)
         if row is None:
-            create.append(
-                AssetNode(
-                    project=project,
-                    unique_id=unique_id,
-                    resource_type=resource_of[unique_id],
-                    asset_id=asset_id,
-                )
-            )
+            create.append((project.pk, unique_id, resource_of[unique_id], asset_id))
         elif row[1] != asset_id:
             moved.append(AssetNode(pk=row[0], asset_id=asset_id))
-    if create:
-        AssetNode.objects.bulk_create(create, batch_size=BULK_BATCH, ignore_conflicts=True)
+    rows_insert(AssetNode, ("project", "unique_id", "resource_type", "asset"), create, ignore_conflicts=True)
     if moved:
         AssetNode.objects.bulk_update(moved, ["asset_id"], batch_size=BULK_BATCH)
 
@@ -952,15 +945,12 @@ def _write_registrations(
         if key[2] == Registration.Origin.EXPLICIT and key[0] in owned_ids and key not in wanted
     ]
     now = timezone.now()
-    if add:
-        Registration.objects.bulk_create(
-            [
-                Registration(asset_id=a, team_id=t, origin=o, purpose=wanted[(a, t, o)], created_at=now)
-                for a, t, o in add
-            ],
-            batch_size=BULK_BATCH,
-            ignore_conflicts=True,
-        )
+    rows_insert(
+        Registration,
+        ("asset", "team", "origin", "purpose", "created_at"),
+        [(a, t, o, wanted[(a, t, o)], now) for a, t, o in add],
+        ignore_conflicts=True,
+    )
     if remove:
         Registration.objects.filter(pk__in=[pk for _, pk in remove]).delete()
     team_slug = {t.pk: t.slug for t in teams.values()}
@@ -1010,12 +1000,12 @@ def _write_lineage(
     }
     add = [edge for edge in wanted if edge not in existing]
     remove = [pk for edge, pk in existing.items() if edge not in wanted]
-    if add:
-        LineageEdge.objects.bulk_create(
-            [LineageEdge(upstream_id=u, downstream_id=d, project=project) for u, d in add],
-            batch_size=BULK_BATCH,
-            ignore_conflicts=True,
-        )
+    rows_insert(
+        LineageEdge,
+        ("upstream", "downstream", "project"),
+        [(u, d, project.pk) for u, d in add],
+        ignore_conflicts=True,
+    )
     if remove:
         LineageEdge.objects.filter(pk__in=remove).delete()
     out.edges_added = len(add)

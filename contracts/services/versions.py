@@ -7,6 +7,7 @@ version's hash, which is what lets a sync recognise unchanged assets without loa
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -50,6 +51,45 @@ def _copy_rows(model: type[Any], fields: Sequence[str], rows: Iterable[tuple[Any
     with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
         for row in rows:
             copy.write_row(row)
+
+
+def rows_insert(
+    model: type[Any], fields: Sequence[str], rows: list[tuple[Any, ...]], *, ignore_conflicts: bool = False
+) -> None:
+    """Insert plain tuples without building model instances.
+
+    PostgreSQL: COPY (through a temporary table plus ``INSERT ... ON CONFLICT DO NOTHING`` when
+    conflicts are to be ignored). Elsewhere: ``bulk_create`` of instances.
+    """
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        objects = [model(**dict(zip(_attnames(model, fields), row, strict=True))) for row in rows]
+        model.objects.bulk_create(objects, batch_size=BULK_BATCH, ignore_conflicts=ignore_conflicts)
+        return
+    if not ignore_conflicts:
+        _copy_rows(model, fields, rows)
+        return
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    columns = ", ".join(quote(model._meta.get_field(f).column) for f in fields)
+    scratch = quote(f"tmp_{model._meta.db_table}_{uuid.uuid4().hex[:8]}")
+    with connection.cursor() as cursor:
+        # Identifiers only (quoted model metadata), no values: those go through COPY.
+        cursor.execute(
+            f"CREATE TEMP TABLE {scratch} ON COMMIT DROP AS SELECT {columns} FROM {table} WITH NO DATA"
+        )  # noqa: S608
+        with cursor.cursor.copy(f"COPY {scratch} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {scratch} ON CONFLICT DO NOTHING"
+        )  # noqa: S608
+        cursor.execute(f"DROP TABLE {scratch}")
+
+
+def _attnames(model: type[Any], fields: Sequence[str]) -> list[str]:
+    return [model._meta.get_field(f).attname for f in fields]
 
 
 def versions_insert(versions: list[ContractVersion]) -> None:
