@@ -159,3 +159,65 @@ def test_other_pages_render_for_screenshots(page, live_server, demo_world):
     assert relations and all(r.startswith("marketing.") for r in relations)
     assert page.evaluate("window.__sameDocument === true")
     shot(page, "assets-filtered")
+
+
+def test_lineage_graph_stays_usable_with_a_thousand_nodes(browser, live_server, transactional_db, settings):
+    """1,000 assets in 8 projects of 4 teams, each reading 1-2 assets of the layer before."""
+    import random
+    import time
+
+    from django.contrib.auth import get_user_model
+
+    from contracts.models import Asset, LineageEdge, Project, Team, TeamMembership
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    rng = random.Random(3)
+    teams = [Team.objects.create(slug=f"team-{i}", name=f"Team {i}") for i in range(4)]
+    projects = [Project.objects.create(name=f"project_{i}", owner_team=teams[i % 4]) for i in range(8)]
+    assets = Asset.objects.bulk_create(
+        [
+            Asset(relation=f"{p.name}.main.model_{i}", unique_id=f"model.{p.name}.model_{i}", project=p,
+                  owner_team=p.owner_team, name=f"model_{i}")
+            for i in range(1000)
+            for p in [projects[i % 8]]
+        ]
+    )
+    layers = [assets[i:i + 125] for i in range(0, 1000, 125)]
+    edges = {(rng.choice(before).pk, a.pk) for before, layer in zip(layers, layers[1:]) for a in layer for _ in range(2)}
+    LineageEdge.objects.bulk_create([LineageEdge(upstream_id=u, downstream_id=d) for u, d in edges])
+    user = get_user_model().objects.create_user("viewer", "viewer@example.com", "correct-horse-battery")
+    TeamMembership.objects.create(team=teams[0], user=user)
+
+    context = browser.new_context(viewport={"width": 1360, "height": 900})
+    page = context.new_page()
+    try:
+        log_in(page, live_server.url, "viewer")
+        started = time.monotonic()
+        page.goto(f"{live_server.url}/lineage/")
+        page.locator("svg.graph[data-ready=true]").wait_for(timeout=30_000)
+        drawn_in = time.monotonic() - started
+        assert page.locator("g.node").count() == 1000
+        assert page.locator("path.edge").count() == len(edges)
+        assert drawn_in < 10, f"drawing 1,000 nodes took {drawn_in:.1f} s"
+        shot(page, "lineage-1000")
+
+        viewport = page.locator("g.viewport")
+        before = viewport.get_attribute("transform")
+        box = page.locator("#graph").bounding_box()
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        started = time.monotonic()
+        for _ in range(8):
+            page.mouse.wheel(0, -240)
+        page.mouse.down()
+        page.mouse.move(box["x"] + 200, box["y"] + 200, steps=10)
+        page.mouse.up()
+        interaction = time.monotonic() - started
+        assert viewport.get_attribute("transform") != before
+        assert interaction < 5, f"zoom and pan took {interaction:.1f} s"
+        page.fill("#graph-find", "model_999")
+        page.press("#graph-find", "Enter")
+        page.locator("#graph-info").wait_for()
+        assert "model_999" in page.locator("#graph-info").inner_text()
+        shot(page, "lineage-1000-zoomed")
+    finally:
+        context.close()
