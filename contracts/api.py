@@ -107,6 +107,7 @@ def sync_dbt(request: HttpRequest, team: str | None = None, wait: bool = False):
             return 422, {**sync_payload(request, run), "error": "sync_failed", "detail": run.error}
         if run.is_done:
             return 200, sync_payload(request, run)
+    run.refresh_from_db(fields=["status"])  # without a broker (the demo) the task already ran
     return 202, {"sync_id": run.pk, "status": run.status, "status_url": _status_url(request, run)}
 
 
