@@ -191,3 +191,22 @@ def test_identical_resync_through_the_api_adds_no_version(client, open_api, shop
     assert ContractVersion.objects.count() == 17
     last = SyncRun.objects.order_by("-id").first()
     assert last.summary["unchanged"] == 17
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_the_demo_readme_curl_lines_sync_the_three_projects(client, open_api, celery_eager, demo_artifacts):
+    """`curl -X POST .../api/v1/sync/dbt -H "Content-Type: application/json" -d @core/target/manifest.json`,
+    then marketing, then finance: in-process tasks, as in the demo."""
+    for slug in ("data-platform", "marketing-analytics", "finance-analytics"):
+        team_ensure(slug=slug)
+    for project in ("core", "marketing", "finance"):
+        body = demo_artifacts.read_bytes(demo_artifacts.manifests[project]).replace(
+            b"\n", b""
+        )  # curl -d strips newlines
+        response = _post(client, body)
+        assert response.status_code == 202, response.content
+        status = client.get(response.json()["status_url"]).json()
+        assert status["status"] == "succeeded", status["error"]
+        assert status["project"] == project
+    assert Asset.objects.filter(resource_type="model").count() == 35
