@@ -131,8 +131,16 @@ def asset_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "timeline": _timeline(page),
             "mini": _mini_lineage(asset, page),
             "is_owner": asset.owner_team_id in sel.user_team_ids(user=request.user),
+            **_audit_sections(asset),
         },
     )
+
+
+def _audit_sections(asset: Asset) -> dict[str, Any]:
+    """The publish gate and the checks worst first, from the audits app's selectors."""
+    from audits.selectors import guarantee_pass_rates, publish_gate
+
+    return {"gate": publish_gate(asset=asset), "check_rates": guarantee_pass_rates(asset=asset)[:12]}
 
 
 def _timeline(page: sel.AssetPage) -> Any:

@@ -208,13 +208,16 @@ def test_asset_page_shows_schema_guarantees_consumers_timeline_and_lineage(clien
 
 
 def test_asset_page_timeline_marks_audit_runs(client, world):
-    from audits.models import AuditRun
+    from audits.models import AuditRun, CheckResult
 
     AuditRun.objects.create(asset=world.dim, tool="dbt", status="passed", checked=3, passed=3)
-    AuditRun.objects.create(asset=world.dim, tool="dbt", status="failed", checked=3, passed=2, failed=1)
+    failed = AuditRun.objects.create(asset=world.dim, tool="dbt", status="failed", checked=3, passed=2, failed=1)
+    CheckResult.objects.create(audit_run=failed, name="not_null_dim_customers_email", column="email", status="fail")
     body = login(client, world.core_lead).get(reverse("asset_detail", args=[world.dim.pk])).content.decode()
     assert body.count('data-lane="audit"') == 2
     assert "audit-failed" in body and "pass rate 83%" in body
+    assert "Checks, worst first" in body and "not_null_dim_customers_email" in body
+    assert 'id="publish-gate"' in body and "Publish gate: hold" in body
 
 
 def test_version_diff_shows_each_change_with_its_verdict(client, world):
