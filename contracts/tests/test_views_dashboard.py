@@ -155,6 +155,13 @@ def test_home_shows_the_producer_who_has_not_answered(client, world):
     assert "Not answered yet" in ours
 
 
+def test_outbox_is_in_the_navigation_only_in_debug(client, world, settings):
+    client = login(client, world.stranger)
+    assert 'href="/outbox/"' not in client.get(reverse("home")).content.decode()
+    settings.DEBUG = True
+    assert 'href="/outbox/"' in client.get(reverse("home")).content.decode()
+
+
 def test_home_of_a_user_without_team_says_what_to_do(client, world):
     body = login(client, world.loner).get(reverse("home")).content.decode()
     assert "You are not in any team yet" in body
@@ -256,6 +263,7 @@ def test_asset_list_htmx_request_gets_only_the_results_partial(client, world):
     response = login(client, world.stranger).get(reverse("asset_list"), {"q": "dim"}, HTTP_HX_REQUEST="true")
     body = response.content.decode()
     assert body.lstrip().startswith('<section id="results"')
+    assert 'name="sort" value="name" form="asset-filters"' in body
     assert "<html" not in body
     assert "HX-Request" in response["Vary"]
 

@@ -152,8 +152,11 @@ def test_other_pages_render_for_screenshots(page, live_server, demo_world):
         shot(page, name)
     page.goto(f"{live_server.url}/assets/")
     page.evaluate("window.__sameDocument = true")
+    page.locator("#results th").get_by_role("link", name="Version").click()
+    page.wait_for_url(re.compile(r"sort=version"))
     page.select_option("#f-project", "marketing")
     page.wait_for_url(re.compile(r"project=marketing"))  # htmx pushed the filtered URL
+    assert "sort=version" in page.url  # the sort chosen by clicking a header survives the filter
     page.locator("#results td.mono.small").first.wait_for()
     relations = page.locator("#results td.mono.small").all_inner_texts()
     assert relations and all(r.startswith("marketing.") for r in relations)
