@@ -441,12 +441,25 @@ def sync_apply(*, parsed: ParsedManifest, run: SyncRun, actor: Actor) -> dict[st
     new_assets: list[Asset] = []
     updated: list[Asset] = []
     cross_reads: list[tuple[AssetSpec, Asset]] = []
+    readers_before: list[tuple[int, int]] = []  # (adopted asset, the reading team that owned it)
     unowned: list[str] = []
     changed_fields: set[str] = set()
 
     for relation, spec in by_relation.items():
         asset = existing.get(relation)
-        if asset is not None and asset.project_id not in (None, project.pk):
+        adopted = False
+        if (
+            asset is not None
+            and asset.project_id not in (None, project.pk)
+            and asset.resource_type == Asset.Type.SOURCE
+            and spec.resource_type != "source"
+            and ((teams.get(spec.owner_team) if spec.owner_team else None) or default_owner) is not None
+        ):
+            # Another project synced first and only *reads* this relation (a source); its producer
+            # is here. The asset moves to its producer (the reader stays a lineage consumer), so
+            # the order in which projects are synced does not decide who owns what.
+            adopted = True
+        if asset is not None and asset.project_id not in (None, project.pk) and not adopted:
             relation_asset[relation] = asset
             if spec.resource_type == "source":
                 cross_reads.append((spec, asset))  # another project's model, read here
@@ -497,13 +510,24 @@ def sync_apply(*, parsed: ParsedManifest, run: SyncRun, actor: Actor) -> dict[st
                 asset.project = project
                 changed_fields.add("project")
                 dirty = True
+            if adopted and owner is not None:  # always resolvable: checked before adopting
+                out.warn(
+                    f"{relation} was known as a source read by project '{asset.project.name}' "
+                    f"(owner '{asset.owner_team.slug}'); {spec.unique_id} produces it, so it now belongs to "
+                    f"project '{project.name}' and team '{owner.slug}'."
+                )
+                readers_before.append((asset.pk, asset.owner_team_id))
+                asset.project = project
+                asset.owner_team = owner
+                changed_fields.update(("project", "owner_team"))
+                dirty = True
             if asset.status == Asset.Status.RETIRED:
                 asset.status = Asset.Status.ACTIVE
                 asset.retired_at = None
                 changed_fields.update(("status", "retired_at"))
                 out.reactivated.append(relation)
                 dirty = True
-            if owner is not None and owner.pk != asset.owner_team_id and spec.owner_team:
+            elif owner is not None and owner.pk != asset.owner_team_id and spec.owner_team:
                 out.warn(
                     f"{relation} is owned by '{asset.owner_team.slug}'; the manifest names '{owner.slug}'. "
                     "A sync never moves an asset to another team: change the owner in the admin."
@@ -534,7 +558,9 @@ def sync_apply(*, parsed: ParsedManifest, run: SyncRun, actor: Actor) -> dict[st
             out.unchanged += 1
         else:
             candidates.append((asset, spec, content_hash))
-    pending = _decide_and_write(candidates=candidates, run=run, actor=actor, out=out, now=now)
+    pending = _decide_and_write(
+        candidates=candidates, run=run, actor=actor, out=out, now=now, adopted={a for a, _ in readers_before}
+    )
 
     # --- asset nodes, registrations, lineage ------------------------------------------------------
     node_asset: dict[str, int] = {}
@@ -545,14 +571,9 @@ def sync_apply(*, parsed: ParsedManifest, run: SyncRun, actor: Actor) -> dict[st
     resource_of = {s.unique_id: s.resource_type for s in parsed.assets}
     _write_nodes(project=project, node_asset=node_asset, resource_of=resource_of, out=out)
     _write_registrations(
-        project=project,
-        owned=owned,
-        cross_reads=cross_reads,
-        teams=teams,
-        parsed=parsed,
-        out=out,
-        node_asset=node_asset,
-    )
+        project=project, owned=owned, cross_reads=cross_reads, teams=teams, parsed=parsed, out=out,
+        node_asset=node_asset, readers_before=readers_before,
+    )  # fmt: skip
     _write_lineage(project=project, parsed=parsed, node_asset=node_asset, out=out)
     _open_proposals(pending=pending, run=run, actor=actor, out=out)
 
@@ -657,13 +678,20 @@ def _publish_gate_holds(asset: Asset) -> list[str] | None:
 
 
 def _decide_and_write(
-    *, candidates: list[tuple[Asset, AssetSpec, str]], run: SyncRun, actor: Actor, out: _Outcome, now: Any
+    *,
+    candidates: list[tuple[Asset, AssetSpec, str]],
+    run: SyncRun,
+    actor: Actor,
+    out: _Outcome,
+    now: Any,
+    adopted: set[int],
 ) -> Pending:
     """Judge every changed asset and write the versions that publish now, in bulk.
 
     Returns the breaking changes: whether they publish (no consumers) or open a proposal is
     decided by _open_proposals once registrations are written, so consumers declared in this
-    very manifest count.
+    very manifest count. Assets just taken over from a reader (``adopted``) publish their
+    producer's first contract directly: there was no producer contract to break.
     """
     if not candidates:
         return []
@@ -701,7 +729,7 @@ def _decide_and_write(
             mode=spec.contract.mode,
             history=history.get(asset.pk, ()),
         )
-        if verdict.breaking:
+        if verdict.breaking and asset.pk not in adopted:
             pending.append((asset, spec, base, verdict))
             continue
         bump = verdict.bump or "patch"  # the hash moved, so something changed even if the diff is silent
@@ -890,10 +918,15 @@ def _write_registrations(
     parsed: ParsedManifest,
     out: _Outcome,
     node_asset: dict[str, int],
+    readers_before: list[tuple[int, int]],
 ) -> None:
     """Explicit registrations from meta consumers, lineage ones from cross-project reads."""
     wanted: dict[tuple[int, int, str], str] = {}  # (asset, team, origin) -> purpose
     assets_by_id: dict[int, Asset] = {}
+    owner_now = {asset.pk: asset.owner_team_id for asset, _ in owned.values()}
+    for asset_id, team_id in readers_before:
+        if owner_now.get(asset_id) != team_id:
+            wanted[(asset_id, team_id, Registration.Origin.LINEAGE)] = "read through a source"
     for asset, spec in owned.values():
         assets_by_id[asset.pk] = asset
         for consumer in spec.consumers:

@@ -431,3 +431,29 @@ def test_asset_requiring_a_passing_audit_keeps_its_new_version_held(shop_team):
     assert held.semver == "1.0.1"
     assert [h["relation"] for h in run.summary["held_versions"]] == ["memory.main_marts.fct_store"]
     assert run.summary["held_versions"][0]["reasons"]
+
+
+@pytest.mark.slow
+def test_a_reader_synced_before_the_producer_hands_the_asset_over_to_it(db, demo_artifacts):
+    for slug in DEMO_TEAMS:
+        team_ensure(slug=slug)
+    run_sync(demo_artifacts.read_bytes(demo_artifacts.manifests["marketing"]))
+    early = _asset("core.main.dim_customers")
+    assert (early.resource_type, early.project.name) == ("source", "marketing")
+
+    run = run_sync(demo_artifacts.read_bytes(demo_artifacts.manifests["core"]))
+
+    dim = _asset("core.main.dim_customers")
+    assert dim.pk == early.pk
+    assert (dim.resource_type, dim.project.name, dim.owner_team.slug) == ("model", "core", "data-platform")
+    assert ("marketing-analytics", "lineage") in set(
+        Registration.objects.filter(asset=dim).values_list("team__slug", "origin")
+    )
+    assert any("now belongs to project 'core'" in w for w in run.warnings)
+    # The producer's first contract publishes directly (no producer contract existed to break).
+    assert not Proposal.objects.filter(asset=dim).exists()
+    assert dim.active_version.semver != "1.0.0" and "customer_id" in [c["name"] for c in dim.active_version.columns]
+    # Marketing syncing again reads it across projects and does not retire it.
+    again = run_sync(demo_artifacts.read_bytes(demo_artifacts.manifests["marketing"]))
+    assert again.summary["retired"] == 0
+    assert _asset("core.main.dim_customers").status == "active"
