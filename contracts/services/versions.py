@@ -76,15 +76,13 @@ def rows_insert(
     scratch = quote(f"tmp_{model._meta.db_table}_{uuid.uuid4().hex[:8]}")
     with connection.cursor() as cursor:
         # Identifiers only (quoted model metadata), no values: those go through COPY.
-        cursor.execute(
-            f"CREATE TEMP TABLE {scratch} ON COMMIT DROP AS SELECT {columns} FROM {table} WITH NO DATA"
-        )  # noqa: S608
+        create = f"CREATE TEMP TABLE {scratch} ON COMMIT DROP AS SELECT {columns} FROM {table} WITH NO DATA"  # noqa: S608
+        insert = f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {scratch} ON CONFLICT DO NOTHING"  # noqa: S608
+        cursor.execute(create)
         with cursor.cursor.copy(f"COPY {scratch} ({columns}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
-        cursor.execute(
-            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {scratch} ON CONFLICT DO NOTHING"
-        )  # noqa: S608
+        cursor.execute(insert)
         cursor.execute(f"DROP TABLE {scratch}")
 
 
