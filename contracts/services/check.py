@@ -63,7 +63,7 @@ def sync_check(
                 {"relation": relation, "unique_id": spec.unique_id, "resource_type": spec.resource_type}
             )
             continue
-        if project is not None and asset.project_id not in (None, project.pk):
+        if asset.project_id is not None and (project is None or asset.project_id != project.pk):
             continue  # another project's asset, read here through a source
         seen.add(asset.pk)
         spec.contract.mode = spec.compatibility_mode or asset.compatibility_mode or DEFAULT_MODE
