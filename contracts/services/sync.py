@@ -572,7 +572,7 @@ def sync_apply(*, parsed: ParsedManifest, run: SyncRun, actor: Actor) -> dict[st
     _write_nodes(project=project, node_asset=node_asset, resource_of=resource_of, out=out)
     _write_registrations(
         project=project, owned=owned, cross_reads=cross_reads, teams=teams, parsed=parsed, out=out,
-        node_asset=node_asset, readers_before=readers_before,
+        node_asset=node_asset, readers_before=readers_before, actor=actor, run=run,
     )  # fmt: skip
     _write_lineage(project=project, parsed=parsed, node_asset=node_asset, out=out)
     _open_proposals(pending=pending, run=run, actor=actor, out=out)
@@ -919,6 +919,8 @@ def _write_registrations(
     out: _Outcome,
     node_asset: dict[str, int],
     readers_before: list[tuple[int, int]],
+    actor: Actor,
+    run: SyncRun,
 ) -> None:
     """Explicit registrations from meta consumers, lineage ones from cross-project reads."""
     wanted: dict[tuple[int, int, str], str] = {}  # (asset, team, origin) -> purpose
@@ -990,20 +992,22 @@ def _write_registrations(
     missing_ids = {t for _, t, _ in add + [k for k, _ in remove]} - team_slug.keys()
     team_slug.update(dict(Team.objects.filter(pk__in=missing_ids).values_list("pk", "slug")))
     events = [
-        Event(
-            kind="registration.added",
+        _event(
+            "registration.added",
+            actor,
+            run,
             asset_id=a,
             team_id=t,
-            actor_label="sync",
             payload={"team": team_slug.get(t), "origin": o, "relation": assets_by_id[a].relation},
         )  # fmt: skip
         for a, t, o in add
     ] + [
-        Event(
-            kind="registration.removed",
+        _event(
+            "registration.removed",
+            actor,
+            run,
             asset_id=a,
             team_id=t,
-            actor_label="sync",
             payload={"team": team_slug.get(t), "origin": o, "relation": assets_by_id[a].relation},
         )  # fmt: skip
         for (a, t, o), _ in remove
