@@ -452,8 +452,37 @@ def test_a_reader_synced_before_the_producer_hands_the_asset_over_to_it(db, demo
     assert any("now belongs to project 'core'" in w for w in run.warnings)
     # The producer's first contract publishes directly (no producer contract existed to break).
     assert not Proposal.objects.filter(asset=dim).exists()
-    assert dim.active_version.semver != "1.0.0" and "customer_id" in [c["name"] for c in dim.active_version.columns]
+    assert dim.active_version.semver != "1.0.0" and "customer_id" in [
+        c["name"] for c in dim.active_version.columns
+    ]
     # Marketing syncing again reads it across projects and does not retire it.
     again = run_sync(demo_artifacts.read_bytes(demo_artifacts.manifests["marketing"]))
     assert again.summary["retired"] == 0
     assert _asset("core.main.dim_customers").status == "active"
+
+
+def test_version_publish_promotes_a_matching_proposed_version_and_supersedes_the_active_one(shop_team):
+    from contracts.compat.verdict import evaluate
+    from contracts.services.versions import version_publish, version_spec
+
+    run_sync(_bytes("small_shop_manifest.json"), team="shop-platform")
+    run_sync(_bytes("small_shop_breaking_manifest.json"), team="shop-platform")
+    dim = _asset("memory.main_marts.dim_store")
+    proposed = ContractVersion.objects.get(asset=dim, status="proposed")
+    spec = version_spec(proposed)
+    verdict = evaluate(old=version_spec(dim.active_version), new=spec, mode=spec.mode)
+
+    published = version_publish(
+        asset=dim, spec=spec, verdict=verdict, bump="major", sync_run=None, actor=OPEN
+    )
+
+    assert published.pk == proposed.pk and published.semver == "2.0.0" and published.status == "active"
+    assert ContractVersion.objects.get(asset=dim, major=1).status == "superseded"
+    dim.refresh_from_db()
+    assert dim.active_version_id == published.pk and dim.content_hash == published.content_hash
+    assert Event.objects.filter(kind="contract.published", asset=dim, payload__version="2.0.0").exists()
+    # Publishing the same content again changes nothing.
+    assert (
+        version_publish(asset=dim, spec=spec, verdict=verdict, bump="major", sync_run=None, actor=OPEN).pk
+        == published.pk
+    )
