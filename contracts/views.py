@@ -294,7 +294,8 @@ def proposal_detail(request: HttpRequest, pk: int) -> HttpResponse:
     proposal = get_object_or_404(
         sel._proposals_with_answers(Proposal.objects.all()), pk=pk  # noqa: SLF001 (same package)
     )
-    return render_page(request, "contracts/proposal_detail.html", proposal_context(request, proposal))
+    # htmx asks for the answers card again after an answer was recorded in place.
+    return render_page(request, "contracts/proposal_detail.html", proposal_context(request, proposal), partial="answers")
 
 
 def proposal_context(request: HttpRequest, proposal: Proposal, **extra: Any) -> dict[str, Any]:

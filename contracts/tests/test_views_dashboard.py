@@ -192,6 +192,15 @@ def test_stranger_reads_the_proposal_page_without_any_action(client, world):
     assert "Your answer" not in body
 
 
+def test_proposal_page_htmx_get_returns_the_answers_card(client, world):
+    response = login(client, world.marketing_lead).get(
+        reverse("proposal_detail", args=[world.proposal.pk]), HTTP_HX_REQUEST="true"
+    )
+    body = response.content.decode()
+    assert body.lstrip().startswith('<section class="card" id="answers"')
+    assert "Your answer" in body and "<html" not in body
+
+
 def test_producer_lead_sees_withdraw_and_force(client, world):
     body = login(client, world.core_lead).get(reverse("proposal_detail", args=[world.proposal.pk])).content.decode()
     assert reverse("proposal_withdraw", args=[world.proposal.pk]) in body

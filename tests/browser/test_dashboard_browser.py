@@ -224,3 +224,21 @@ def test_lineage_graph_stays_usable_with_a_thousand_nodes(browser, live_server, 
         shot(page, "lineage-1000-zoomed")
     finally:
         context.close()
+
+
+def test_consumer_asks_for_time_on_the_proposal_page_and_the_answers_update_in_place(page, live_server, demo_world):
+    from contracts.models import Acknowledgment
+
+    log_in(page, live_server.url, "marketing-lead")
+    page.goto(f"{live_server.url}/proposals/{demo_world.proposal_id}/")
+    page.evaluate("window.__sameDocument = true")
+    form = page.locator("#answers form.answer-migrating")
+    form.locator("input[type=date]").fill("2027-01-31")
+    form.get_by_role("button", name="Need time").click()
+    badge = page.locator("#answer-marketing-analytics .badge.ans-migrating")
+    badge.wait_for()
+    assert "31 Jan 2027" in page.locator("#answer-marketing-analytics").inner_text()
+    assert page.evaluate("window.__sameDocument === true")
+    ack = Acknowledgment.objects.get(proposal_id=demo_world.proposal_id, team__slug="marketing-analytics")
+    assert ack.answer == "migrating" and str(ack.ready_by) == "2027-01-31"
+    shot(page, "proposal-migrating")
