@@ -130,6 +130,7 @@ def asset_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "p": page,
             "timeline": _timeline(page),
             "mini": _mini_lineage(asset, page),
+            "trend": _trend(page.audits),
             "is_owner": asset.owner_team_id in sel.user_team_ids(user=request.user),
             **_audit_sections(asset),
         },
@@ -140,7 +141,32 @@ def _audit_sections(asset: Asset) -> dict[str, Any]:
     """The publish gate and the checks worst first, from the audits app's selectors."""
     from audits.selectors import guarantee_pass_rates, publish_gate
 
-    return {"gate": publish_gate(asset=asset), "check_rates": guarantee_pass_rates(asset=asset)[:12]}
+    rates = guarantee_pass_rates(asset=asset)[:12]
+    for rate in rates:
+        rate["label"] = check_label(rate["name"])
+    return {"gate": publish_gate(asset=asset), "check_rates": rates}
+
+
+def check_label(name: str) -> str:
+    """dbt test unique_ids read better without 'test.<project>.' and the hash: 'not_null_orders_id'."""
+    parts = name.split(".")
+    if len(parts) >= 3 and parts[0] == "test":
+        return parts[2]
+    return name
+
+
+def _trend(audits: list[Any], *, width: int = 600, height: int = 44) -> list[dict[str, Any]]:
+    """Bars of the pass rate per run, oldest first, at a fixed width so one run is not one huge bar."""
+    runs = list(reversed(audits))
+    step = width / max(len(runs), 40)
+    bars = []
+    for i, run in enumerate(runs):
+        rate = run.passed / run.checked if run.checked else 0
+        bars.append(
+            {"x": round(i * step, 1), "w": round(max(step - 2, 1), 1), "h": round(rate * height, 1),
+             "y": round(height - rate * height, 1), "run": run}
+        )
+    return bars
 
 
 def _timeline(page: sel.AssetPage) -> Any:

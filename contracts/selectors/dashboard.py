@@ -370,7 +370,11 @@ def asset_page(*, asset: Asset, audit_limit: int = 60) -> AssetPage:
         _proposals_with_answers(Proposal.objects.filter(asset=asset)).order_by("-created_at", "-id")[:50]
     )
     audits = list(
-        _audit_run_model().objects.filter(asset=asset).order_by("-run_at", "-id")[:audit_limit]
+        _audit_run_model()
+        .objects.filter(asset=asset)
+        .select_related("contract_version")
+        .defer("details", "unchecked", *(f"contract_version__{f}" for f in _HEAVY_VERSION_FIELDS))
+        .order_by("-run_at", "-id")[:audit_limit]
     )
     upstream = list(
         Asset.objects.filter(downstream_edges__downstream=asset).select_related("owner_team", "project")[:50]

@@ -242,3 +242,24 @@ def test_consumer_asks_for_time_on_the_proposal_page_and_the_answers_update_in_p
     ack = Acknowledgment.objects.get(proposal_id=demo_world.proposal_id, team__slug="marketing-analytics")
     assert ack.answer == "migrating" and str(ack.ready_by) == "2027-01-31"
     shot(page, "proposal-migrating")
+
+
+def test_upload_failing_test_results_and_see_the_failed_audit(page, live_server, demo_world, demo_artifacts,
+                                                              celery_eager):
+    log_in(page, live_server.url, "platform-lead")
+    page.goto(f"{live_server.url}/upload/")
+    page.set_input_files("#r-file", str(demo_artifacts.core_failing_run_results))
+    page.locator("#results-form").get_by_role("button", name="Upload results").click()
+    page.locator("#progress[data-status=succeeded]").wait_for(timeout=60_000)
+    assert "dim_customers" in page.locator("#progress").inner_text()
+    shot(page, "upload-results-done")
+
+    page.goto(f"{live_server.url}/assets/{demo_world.dim_customers_id}/#audits")
+    audits = page.locator("#audits")
+    assert audits.locator(".badge.audit-failed").count() >= 1
+    assert "not_null_dim_customers_email" in audits.inner_text()
+    assert page.locator("svg.timeline [data-lane=audit].audit-failed").count() == 1
+    shot(page, "asset-failed-audit")
+
+    log_in(page, live_server.url, "marketing-lead")  # a consumer sees it on its home page
+    assert "dim_customers" in page.locator("#failing").inner_text()
