@@ -537,7 +537,9 @@ def lineage_graph(*, focus: Asset | None, hops: int = 2, max_nodes: int = 2000) 
             frontier_down = new_down - asset_ids
             asset_ids |= new_up | new_down
             if len(asset_ids) > max_nodes:
+                # A hub can have hundreds of neighbours: keep the nearest ones (found first) and say so.
                 truncated = True
+                asset_ids = {focus.pk} | set(sorted(asset_ids - {focus.pk})[: max_nodes - 1])
                 break
     rows = (
         Asset.objects.filter(pk__in=asset_ids)

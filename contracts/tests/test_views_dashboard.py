@@ -304,6 +304,16 @@ def test_lineage_focus_by_name_and_hops(client, world):
     assert "No asset matches" in page
 
 
+def test_lineage_around_a_hub_is_capped_and_says_so(client, world):
+    for _ in range(70):
+        LineageEdgeFactory(upstream=world.dim, downstream=AssetFactory(project=world.attribution.project))
+    client = login(client, world.stranger)
+    page = client.get(reverse("asset_detail", args=[world.dim.pk])).content.decode()
+    assert page.count('class="node') <= 60
+    data = json.loads(client.get(reverse("lineage_json"), {"focus": world.dim.pk, "hops": 2}).content)
+    assert len(data["nodes"]) == 72 and not data["truncated"]  # dim_customers, fct_attribution and the 70
+
+
 def test_team_page_lists_members_owned_consumed_and_pending(client, world):
     body = login(client, world.stranger).get(reverse("team_detail", args=["marketing-analytics"])).content.decode()
     assert "marketing-lead" in body
