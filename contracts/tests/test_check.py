@@ -146,6 +146,7 @@ def _cli(live_server, *args: str, key: str = "") -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.integration
 @pytest.mark.django_db(transaction=True)
 def test_cli_exits_1_for_unacknowledged_breaking_change_then_0_after_approvals(live_server, tmp_path):
     _synced_shop()
@@ -169,6 +170,7 @@ def test_cli_exits_1_for_unacknowledged_breaking_change_then_0_after_approvals(l
     assert "may merge" in out.getvalue()
 
 
+@pytest.mark.integration
 @pytest.mark.django_db(transaction=True)
 def test_cli_exits_2_on_errors(live_server, tmp_path):
     manifest = tmp_path / "manifest.json"
