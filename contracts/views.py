@@ -67,7 +67,8 @@ def _int(value: str | None, default: int = 1) -> int:
 def home(request: HttpRequest) -> HttpResponse:
     team_ids = sel.user_team_ids(user=request.user)
     # The team switcher narrows the page to one of the user's teams; any other slug is ignored.
-    chosen = Team.objects.filter(slug=request.GET.get("team", ""), pk__in=team_ids).first()
+    slug = request.GET.get("team", "")
+    chosen = Team.objects.filter(slug=slug, pk__in=team_ids).first() if slug else None
     data = sel.home_data(user=request.user, team_ids={chosen.pk} if chosen else team_ids)
     return render_page(
         request,
