@@ -32,7 +32,9 @@ def sync_run_task(sync_run_id: int) -> str:
         job_fail(SyncRun, sync_run_id, f"Invalid manifest ({exc.code}): {exc.detail}")
         return "failed"
     except SoftTimeLimitExceeded:
-        job_fail(SyncRun, sync_run_id, "The sync took longer than CELERY_TASK_SOFT_TIME_LIMIT and was stopped.")
+        job_fail(
+            SyncRun, sync_run_id, "The sync took longer than CELERY_TASK_SOFT_TIME_LIMIT and was stopped."
+        )
         return "failed"
     except Exception as exc:  # the row must never stay 'running': record what went wrong
         logger.exception("sync %s failed", sync_run_id)

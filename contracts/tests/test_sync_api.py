@@ -210,3 +210,20 @@ def test_the_demo_readme_curl_lines_sync_the_three_projects(client, open_api, ce
         assert status["status"] == "succeeded", status["error"]
         assert status["project"] == project
     assert Asset.objects.filter(resource_type="model").count() == 35
+
+
+@pytest.mark.integration
+def test_a_real_celery_worker_runs_the_sync_enqueued_by_the_api(client, open_api, celery_worker):
+    from tessera_site.testing.fixtures import wait_for
+
+    team_ensure(slug="shop-platform")
+    response = _post(client, SMALL, "?team=shop-platform")
+    assert response.status_code == 202
+    status_url = response.json()["status_url"]
+    done = wait_for(
+        lambda: (body := client.get(status_url).json())["status"] in ("succeeded", "failed") and body,
+        timeout=90,
+        message="the worker to finish the sync",
+    )
+    assert done["status"] == "succeeded", done["error"] + celery_worker.log()
+    assert done["summary"]["created"] == 17
