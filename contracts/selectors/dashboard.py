@@ -381,7 +381,14 @@ def asset_page(*, asset: Asset, audit_limit: int = 60) -> AssetPage:
         .order_by("-created_at", "-id")
     )
     proposals = list(
-        _proposals_with_answers(Proposal.objects.filter(asset=asset)).order_by("-created_at", "-id")[:50]
+        Proposal.objects.filter(asset=asset)
+        .select_related("base_version", "proposed_version")
+        .only(
+            "id", "asset_id", "status", "origin", "created_at", "resolved_at", "deadline",
+            *(f"{rel}__{part}" for rel in ("base_version", "proposed_version") for part in ("major", "minor", "patch")),
+        )
+        .prefetch_related(Prefetch("acknowledgments", queryset=Acknowledgment.objects.select_related("team")))
+        .order_by("-created_at", "-id")[:50]
     )
     audits = list(
         _audit_run_model()
@@ -390,11 +397,12 @@ def asset_page(*, asset: Asset, audit_limit: int = 60) -> AssetPage:
         .defer("details", "unchecked", *(f"contract_version__{f}" for f in _HEAVY_VERSION_FIELDS))
         .order_by("-run_at", "-id")[:audit_limit]
     )
+    neighbour_fields = ("id", "name", "model_version", "owner_team__id", "owner_team__slug")
     upstream = list(
-        Asset.objects.filter(downstream_edges__downstream=asset).select_related("owner_team", "project")[:50]
+        Asset.objects.filter(downstream_edges__downstream=asset).select_related("owner_team").only(*neighbour_fields)[:50]
     )
     downstream = list(
-        Asset.objects.filter(upstream_edges__upstream=asset).select_related("owner_team", "project")[:50]
+        Asset.objects.filter(upstream_edges__upstream=asset).select_related("owner_team").only(*neighbour_fields)[:50]
     )
     # Diff links compare each version with the one before it (proposed versions with the active base).
     ordered = sorted(versions, key=lambda v: (v.major, v.minor, v.patch, v.pk))
