@@ -263,3 +263,18 @@ def test_upload_failing_test_results_and_see_the_failed_audit(page, live_server,
 
     log_in(page, live_server.url, "marketing-lead")  # a consumer sees it on its home page
     assert "dim_customers" in page.locator("#failing").inner_text()
+
+
+def test_pages_fit_a_phone_screen(browser, live_server, demo_world):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    try:
+        log_in(page, live_server.url, "marketing-lead")
+        for name, path in [("mobile-home", "/"), ("mobile-asset", f"/assets/{demo_world.dim_customers_id}/")]:
+            page.goto(f"{live_server.url}{path}")
+            # Nothing but the wide tables (which scroll in their own box) may widen the page.
+            overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            assert overflow <= 1, f"{path} is {overflow}px wider than the screen"
+            shot(page, name)
+    finally:
+        context.close()
