@@ -31,6 +31,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
+from audits.selectors import publish_allowed
 from contracts.compat.verdict import Verdict, bump_version, evaluate
 from contracts.domain import DEFAULT_MODE, AssetSpec, ParsedManifest
 from contracts.ingest.catalog import parse_catalog
@@ -57,6 +58,8 @@ from contracts.services.events import events_record_bulk
 from contracts.services.versions import (
     BULK_BATCH,
     guarantees_insert,
+    held_versions,
+    held_versions_reject,
     published_event,
     rows_insert,
     version_build,
@@ -183,6 +186,28 @@ def team_for_slug(slug: str | None) -> Team | None:
     return team
 
 
+_PROJECT_IN_HEAD = re.compile(rb'"project_name"\s*:\s*"([^"]*)"')
+
+
+def _require_project_owner(upload: bytes | UploadedFile, actor: Actor) -> None:
+    """A key may sync a project only for the team that owns it (once it has an owner)."""
+    match = _PROJECT_IN_HEAD.search(_head_of(upload, HEAD_BYTES))
+    if match is None:
+        return
+    project = (
+        Project.objects.select_related("owner_team")
+        .filter(name=match.group(1).decode("utf-8", "replace"))
+        .first()
+    )
+    if project is not None and project.owner_team is not None and not actor.can_act_for(project.owner_team):
+        raise ApiError(
+            403,
+            "forbidden",
+            f"Project '{project.name}' belongs to team '{project.owner_team.slug}'; "
+            f"{actor.label} may not sync it.",
+        )
+
+
 def sync_submit(
     *,
     manifest: bytes | UploadedFile,
@@ -198,6 +223,7 @@ def sync_submit(
     team = team_for_slug(team_slug)
     if team is not None:
         actor.require_team(team)
+    _require_project_owner(manifest, actor)
     limit = settings.TESSERA_MAX_UPLOAD_BYTES
     for label, extra in (("run_results", run_results), ("catalog", catalog)):
         if extra is not None and _size_of(extra) > limit:
@@ -552,12 +578,19 @@ def sync_apply(*, parsed: ParsedManifest, run: SyncRun, actor: Actor) -> dict[st
 
     # --- contracts: unchanged by hash, else diff and decide -----------------------------------
     candidates: list[tuple[Asset, AssetSpec, str]] = []
+    reverted: list[int] = []  # back to the active contract: what the gate held is not deployed any more
     for asset, spec in owned.values():
         content_hash = spec.contract.content_hash()
         if asset.active_version_id is not None and asset.content_hash == content_hash:
             out.unchanged += 1
+            if asset.requires_passing_audit:
+                reverted.append(asset.pk)
         else:
             candidates.append((asset, spec, content_hash))
+    if reverted:
+        held_versions_reject(
+            version_ids=[v.pk for vs in held_versions(asset_ids=reverted).values() for v in vs]
+        )
     pending = _decide_and_write(
         candidates=candidates, run=run, actor=actor, out=out, now=now, adopted={a for a, _ in readers_before}
     )
@@ -657,26 +690,6 @@ def _event(kind: str, actor: Actor, run: SyncRun, **kwargs: Any) -> Event:
 Pending = list[tuple[Asset, AssetSpec, "ContractVersion | None", Verdict]]
 
 
-def _publish_gate_holds(asset: Asset) -> list[str] | None:
-    """Reasons to hold a new version of an asset that requires a passing audit, or None."""
-    if not asset.requires_passing_audit:
-        return None
-    try:
-        from audits.selectors import publish_gate  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    result = publish_gate(asset=asset)
-    decision = getattr(result, "decision", None) or (
-        result.get("decision") if isinstance(result, dict) else None
-    )
-    if decision == "publish":
-        return None
-    reasons = getattr(result, "reasons", None) or (
-        result.get("reasons") if isinstance(result, dict) else None
-    )
-    return [str(r) for r in (reasons or ["the publish gate says hold"])]
-
-
 def _decide_and_write(
     *,
     candidates: list[tuple[Asset, AssetSpec, str]],
@@ -709,11 +722,17 @@ def _decide_and_write(
         ).order_by("id"):
             history.setdefault(version.asset_id, []).append((version.semver, version_spec(version)))
 
+    # Assets that require a passing audit: what a previous sync held for the gate.
+    held = held_versions(asset_ids=[a.pk for a, _, _ in candidates if a.requires_passing_audit])
+    stale: list[int] = []
     to_write: list[tuple[ContractVersion, AssetSpec, Asset]] = []
+    reused: list[tuple[ContractVersion, AssetSpec, Asset]] = []
     superseded: list[int] = []
     pending: Pending = []
     events: list[Event] = []
     for asset, spec, content_hash in candidates:
+        # A held version of other content is no longer what is deployed: it never publishes.
+        stale.extend(v.pk for v in held.get(asset.pk, ()) if v.content_hash != content_hash)
         base = active.get(asset.active_version_id) if asset.active_version_id else None
         if base is None:
             verdict = evaluate(old=None, new=spec.contract, mode=spec.contract.mode)
@@ -734,30 +753,92 @@ def _decide_and_write(
             continue
         bump = verdict.bump or "patch"  # the hash moved, so something changed even if the diff is silent
         semver = bump_version((base.major, base.minor, base.patch), bump)
-        hold = _publish_gate_holds(asset)
-        status = ContractVersion.Status.PROPOSED if hold else ContractVersion.Status.ACTIVE
-        version = version_build(
-            asset=asset, spec=spec.contract, semver=semver, status=status, change_kind=bump,
-            verdict=verdict.as_dict(), sync_run=run, content_hash=content_hash,
-        )  # fmt: skip
-        if hold:
-            out.held.append({"relation": asset.relation, "version": version.semver, "reasons": hold})
-            out.warn(f"{asset.relation} v{version.semver} is held: {'; '.join(hold)}")
+        if asset.requires_passing_audit:
+            again = _held_again(held, asset=asset, content_hash=content_hash, semver=semver, bump=bump, verdict=verdict, run=run)  # fmt: skip
+            if again is not None:
+                reused.append((again, spec, asset))
+                continue
         else:
             superseded.append(base.pk)
+        version = version_build(
+            asset=asset, spec=spec.contract, semver=semver, status=_first_status(asset), change_kind=bump,
+            verdict=verdict.as_dict(), sync_run=run, content_hash=content_hash,
+        )  # fmt: skip
         to_write.append((version, spec, asset))
 
+    held_versions_reject(version_ids=stale)
     if superseded:
         for chunk in _chunks(superseded):
             ContractVersion.objects.filter(pk__in=chunk).update(status=ContractVersion.Status.SUPERSEDED)
-    _insert_versions(to_write=to_write, now=now, out=out, actor=actor, run=run, active=active, events=events)
+    _insert_versions(
+        to_write=to_write, reused=reused, now=now, out=out, actor=actor, run=run, active=active, events=events
+    )
     events_record_bulk(events)
     return pending
+
+
+def _first_status(asset: Asset) -> str:
+    """A new version of an asset that requires a passing audit is written as proposed; the gate
+    judges its own guarantees once their rows exist (_gate_written) and may then activate it."""
+    return ContractVersion.Status.PROPOSED if asset.requires_passing_audit else ContractVersion.Status.ACTIVE
+
+
+def _held_again(
+    held: dict[int, list[ContractVersion]],
+    *,
+    asset: Asset,
+    content_hash: str,
+    semver: tuple[int, int, int],
+    bump: str,
+    verdict: Verdict,
+    run: SyncRun,
+) -> ContractVersion | None:
+    """The version an earlier sync held with this very content, restamped against today's active
+    version, so that syncing the same deploy again judges it again instead of adding a copy."""
+    version = next((v for v in held.get(asset.pk, ()) if v.content_hash == content_hash), None)
+    if version is None:
+        return None
+    version.major, version.minor, version.patch = semver
+    version.change_kind = bump
+    version.verdict = verdict.as_dict()
+    version.sync_run = run
+    version.save(update_fields=["major", "minor", "patch", "change_kind", "verdict", "sync_run"])
+    return version
+
+
+def _gate_written(
+    *,
+    written: list[tuple[ContractVersion, AssetSpec, Asset]],
+    active: dict[int, ContractVersion],
+    out: _Outcome,
+    now: Any,
+) -> None:
+    """The publish gate's word on each proposed version just written (assets that require a passing
+    audit only, so the bulk of a sync pays nothing): publish activates it over the asset's active
+    version; hold keeps it proposed, with the reasons in the summary, until an audit releases it
+    (contracts.services.versions.version_release_held)."""
+    for version, _spec, asset in written:
+        if version.status != ContractVersion.Status.PROPOSED:
+            continue
+        gate = publish_allowed(asset=asset, version=version)
+        if gate is not None and not gate.publish:
+            out.held.append({"relation": asset.relation, "version": version.semver, "reasons": gate.reasons})
+            out.warn(
+                f"{asset.relation} v{version.semver} is held by the publish gate: {'; '.join(gate.reasons)}"
+            )
+            continue
+        base = active.get(asset.active_version_id) if asset.active_version_id else None
+        if base is not None:
+            ContractVersion.objects.filter(pk=base.pk).update(status=ContractVersion.Status.SUPERSEDED)
+        version.status = ContractVersion.Status.ACTIVE
+        version.published_at = now
+        version.save(update_fields=["status", "published_at"])
 
 
 def _insert_versions(
     *,
     to_write: list[tuple[ContractVersion, AssetSpec, Asset]],
+    reused: list[tuple[ContractVersion, AssetSpec, Asset]],
     now: Any,
     out: _Outcome,
     actor: Actor,
@@ -765,12 +846,14 @@ def _insert_versions(
     active: dict[int, ContractVersion],
     events: list[Event],
 ) -> None:
-    if not to_write:
+    if not to_write and not reused:
         return
     versions_insert([v for v, _, _ in to_write])
     guarantees_insert([(v, s.contract) for v, s, _ in to_write])
+    written = to_write + reused
+    _gate_written(written=written, active=active, out=out, now=now)
     published_ids: list[int] = []
-    for version, _spec, asset in to_write:
+    for version, _spec, asset in written:
         if version.status != ContractVersion.Status.ACTIVE:
             continue
         previous = active.get(asset.active_version_id) if asset.active_version_id else None
@@ -828,7 +911,9 @@ def _open_proposals(*, pending: Pending, run: SyncRun, actor: Actor, out: _Outco
             "asset_id", "proposed_hash"
         )
     )
+    held = held_versions(asset_ids=[a.pk for a, _, _, _ in pending if a.requires_passing_audit])
     to_publish: list[tuple[ContractVersion, AssetSpec, Asset]] = []
+    reused: list[tuple[ContractVersion, AssetSpec, Asset]] = []
     active: dict[int, ContractVersion] = {}
     superseded: list[int] = []
     now = timezone.now()
@@ -836,9 +921,18 @@ def _open_proposals(*, pending: Pending, run: SyncRun, actor: Actor, out: _Outco
         teams = consumers.get(asset.pk, set()) - {asset.owner_team_id}
         content_hash = spec.contract.content_hash()
         if teams:
+            # Consumers now: the change goes through a proposal, which carries its own version.
+            held_versions_reject(version_ids=[v.pk for v in held.get(asset.pk, ())])
             published = proposal_publish_matching_check(
                 asset=asset, content_hash=content_hash, sync_run=run, actor=actor
             )
+            if published is not None and published.status == Proposal.Status.APPROVED:
+                # Approved, deployed, but the publish gate holds it (proposal.held has the reasons).
+                out.held.append(
+                    {"relation": asset.relation, "version": published.proposed_version.semver,
+                     "reasons": [published.resolution_reason], "proposal": published.pk}
+                )  # fmt: skip
+                continue
             if published is not None:
                 out.published.append(
                     {"relation": asset.relation, "version": published.proposed_version.semver, "previous": base.semver if base else None,
@@ -860,29 +954,39 @@ def _open_proposals(*, pending: Pending, run: SyncRun, actor: Actor, out: _Outco
                 }
             )
             continue
-        hold = _publish_gate_holds(asset)
         semver = bump_version((base.major, base.minor, base.patch), "major") if base else (1, 0, 0)
-        version = version_build(
-            asset=asset, spec=spec.contract, semver=semver,
-            status=ContractVersion.Status.PROPOSED if hold else ContractVersion.Status.ACTIVE,
-            change_kind="major", verdict=verdict.as_dict(), sync_run=run, content_hash=content_hash,
-        )  # fmt: skip
-        if hold:
-            out.held.append({"relation": asset.relation, "version": version.semver, "reasons": hold})
-            out.warn(f"{asset.relation} v{version.semver} is held: {'; '.join(hold)}")
+        label = ".".join(map(str, semver))
+        if base is not None:
+            active[base.pk] = base
+        if asset.requires_passing_audit:
+            out.warn(f"{asset.relation}: breaking change with no registered consumers, v{label} goes to the publish gate.")  # fmt: skip
+            again = _held_again(held, asset=asset, content_hash=content_hash, semver=semver, bump="major", verdict=verdict, run=run)  # fmt: skip
+            if again is not None:
+                reused.append((again, spec, asset))
+                continue
         else:
             if base is not None:
-                active[base.pk] = base
                 superseded.append(base.pk)
             out.warn(
-                f"{asset.relation}: breaking change with no registered consumers, published as v{version.semver}."
+                f"{asset.relation}: breaking change with no registered consumers, published as v{label}."
             )
+        version = version_build(
+            asset=asset, spec=spec.contract, semver=semver, status=_first_status(asset),
+            change_kind="major", verdict=verdict.as_dict(), sync_run=run, content_hash=content_hash,
+        )  # fmt: skip
         to_publish.append((version, spec, asset))
     if superseded:
         ContractVersion.objects.filter(pk__in=superseded).update(status=ContractVersion.Status.SUPERSEDED)
     events: list[Event] = []
     _insert_versions(
-        to_write=to_publish, now=now, out=out, actor=actor, run=run, active=active, events=events
+        to_write=to_publish,
+        reused=reused,
+        now=now,
+        out=out,
+        actor=actor,
+        run=run,
+        active=active,
+        events=events,
     )
     events_record_bulk(events)
 

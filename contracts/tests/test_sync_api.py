@@ -227,3 +227,16 @@ def test_a_real_celery_worker_runs_the_sync_enqueued_by_the_api(client, open_api
     )
     assert done["status"] == "succeeded", done["error"] + celery_worker.log()
     assert done["summary"]["created"] == 17
+
+
+def test_another_teams_key_may_not_sync_a_project_it_does_not_own(client, shop):
+    _, owner_secret = apikey_create(team=shop, name="ci", scopes="read,write")
+    sync_run_task(_post(client, SMALL, HTTP_AUTHORIZATION=f"Bearer {owner_secret}").json()["sync_id"])
+    stranger, _ = team_ensure(slug="stranger")
+    _, stranger_secret = apikey_create(team=stranger, name="ci", scopes="read,write")
+
+    response = _post(client, SMALL, HTTP_AUTHORIZATION=f"Bearer {stranger_secret}")
+
+    assert response.status_code == 403
+    assert "belongs to team 'shop-platform'" in response.json()["detail"]
+    assert SyncRun.objects.count() == 1
