@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.machinery
 import importlib.util
+import os
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -39,8 +40,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         argv = [options["manifest"]]
-        if options["url"]:
-            argv += ["--url", options["url"]]
+        # Default to this installation's own URL (TESSERA_BASE_URL) unless told otherwise.
+        url = options["url"] or os.environ.get("TESSERA_URL") or settings.TESSERA_BASE_URL
+        argv += ["--url", url]
         if options["api_key"]:
             argv += ["--api-key", options["api_key"]]
         if options["open_proposals"]:
