@@ -252,6 +252,11 @@ def audit_record(*, asset: Asset, payload: Mapping[str, Any], actor: Actor | Non
     version = asset.active_version
     guarantees = list(Guarantee.objects.filter(version_id=asset.active_version_id)) if version else []
     index = _guarantee_index(guarantees)
+    if asset.requires_passing_audit:
+        # A report may check guarantees that only the version waiting for the publish gate has.
+        waiting = Guarantee.objects.filter(asset=asset, version__status=ContractVersion.Status.PROPOSED)
+        for alias, guarantee in _guarantee_index(waiting).items():
+            index.setdefault(alias, guarantee)
     results = _normalized_results(payload)
     checked, passed, failed = payload["guarantees_checked"], payload["guarantees_passed"], payload["guarantees_failed"]
     by_status: dict[str, int] = defaultdict(int)
@@ -317,6 +322,7 @@ def audit_record(*, asset: Asset, payload: Mapping[str, Any], actor: Actor | Non
             if run.status == AuditRun.Status.FAILED:
                 failing = [r.name for r in check_rows if r.status == CheckResult.Status.FAIL]
                 _record_failure_event(run=run, asset=asset, actor=actor, failing=failing)
+            _release_held_on_commit([run])
     except IntegrityError:
         # Two reports of the same run at once: the first one won, answer with it.
         existing = AuditRun.objects.filter(asset=asset, tool=tool, run_id=run_id).first() if run_id else None
@@ -324,6 +330,34 @@ def audit_record(*, asset: Asset, payload: Mapping[str, Any], actor: Actor | Non
             raise
         return existing, False
     return run, True
+
+
+# --- The publish gate, after an audit ------------------------------------------------------------
+def _release_held_on_commit(runs: list[AuditRun]) -> None:
+    """A new audit may be what the publish gate waited for: once it is committed, retry what the
+    gate held for assets that require a passing audit (the others pay nothing)."""
+    asset_ids = sorted({run.asset_id for run in runs if run.asset.requires_passing_audit})
+    if not asset_ids:
+        return
+    from audits.tasks import release_held_publishes
+
+    transaction.on_commit(lambda: release_held_publishes.delay(asset_ids))
+
+
+def audit_release_held(*, asset_ids: Iterable[int], actor: Actor | None = None) -> list[str]:
+    """Publish what the gate held for these assets (approved, deployed proposals; versions a sync
+    held) when it now says publish. Returns what was published; repeating it publishes nothing more."""
+    from contracts.services.proposals import proposals_release_held
+    from contracts.services.versions import version_release_held
+
+    released: list[str] = []
+    for asset in Asset.objects.filter(pk__in=set(asset_ids), requires_passing_audit=True).order_by("pk"):
+        for proposal in proposals_release_held(asset=asset, actor=actor):
+            released.append(f"{asset.relation}: proposal #{proposal.pk} published")
+        version = version_release_held(asset=asset, actor=actor)
+        if version is not None:
+            released.append(f"{asset.relation}: v{version.semver} published")
+    return released
 
 
 # --- Result files -----------------------------------------------------------------------------
@@ -620,6 +654,7 @@ def _write_runs(
         ]
         if events:
             events_record_bulk(events)
+        _release_held_on_commit(new_runs)
     for run in new_runs:
         summary.runs.append(
             {

@@ -30,6 +30,18 @@ def ingest_result_upload(upload_id: int) -> str:
     return "succeeded" if summary is not None else "failed"
 
 
+@shared_task(name="audits.tasks.release_held_publishes")
+def release_held_publishes(asset_ids: list[int]) -> int:
+    """After audits were recorded: publish what the publish gate held for these assets, if it now
+    says publish. Idempotent (a released version is active; a published proposal is closed)."""
+    from audits.services import audit_release_held
+
+    released = audit_release_held(asset_ids=asset_ids)
+    for line in released:
+        logger.info("publish gate released %s", line)
+    return len(released)
+
+
 @shared_task(name="audits.tasks.audit_failure_digest")
 def audit_failure_digest(now: str | None = None) -> int:
     """Daily: one email per consumer team listing the failed audits of the assets it uses in the

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 from django.utils import timezone
 
+from audits.selectors import publish_allowed
+from contracts.compat.serialize import spec_from_version
 from contracts.compat.types import normalize_type
 from contracts.domain import ContractSpec
 from contracts.models import (
@@ -28,12 +30,14 @@ from contracts.models import (
     TeamMembership,
 )
 from contracts.services.events import event_record
+from contracts.services.versions import version_publish
 from tessera_site.lib.errors import ApiError, forbidden, invalid
 
 if TYPE_CHECKING:
     from tessera_site.lib.auth import Actor
 
 ANSWERS = tuple(Acknowledgment.Answer.values)
+HELD_PREFIX = "Held by the publish gate: "
 TERMINAL_STATUSES = (
     Proposal.Status.PUBLISHED,
     Proposal.Status.EXPIRED,
@@ -490,33 +494,30 @@ def proposal_publish(*, proposal: Proposal, actor: Actor | None, sync_run: SyncR
 def _publish(
     *, proposal: Proposal, actor: Actor | None, status: str, reason: str = "", sync_run: SyncRun | None = None
 ) -> Proposal:
-    """Make the proposed version active with a major bump over whatever is active now."""
+    """Make the proposed version active with a major bump over whatever is active now.
+
+    An asset that requires a passing audit publishes only when the publish gate judges the
+    proposed version ``publish``; otherwise the proposal stays approved, with the gate's reasons,
+    until an audit releases it (proposals_release_held). Forcing bypasses the gate, on the record.
+    """
     asset = (
         Asset.objects.select_for_update(of=("self",))
-        .select_related("active_version")
+        .select_related("active_version", "owner_team")
         .get(pk=proposal.asset_id)
     )
     proposed = ContractVersion.objects.get(pk=proposal.proposed_version_id)
     previous = asset.active_version
-    try:
-        from contracts.services.versions import version_publish
-    except ImportError:  # the sync's publishing service is the one source of truth when present
-        version_publish = None
-    if version_publish is not None:
-        from contracts.compat.serialize import spec_from_version
-
-        version = version_publish(
-            asset=asset,
-            spec=spec_from_version(proposed),
-            verdict=proposal.verdict,
-            bump="major",
-            sync_run=sync_run,
-            actor=actor,
-        )
-    else:
-        version = _publish_here(
-            asset=asset, proposed=proposed, previous=previous, actor=actor, sync_run=sync_run
-        )
+    gate = publish_allowed(asset=asset, version=proposed)
+    if gate is not None and not gate.publish and status != Proposal.Status.FORCED:
+        return _hold(proposal=proposal, asset=asset, reasons=gate.reasons, actor=actor, sync_run=sync_run)
+    version = version_publish(
+        asset=asset,
+        spec=spec_from_version(proposed),
+        verdict=proposal.verdict,
+        bump="major",
+        sync_run=sync_run,
+        actor=actor,
+    )
     asset.refresh_from_db()
 
     _close(proposal=proposal, status=status, reason=reason)
@@ -533,46 +534,74 @@ def _publish(
             "previous_version": previous.semver if previous else None,
             "forced": status == Proposal.Status.FORCED,
             "reason": reason,
-        },
+        }
+        | (
+            {
+                "publish_gate": {
+                    "decision": gate.decision,
+                    "reasons": gate.reasons,
+                    "bypassed": not gate.publish,
+                }
+            }
+            if gate
+            else {}
+        ),
     )
     _enqueue("proposal_resolved_emails_task", proposal.pk)
     return proposal
 
 
-def _publish_here(
-    *,
-    asset: Asset,
-    proposed: ContractVersion,
-    previous: ContractVersion | None,
-    actor: Actor | None,
-    sync_run: SyncRun | None,
-) -> ContractVersion:
-    now = timezone.now()
-    if previous is not None:
-        proposed.major, proposed.minor, proposed.patch = previous.major + 1, 0, 0
-        ContractVersion.objects.filter(pk=previous.pk).update(status=ContractVersion.Status.SUPERSEDED)
-    proposed.status = ContractVersion.Status.ACTIVE
-    proposed.change_kind = ContractVersion.ChangeKind.MAJOR
-    proposed.published_at = now
-    proposed.save(update_fields=["major", "minor", "patch", "status", "change_kind", "published_at"])
-    asset.active_version = proposed
-    asset.content_hash = proposed.content_hash
-    asset.compatibility_mode = proposed.compatibility_mode
-    asset.updated_at = now
-    asset.save(update_fields=["active_version", "content_hash", "compatibility_mode", "updated_at"])
-    event_record(
-        kind="contract.published",
-        actor=actor,
-        team=asset.owner_team,
-        asset=asset,
-        sync_run=sync_run,
-        payload={
-            "version": proposed.semver,
-            "previous": previous.semver if previous else None,
-            "bump": "major",
-        },
-    )
-    return proposed
+def _hold(
+    *, proposal: Proposal, asset: Asset, reasons: list[str], actor: Actor | None, sync_run: SyncRun | None
+) -> Proposal:
+    """The gate holds an approved proposal: it stays approved with the reasons on it (and on the
+    record, once per distinct set of reasons, so retries after each audit do not repeat it)."""
+    text = HELD_PREFIX + " ".join(reasons)
+    fields = []
+    if proposal.resolution_reason != text:
+        proposal.resolution_reason = text
+        fields.append("resolution_reason")
+    if sync_run is not None and proposal.origin == Proposal.Origin.CHECK:
+        # Deployed now: once the gate lets it through it publishes without waiting for another sync.
+        proposal.origin = Proposal.Origin.SYNC
+        proposal.sync_run = sync_run
+        fields += ["origin", "sync_run"]
+    if fields:
+        proposal.save(update_fields=fields)
+    if "resolution_reason" in fields:
+        event_record(
+            kind="proposal.held",
+            actor=actor,
+            team=asset.owner_team,
+            asset=asset,
+            proposal=proposal,
+            sync_run=sync_run,
+            payload={
+                "reason": text,
+                "reasons": reasons,
+                "version": proposal.proposed_version.semver if proposal.proposed_version_id else None,
+            },
+        )
+    return proposal
+
+
+def proposals_release_held(*, asset: Asset, actor: Actor | None) -> list[Proposal]:
+    """Publish the approved, deployed proposals of ``asset`` the publish gate held, if it now says
+    publish (called after an audit of the asset is recorded). Returns those published; safe to repeat."""
+    published = []
+    for pk in (
+        Proposal.objects.filter(asset=asset, status=Proposal.Status.APPROVED, origin=Proposal.Origin.SYNC)
+        .order_by("id")
+        .values_list("pk", flat=True)
+    ):
+        with transaction.atomic():
+            proposal = _lock(Proposal(pk=pk))
+            if proposal.status != Proposal.Status.APPROVED:
+                continue  # published by someone else meanwhile
+            proposal = _publish(proposal=proposal, actor=actor, status=Proposal.Status.PUBLISHED)
+        if proposal.status == Proposal.Status.PUBLISHED:
+            published.append(proposal)
+    return published
 
 
 def proposal_publish_matching_check(

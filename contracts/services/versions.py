@@ -312,6 +312,80 @@ def version_publish(
     return version
 
 
+def held_versions(*, asset_ids: Sequence[int]) -> dict[int, list[ContractVersion]]:
+    """Per asset, the versions a sync wrote that the publish gate has not let through yet (newest
+    first): proposed and carried by no proposal (a proposal's version is the proposal's business)."""
+    held: dict[int, list[ContractVersion]] = {}
+    ids = list(asset_ids)
+    for start in range(0, len(ids), 5000):
+        for version in ContractVersion.objects.filter(
+            asset_id__in=ids[start : start + 5000],
+            status=ContractVersion.Status.PROPOSED,
+            proposals__isnull=True,
+        ).order_by("-created_at", "-id"):
+            held.setdefault(version.asset_id, []).append(version)
+    return held
+
+
+def held_versions_reject(*, version_ids: Sequence[int]) -> None:
+    """Held versions that a later deploy replaced never publish: the warehouse no longer has them."""
+    ids = list(version_ids)
+    for start in range(0, len(ids), 5000):
+        ContractVersion.objects.filter(
+            pk__in=ids[start : start + 5000], status=ContractVersion.Status.PROPOSED, proposals__isnull=True
+        ).update(status=ContractVersion.Status.REJECTED)
+
+
+@transaction.atomic
+def version_release_held(*, asset: Asset, actor: Actor | None) -> ContractVersion | None:
+    """Publish the version a sync held for the publish gate, once the gate judges it ``publish``.
+
+    Returns the published version, or None (nothing held, or the gate still holds). Safe to call
+    again: a released version is active, so nothing is held any more.
+    """
+    from audits.selectors import publish_allowed
+
+    asset = (
+        Asset.objects.select_for_update(of=("self",))
+        .select_related("active_version", "owner_team")
+        .get(pk=asset.pk)
+    )
+    held = held_versions(asset_ids=[asset.pk]).get(asset.pk, [])
+    if not held:
+        return None
+    newest, older = held[0], held[1:]
+    previous = asset.active_version
+    if previous is not None and previous.content_hash == newest.content_hash:
+        held_versions_reject(version_ids=[v.pk for v in held])  # the active contract says it already
+        return None
+    gate = publish_allowed(asset=asset, version=newest)
+    if gate is not None and not gate.publish:
+        return None
+    version = version_publish(
+        asset=asset,
+        spec=version_spec(newest),
+        verdict=newest.verdict,
+        bump=newest.change_kind if previous is not None else None,
+        sync_run=newest.sync_run,
+        actor=actor,
+    )
+    held_versions_reject(version_ids=[v.pk for v in older])
+    event_record(
+        kind="contract.released",
+        actor=actor,
+        team=asset.owner_team,
+        asset=asset,
+        sync_run=newest.sync_run,
+        payload={
+            "version": version.semver,
+            "previous": previous.semver if previous else None,
+            "held_since": newest.created_at.isoformat(),
+            "publish_gate": gate.reasons if gate is not None else [],
+        },
+    )
+    return version
+
+
 def published_event(
     *,
     asset: Asset,
