@@ -319,7 +319,7 @@ def _g_label(g: Any) -> str:
 @require_GET
 def proposal_detail(request: HttpRequest, pk: int) -> HttpResponse:
     proposal = get_object_or_404(
-        sel._proposals_with_answers(Proposal.objects.all()), pk=pk  # noqa: SLF001 (same package)
+        sel.proposals_with_answers(Proposal.objects.all()), pk=pk
     )
     # htmx asks for the answers card again after an answer was recorded in place.
     return render_page(request, "contracts/proposal_detail.html", proposal_context(request, proposal), partial="answers")

@@ -28,7 +28,7 @@ from tessera_site.lib.errors import ApiError
 def proposal_for_producer_or_404(request: HttpRequest, pk: int) -> Proposal:
     """The proposal, if the user is in its asset's owner team (or a superuser); 404 otherwise."""
     proposal = get_object_or_404(
-        sel._proposals_with_answers(Proposal.objects.all()), pk=pk  # noqa: SLF001 (same package)
+        sel.proposals_with_answers(Proposal.objects.all()), pk=pk
     )
     if not request.user.is_superuser and proposal.asset.owner_team_id not in sel.user_team_ids(user=request.user):
         raise Http404("No such proposal")
@@ -54,7 +54,7 @@ class ForceForm(forms.Form):
 def _producer_response(
     request: HttpRequest, proposal: Proposal, *, error: str = "", form_name: str = "", status: int = 400
 ) -> HttpResponse:
-    proposal = sel._proposals_with_answers(Proposal.objects.all()).get(pk=proposal.pk)  # noqa: SLF001 (fresh state)
+    proposal = sel.proposals_with_answers(Proposal.objects.all()).get(pk=proposal.pk)  # the state after the action
     context = proposal_context(request, proposal, action_error=error, action_form=form_name)
     if request.htmx:
         return render_page(request, "contracts/proposal_detail.html", context, partial="producer")

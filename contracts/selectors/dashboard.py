@@ -125,7 +125,8 @@ def _proposals_home(qs: QuerySet[Proposal]) -> QuerySet[Proposal]:
     )
 
 
-def _proposals_with_answers(qs: QuerySet[Proposal]) -> QuerySet[Proposal]:
+def proposals_with_answers(qs: QuerySet[Proposal]) -> QuerySet[Proposal]:
+    """Proposals with their asset, versions (without schema JSON), required teams and answers."""
     return _proposals_light(qs).prefetch_related(*_ANSWER_PREFETCHES)
 
 
