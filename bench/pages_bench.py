@@ -87,7 +87,9 @@ def load(env: dict[str, str]) -> dict[str, object]:
     if Asset.objects.count() >= 5000:
         return {"loaded": "reused"}
     if not MANIFEST.exists():
-        sys.exit(f"{MANIFEST} is missing: run bench/sync_bench.py --sizes 5000 first (it builds and caches it)")
+        sys.exit(
+            f"{MANIFEST} is missing: run bench/sync_bench.py --sizes 5000 first (it builds and caches it)"
+        )
     from contracts.services.sync import sync_submit
     from contracts.services.teams import team_ensure
     from contracts.tasks import sync_run_task
@@ -133,37 +135,76 @@ def add_morning() -> dict[str, int]:
             [Registration(asset_id=a, team=consumer, origin="manual") for a in used], ignore_conflicts=True
         )
         verdict = {
-            "mode": "backward", "breaking": True, "bump": "major",
+            "mode": "backward",
+            "breaking": True,
+            "bump": "major",
             "summary": "Breaking under backward: 1 breaking change (major version).",
-            "reasons": ["Column amount (decimal(12,2)) was removed. Breaking under backward "
-                        "(backward: existing consumers' queries that select it fail)."],
-            "changes": [], "breaking_changes": [],
+            "reasons": [
+                "Column amount (decimal(12,2)) was removed. Breaking under backward "
+                "(backward: existing consumers' queries that select it fail)."
+            ],
+            "changes": [],
+            "breaking_changes": [],
         }
         proposals = []
-        waiting_on = [a for a in used if a not in set(producer.owned_assets.values_list("pk", flat=True))][:40]
+        waiting_on = [a for a in used if a not in set(producer.owned_assets.values_list("pk", flat=True))][
+            :40
+        ]
         for a in waiting_on:
-            proposals.append(Proposal(asset_id=a, proposed_hash=f"{a:064x}", verdict=verdict, deadline=now + timedelta(days=10)))
+            proposals.append(
+                Proposal(
+                    asset_id=a, proposed_hash=f"{a:064x}", verdict=verdict, deadline=now + timedelta(days=10)
+                )
+            )
         ours = list(producer.owned_assets.values_list("pk", flat=True)[:40])
         for a in ours:
-            proposals.append(Proposal(asset_id=a, proposed_hash=f"{a + 10**9:064x}", verdict=verdict, deadline=now + timedelta(days=7)))
+            proposals.append(
+                Proposal(
+                    asset_id=a,
+                    proposed_hash=f"{a + 10**9:064x}",
+                    verdict=verdict,
+                    deadline=now + timedelta(days=7),
+                )
+            )
         proposals = Proposal.objects.bulk_create(proposals)
         through = Proposal.required_teams.through
         links, acks = [], []
         for p in proposals:
-            required = [consumer, *rng.sample(others, 2)] if p.asset_id in waiting_on else rng.sample(others, 3)
+            required = (
+                [consumer, *rng.sample(others, 2)] if p.asset_id in waiting_on else rng.sample(others, 3)
+            )
             links += [through(proposal_id=p.pk, team_id=t.pk) for t in required]
-            acks.append(Acknowledgment(proposal=p, team=required[1], answer="approved", answered_by_label="bench"))
+            acks.append(
+                Acknowledgment(proposal=p, team=required[1], answer="approved", answered_by_label="bench")
+            )
         through.objects.bulk_create(links)
         Acknowledgment.objects.bulk_create(acks)
         runs = []
         for a in asset_ids:
             failed = rng.random() < 0.1
-            runs.append(AuditRun(asset_id=a, tool="dbt", status="failed" if failed else "passed", checked=8,
-                                 passed=7 if failed else 8, failed=1 if failed else 0, run_at=now - timedelta(hours=1)))
+            runs.append(
+                AuditRun(
+                    asset_id=a,
+                    tool="dbt",
+                    status="failed" if failed else "passed",
+                    checked=8,
+                    passed=7 if failed else 8,
+                    failed=1 if failed else 0,
+                    run_at=now - timedelta(hours=1),
+                )
+            )
         for a in rng.sample(asset_ids, 500):
             for day in range(1, 11):
-                runs.append(AuditRun(asset_id=a, tool="dbt", status="passed", checked=8, passed=8,
-                                     run_at=now - timedelta(days=day)))
+                runs.append(
+                    AuditRun(
+                        asset_id=a,
+                        tool="dbt",
+                        status="passed",
+                        checked=8,
+                        passed=8,
+                        run_at=now - timedelta(days=day),
+                    )
+                )
         AuditRun.objects.bulk_create(runs, batch_size=2000)
     return {"proposals": len(proposals), "audit_runs": len(runs), "registrations_added": len(used)}
 
@@ -197,8 +238,14 @@ def page_plan(rng: random.Random, asset_ids: list[int], team: str, project: str)
     ]
 
 
-def client(port: int, cookie: str, plan: list[tuple[str, str]], results: dict[str, list[float]],
-           errors: list[str], lock: threading.Lock) -> None:
+def client(
+    port: int,
+    cookie: str,
+    plan: list[tuple[str, str]],
+    results: dict[str, list[float]],
+    errors: list[str],
+    lock: threading.Lock,
+) -> None:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     for kind, path in plan:
         started = time.perf_counter()
@@ -215,8 +262,10 @@ def client(port: int, cookie: str, plan: list[tuple[str, str]], results: dict[st
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--database-url", default=os.environ.get(
-        "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/tessera_pagesbench"))
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/tessera_pagesbench"),
+    )
     parser.add_argument("--reset", action="store_true", help="drop and reload the database")
     parser.add_argument("--rounds", type=int, default=30, help="rounds per client (7 requests each)")
     parser.add_argument("--clients", type=int, default=4)
@@ -242,14 +291,27 @@ def main() -> None:
     from contracts.models import Asset, Project, Team
 
     asset_ids = list(Asset.objects.values_list("pk", flat=True))
-    team = Team.objects.filter(memberships__user__username=USER).exclude(slug=CONSUMER).values_list("slug", flat=True)[0]
+    team = (
+        Team.objects.filter(memberships__user__username=USER)
+        .exclude(slug=CONSUMER)
+        .values_list("slug", flat=True)[0]
+    )
     project = Project.objects.values_list("name", flat=True).first() or ""
     cookies = session_cookies(args.clients)
 
     server = subprocess.Popen(
-        [GUNICORN, "tessera_site.wsgi:application", "--workers", str(args.workers), "--bind",
-         f"127.0.0.1:{args.port}", "--log-level", "warning"],
-        cwd=ROOT, env=env,
+        [
+            GUNICORN,
+            "tessera_site.wsgi:application",
+            "--workers",
+            str(args.workers),
+            "--bind",
+            f"127.0.0.1:{args.port}",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
     )
     try:
         deadline = time.monotonic() + 60
@@ -269,8 +331,13 @@ def main() -> None:
         lock = threading.Lock()
         # Warm-up: every worker opens its database connection and loads its templates.
         warm: dict[str, list[float]] = {}
-        threads = [threading.Thread(target=client, args=(args.port, c, page_plan(rng, asset_ids, team, project) * 2,
-                                                          warm, [], lock)) for c in cookies]
+        threads = [
+            threading.Thread(
+                target=client,
+                args=(args.port, c, page_plan(rng, asset_ids, team, project) * 2, warm, [], lock),
+            )
+            for c in cookies
+        ]
         for t in threads:
             t.start()
         for t in threads:
@@ -278,10 +345,14 @@ def main() -> None:
 
         results: dict[str, list[float]] = {}
         errors: list[str] = []
-        plans = [sum((page_plan(rng, asset_ids, team, project) for _ in range(args.rounds)), []) for _ in cookies]
+        plans = [
+            sum((page_plan(rng, asset_ids, team, project) for _ in range(args.rounds)), []) for _ in cookies
+        ]
         started = time.perf_counter()
-        threads = [threading.Thread(target=client, args=(args.port, c, plan, results, errors, lock))
-                   for c, plan in zip(cookies, plans, strict=True)]
+        threads = [
+            threading.Thread(target=client, args=(args.port, c, plan, results, errors, lock))
+            for c, plan in zip(cookies, plans, strict=True)
+        ]
         for t in threads:
             t.start()
         for t in threads:
@@ -292,7 +363,9 @@ def main() -> None:
         server.wait(timeout=30)
 
     total = sum(len(v) for v in results.values())
-    print(f"{total} requests by {args.clients} clients in {wall:.1f} s ({total / wall:.1f} req/s); errors: {len(errors)}")
+    print(
+        f"{total} requests by {args.clients} clients in {wall:.1f} s ({total / wall:.1f} req/s); errors: {len(errors)}"
+    )
     for e in errors[:5]:
         print("  ", e)
     rows = []
@@ -302,7 +375,9 @@ def main() -> None:
         p95 = values[int(len(values) * 0.95) - 1]
         ok = "ok" if median < TARGET_MS else "MISSED"
         rows.append((kind, len(values), median, p95, values[-1], ok))
-        print(f"{kind:11} n={len(values):4}  median {median:6.1f} ms  p95 {p95:6.1f} ms  max {values[-1]:6.1f} ms  {ok}")
+        print(
+            f"{kind:11} n={len(values):4}  median {median:6.1f} ms  p95 {p95:6.1f} ms  max {values[-1]:6.1f} ms  {ok}"
+        )
     if args.readme:
         append_readme(rows, loaded, args, total / wall, len(errors))
 
@@ -324,9 +399,11 @@ def append_readme(rows, loaded, args, rps: float, errors: int) -> None:
     load_avg = os.getloadavg()[0]
     machine = f"{os.cpu_count()}-vCPU VM, load avg {load_avg:.1f} (shared)"
     for kind, n, median, p95, worst, ok in rows:
-        text += (f"| {time.strftime('%Y-%m-%d %H:%M')} | {machine} | {kind}, {args.clients} client{'s' if args.clients > 1 else ''} "
-                 f"| {n} | {median:.0f} ms | {p95:.0f} ms | "
-                 f"{worst:.0f} ms | {ok} |\n")
+        text += (
+            f"| {time.strftime('%Y-%m-%d %H:%M')} | {machine} | {kind}, {args.clients} client{'s' if args.clients > 1 else ''} "
+            f"| {n} | {median:.0f} ms | {p95:.0f} ms | "
+            f"{worst:.0f} ms | {ok} |\n"
+        )
     readme.write_text(text)
     print(f"appended to {readme} ({rps:.1f} req/s, {errors} errors)")
 

@@ -34,8 +34,14 @@ from contracts.views_graphics import (
 ANSWER_PARTIAL = "proposals/_answer_form.html"
 
 
-def render_page(request: HttpRequest, template: str, context: dict[str, Any], *, partial: str | None = None,
-                status: int = 200) -> HttpResponse:
+def render_page(
+    request: HttpRequest,
+    template: str,
+    context: dict[str, Any],
+    *,
+    partial: str | None = None,
+    status: int = 200,
+) -> HttpResponse:
     """Render the whole page, or only ``partial`` for htmx requests (that are not boosted navigation)."""
     name = template
     if partial and getattr(request, "htmx", False) and not request.htmx.boosted:
@@ -164,8 +170,13 @@ def _trend(audits: list[Any], *, width: int = 600, height: int = 44) -> list[dic
     for i, run in enumerate(runs):
         rate = run.passed / run.checked if run.checked else 0
         bars.append(
-            {"x": round(i * step, 1), "w": round(max(step - 2, 1), 1), "h": round(rate * height, 1),
-             "y": round(height - rate * height, 1), "run": run}
+            {
+                "x": round(i * step, 1),
+                "w": round(max(step - 2, 1), 1),
+                "h": round(rate * height, 1),
+                "y": round(height - rate * height, 1),
+                "run": run,
+            }
         )
     return bars
 
@@ -196,7 +207,11 @@ def _timeline(page: sel.AssetPage) -> Any:
             title=f"Proposal #{p.pk} {p.get_status_display()} — opened {p.created_at:%Y-%m-%d %H:%M}",
         )
         mark.tick_times = [
-            (a.updated_at, f"ans-{a.answer}", f"{a.team.slug}: {a.get_answer_display()} {a.updated_at:%Y-%m-%d %H:%M}")
+            (
+                a.updated_at,
+                f"ans-{a.answer}",
+                f"{a.team.slug}: {a.get_answer_display()} {a.updated_at:%Y-%m-%d %H:%M}",
+            )
             for a in p.acknowledgments.all()
         ]
         marks.append(mark)
@@ -223,9 +238,12 @@ def _graph_drawing(graph: sel.Graph, *, focus_id: int | None) -> dict[str, Any]:
     nodes = []
     for pk, node in graph.nodes.items():
         x, y = layout.positions[pk]
-        nodes.append({**node, "x": x, "y": y, "colour": team_colour(node["team_id"]), "focus": pk == focus_id})
+        nodes.append(
+            {**node, "x": x, "y": y, "colour": team_colour(node["team_id"]), "focus": pk == focus_id}
+        )
     edges = [
-        {"from": u, "to": d, "d": edge_path(layout.positions[u], layout.positions[d])} for (u, d) in graph.edges
+        {"from": u, "to": d, "d": edge_path(layout.positions[u], layout.positions[d])}
+        for (u, d) in graph.edges
     ]
     teams = sorted({(n["team"], n["team_id"]) for n in nodes if n["team"]})
     return {
@@ -282,7 +300,8 @@ def diff_rows(old: ContractVersion, new: ContractVersion, verdict: Any) -> dict[
     new_cols = {c["name"]: c for c in new.columns}
     names = [c["name"] for c in new.columns] + [n for n in old_cols if n not in new_cols]
     columns = [
-        {"name": n, "old": old_cols.get(n), "new": new_cols.get(n), "changes": by_column.get(n, [])} for n in names
+        {"name": n, "old": old_cols.get(n), "new": new_cols.get(n), "changes": by_column.get(n, [])}
+        for n in names
     ]
     old_spec, new_spec = spec_from_version(old), spec_from_version(new)
     old_g = {guarantee_key(g): g for g in old_spec.guarantees}
@@ -318,18 +337,19 @@ def _g_label(g: Any) -> str:
 @login_required
 @require_GET
 def proposal_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    proposal = get_object_or_404(
-        sel.proposals_with_answers(Proposal.objects.all()), pk=pk
-    )
+    proposal = get_object_or_404(sel.proposals_with_answers(Proposal.objects.all()), pk=pk)
     # htmx asks for the answers card again after an answer was recorded in place.
-    return render_page(request, "contracts/proposal_detail.html", proposal_context(request, proposal), partial="answers")
+    return render_page(
+        request, "contracts/proposal_detail.html", proposal_context(request, proposal), partial="answers"
+    )
 
 
 def proposal_context(request: HttpRequest, proposal: Proposal, **extra: Any) -> dict[str, Any]:
     team_ids = sel.user_team_ids(user=request.user)
     answers = {a.team_id: a for a in proposal.acknowledgments.all()}
     required = [
-        {"team": t, "answer": answers.get(t.pk), "mine": t.pk in team_ids} for t in proposal.required_teams.all()
+        {"team": t, "answer": answers.get(t.pk), "mine": t.pk in team_ids}
+        for t in proposal.required_teams.all()
     ]
     owner_id = proposal.asset.owner_team_id
     is_producer = owner_id in team_ids or request.user.is_superuser
@@ -339,7 +359,8 @@ def proposal_context(request: HttpRequest, proposal: Proposal, **extra: Any) -> 
         "required": required,
         "answer_rows": [{"team": r["team"], "ack": r["answer"]} for r in required if r["mine"]],
         "is_producer": is_producer,
-        "may_force": is_producer and (owner_id in sel.user_lead_team_ids(user=request.user) or request.user.is_superuser),
+        "may_force": is_producer
+        and (owner_id in sel.user_lead_team_ids(user=request.user) or request.user.is_superuser),
         "history": sel.proposal_history(proposal=proposal),
         "verdict": proposal.verdict or {},
         "changes": _marked_changes(proposal.verdict or {}),
@@ -350,6 +371,7 @@ def proposal_context(request: HttpRequest, proposal: Proposal, **extra: Any) -> 
 
 def _marked_changes(verdict: dict[str, Any]) -> list[dict[str, Any]]:
     """The verdict's changes, each flagged breaking when it is among the verdict's breaking changes."""
+
     def sig(c: dict[str, Any]) -> tuple[Any, ...]:
         return (c.get("kind"), c.get("column"), c.get("guarantee"))
 
@@ -436,4 +458,10 @@ def sync_context(sync_run: SyncRun) -> dict[str, Any]:
         .order_by("asset__relation")[:100]
     )
     counts = [(label, summary[key]) for key, label in SUMMARY_COUNTS if isinstance(summary.get(key), int)]
-    return {"sync_run": sync_run, "summary": summary, "counts": counts, "proposals": proposals, "changed": changed}
+    return {
+        "sync_run": sync_run,
+        "summary": summary,
+        "counts": counts,
+        "proposals": proposals,
+        "changed": changed,
+    }

@@ -27,10 +27,10 @@ from tessera_site.lib.errors import ApiError
 # --- access helpers -------------------------------------------------------------------------------
 def proposal_for_producer_or_404(request: HttpRequest, pk: int) -> Proposal:
     """The proposal, if the user is in its asset's owner team (or a superuser); 404 otherwise."""
-    proposal = get_object_or_404(
-        sel.proposals_with_answers(Proposal.objects.all()), pk=pk
-    )
-    if not request.user.is_superuser and proposal.asset.owner_team_id not in sel.user_team_ids(user=request.user):
+    proposal = get_object_or_404(sel.proposals_with_answers(Proposal.objects.all()), pk=pk)
+    if not request.user.is_superuser and proposal.asset.owner_team_id not in sel.user_team_ids(
+        user=request.user
+    ):
         raise Http404("No such proposal")
     return proposal
 
@@ -48,13 +48,17 @@ class WithdrawForm(forms.Form):
 
 
 class ForceForm(forms.Form):
-    reason = forms.CharField(max_length=2000, error_messages={"required": "Say why you force it: consumers read this."})
+    reason = forms.CharField(
+        max_length=2000, error_messages={"required": "Say why you force it: consumers read this."}
+    )
 
 
 def _producer_response(
     request: HttpRequest, proposal: Proposal, *, error: str = "", form_name: str = "", status: int = 400
 ) -> HttpResponse:
-    proposal = sel.proposals_with_answers(Proposal.objects.all()).get(pk=proposal.pk)  # the state after the action
+    proposal = sel.proposals_with_answers(Proposal.objects.all()).get(
+        pk=proposal.pk
+    )  # the state after the action
     context = proposal_context(request, proposal, action_error=error, action_form=form_name)
     if request.htmx:
         return render_page(request, "contracts/proposal_detail.html", context, partial="producer")
@@ -71,11 +75,15 @@ def proposal_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     proposal = proposal_for_producer_or_404(request, pk)
     form = WithdrawForm(request.POST)
     if not form.is_valid():
-        return _producer_response(request, proposal, error=" ".join(form.errors.get("reason", [])), form_name="withdraw")
+        return _producer_response(
+            request, proposal, error=" ".join(form.errors.get("reason", [])), form_name="withdraw"
+        )
     try:
         withdraw(proposal=proposal, actor=actor_for_user(request.user), reason=form.cleaned_data["reason"])
     except ApiError as exc:
-        return _producer_response(request, proposal, error=exc.detail, form_name="withdraw", status=exc.status)
+        return _producer_response(
+            request, proposal, error=exc.detail, form_name="withdraw", status=exc.status
+        )
     messages.success(request, f"Proposal #{proposal.pk} withdrawn; the consumers are told.")
     return _producer_response(request, proposal)
 
@@ -123,7 +131,11 @@ class ResultUploadForm(forms.Form):
 
 def _upload_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
     team_ids = sel.user_team_ids(user=request.user)
-    teams = Team.objects.filter(pk__in=team_ids).order_by("slug") if not request.user.is_superuser else Team.objects.all()
+    teams = (
+        Team.objects.filter(pk__in=team_ids).order_by("slug")
+        if not request.user.is_superuser
+        else Team.objects.all()
+    )
     return {
         "teams": list(teams),
         "manifest_form": extra.pop("manifest_form", ManifestUploadForm()),
@@ -202,7 +214,9 @@ def _submit_results(request: HttpRequest, form: ResultUploadForm, team: Team | N
 
     upload_file = form.cleaned_data["results"]
     if upload_file.size > settings.TESSERA_MAX_UPLOAD_BYTES:
-        raise ApiError(413, "too_large", f"The file is larger than {settings.TESSERA_MAX_UPLOAD_BYTES} bytes.")
+        raise ApiError(
+            413, "too_large", f"The file is larger than {settings.TESSERA_MAX_UPLOAD_BYTES} bytes."
+        )
     hint = asset_find_by_ref(ref=form.cleaned_data["asset"]) if form.cleaned_data.get("asset") else None
     if (
         hint is not None
@@ -245,7 +259,9 @@ def result_upload_detail(request: HttpRequest, pk: int) -> HttpResponse:
     from audits.models import AuditRun, ResultUpload
 
     result_upload = get_object_or_404(ResultUpload.objects.select_related("team"), pk=pk)
-    runs = list(AuditRun.objects.filter(upload=result_upload).select_related("asset").order_by("asset__relation"))
+    runs = list(
+        AuditRun.objects.filter(upload=result_upload).select_related("asset").order_by("asset__relation")
+    )
     response = render_page(
         request, "contracts/result_upload.html", {"upload": result_upload, "runs": runs}, partial="progress"
     )

@@ -22,7 +22,18 @@ PAD = 20
 
 # A fixed palette indexed by team id, so a team keeps its colour on every page and every reload,
 # and the first teams of an installation get clearly different hues.
-PALETTE = ["#3b5bdb", "#2b8a3e", "#e67700", "#ae3ec9", "#0c8599", "#e03131", "#5c940d", "#1864ab", "#d6336c", "#495057"]
+PALETTE = [
+    "#3b5bdb",
+    "#2b8a3e",
+    "#e67700",
+    "#ae3ec9",
+    "#0c8599",
+    "#e03131",
+    "#5c940d",
+    "#1864ab",
+    "#d6336c",
+    "#495057",
+]
 
 
 def team_colour(team_id: int | None) -> str:
@@ -39,7 +50,9 @@ class Layout:
     layers: int
 
 
-def layered_layout(node_ids: Iterable[int], edges: Iterable[tuple[int, int]], *, sort_key: Any = None) -> Layout:
+def layered_layout(
+    node_ids: Iterable[int], edges: Iterable[tuple[int, int]], *, sort_key: Any = None
+) -> Layout:
     """Left-to-right layered layout: layer = longest path from a root; order within a layer by
     barycentre of neighbours (a few sweeps), which keeps crossings low enough to read."""
     ids = list(node_ids)

@@ -59,7 +59,9 @@ def lineage_page(request: HttpRequest) -> HttpResponse:
             "hop_choices": range(1, MAX_HOPS + 1),
             "notice": notice,
             "graph_url": reverse("lineage_json") + (f"?{params}" if params else ""),
-            "open_proposals": Proposal.objects.filter(status__in=sel.OPEN).select_related("asset").order_by("-created_at")[:20],
+            "open_proposals": Proposal.objects.filter(status__in=sel.OPEN)
+            .select_related("asset")
+            .order_by("-created_at")[:20],
         },
     )
 

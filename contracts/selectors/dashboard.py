@@ -59,7 +59,9 @@ def user_lead_team_ids(*, user: Any) -> set[int]:
     if not user.is_authenticated:
         return set()
     return set(
-        TeamMembership.objects.filter(user=user, role=TeamMembership.Role.LEAD).values_list("team_id", flat=True)
+        TeamMembership.objects.filter(user=user, role=TeamMembership.Role.LEAD).values_list(
+            "team_id", flat=True
+        )
     )
 
 
@@ -112,16 +114,31 @@ _ANSWER_PREFETCHES = (
 def _proposals_light(qs: QuerySet[Proposal]) -> QuerySet[Proposal]:
     deferred = [f"{rel}__{f}" for rel in ("base_version", "proposed_version") for f in _HEAVY_VERSION_FIELDS]
     deferred += [f"asset__{f}" for f in _HEAVY_ASSET_FIELDS]
-    return qs.select_related("asset__owner_team", "asset__project", "base_version", "proposed_version").defer(*deferred)
+    return qs.select_related("asset__owner_team", "asset__project", "base_version", "proposed_version").defer(
+        *deferred
+    )
 
 
 def _proposals_home(qs: QuerySet[Proposal]) -> QuerySet[Proposal]:
     """Only the columns the home page shows: compiling and reading wide joined rows was a third
     of the page's time."""
-    semver = [f"{rel}__{part}" for rel in ("base_version", "proposed_version") for part in ("major", "minor", "patch")]
+    semver = [
+        f"{rel}__{part}"
+        for rel in ("base_version", "proposed_version")
+        for part in ("major", "minor", "patch")
+    ]
     return qs.select_related("asset__owner_team", "base_version", "proposed_version").only(
-        "id", "status", "origin", "deadline", "verdict", "asset__id", "asset__name", "asset__model_version",
-        "asset__owner_team__id", "asset__owner_team__slug", *semver,
+        "id",
+        "status",
+        "origin",
+        "deadline",
+        "verdict",
+        "asset__id",
+        "asset__name",
+        "asset__model_version",
+        "asset__owner_team__id",
+        "asset__owner_team__slug",
+        *semver,
     )
 
 
@@ -137,14 +154,18 @@ def home_data(*, user: Any, team_ids: set[int], limit: int = 10) -> HomeData:
     by_id = {t.pk: t for t in teams}
 
     # EXISTS rather than a join + DISTINCT, which would compare every selected column (JSON included).
-    asked_of_us = Proposal.required_teams.through.objects.filter(proposal=OuterRef("pk"), team_id__in=team_ids)
+    asked_of_us = Proposal.required_teams.through.objects.filter(
+        proposal=OuterRef("pk"), team_id__in=team_ids
+    )
     asked = list(
-        _proposals_home(Proposal.objects.filter(status__in=OPEN).filter(Exists(asked_of_us)))
-        .order_by("deadline", "id")[: limit + 1]
+        _proposals_home(Proposal.objects.filter(status__in=OPEN).filter(Exists(asked_of_us))).order_by(
+            "deadline", "id"
+        )[: limit + 1]
     )
     ours_list = list(
-        _proposals_home(Proposal.objects.filter(status__in=OPEN, asset__owner_team__in=team_ids))
-        .order_by("deadline", "id")[: limit + 1]
+        _proposals_home(Proposal.objects.filter(status__in=OPEN, asset__owner_team__in=team_ids)).order_by(
+            "deadline", "id"
+        )[: limit + 1]
     )
     more = {"asked": len(asked) > limit, "ours": len(ours_list) > limit}
     asked, ours_list = asked[:limit], ours_list[:limit]
@@ -176,7 +197,12 @@ def home_data(*, user: Any, team_ids: set[int], limit: int = 10) -> HomeData:
     more["failing"] = len(failing) > limit
     syncs = recent_syncs(team_ids=team_ids, user=user, limit=6)
     return HomeData(
-        teams=teams, waiting=waiting, answered_open=answered_open, ours=ours, failing=failing[:limit], syncs=syncs,
+        teams=teams,
+        waiting=waiting,
+        answered_open=answered_open,
+        ours=ours,
+        failing=failing[:limit],
+        syncs=syncs,
         more=more,
     )
 
@@ -220,8 +246,17 @@ def failing_audits(*, team_ids: set[int], limit: int = 20) -> list[Any]:
         audit_run.objects.filter(pk__in=keep)
         .select_related("asset__owner_team")
         .only(
-            "id", "tool", "status", "checked", "failed", "run_at", "asset__id", "asset__name",
-            "asset__model_version", "asset__owner_team__id", "asset__owner_team__slug",
+            "id",
+            "tool",
+            "status",
+            "checked",
+            "failed",
+            "run_at",
+            "asset__id",
+            "asset__name",
+            "asset__model_version",
+            "asset__owner_team__id",
+            "asset__owner_team__slug",
         )
         .order_by("-run_at", "-id")
     )
@@ -262,16 +297,29 @@ class AssetFilters:
 
 def _latest_audit_status() -> Subquery:
     audit_run = _audit_run_model()
-    return Subquery(audit_run.objects.filter(asset=OuterRef("pk")).order_by("-run_at", "-id").values("status")[:1])
+    return Subquery(
+        audit_run.objects.filter(asset=OuterRef("pk")).order_by("-run_at", "-id").values("status")[:1]
+    )
 
 
 def asset_search(*, filters: AssetFilters, per_page: int = 50) -> Page:
     qs = (
         Asset.objects.select_related("owner_team", "project", "active_version")
         .only(
-            "id", "name", "relation", "resource_type", "model_version", "compatibility_mode", "status",
-            "updated_at", "owner_team__slug", "owner_team__name", "project__name",
-            "active_version__major", "active_version__minor", "active_version__patch",
+            "id",
+            "name",
+            "relation",
+            "resource_type",
+            "model_version",
+            "compatibility_mode",
+            "status",
+            "updated_at",
+            "owner_team__slug",
+            "owner_team__name",
+            "project__name",
+            "active_version__major",
+            "active_version__minor",
+            "active_version__patch",
         )
         .annotate(
             has_open_proposal=Exists(Proposal.objects.filter(asset=OuterRef("pk"), status__in=OPEN)),
@@ -282,7 +330,9 @@ def asset_search(*, filters: AssetFilters, per_page: int = 50) -> Page:
         q = filters.search.strip().lower()
         # Evaluated once, then the count and the page reuse the ids: the column test reads every schema.
         # Two plain queries beat one OR across them: PostgreSQL then reads each schema only once.
-        by_name = Asset.objects.filter(Q(name__icontains=q) | Q(relation__icontains=q)).values_list("pk", flat=True)
+        by_name = Asset.objects.filter(Q(name__icontains=q) | Q(relation__icontains=q)).values_list(
+            "pk", flat=True
+        )
         by_column = Asset.objects.filter(_column_name_starts_with(q)).values_list("pk", flat=True)
         qs = qs.filter(pk__in=set(by_name) | set(by_column))
     if filters.team:
@@ -385,8 +435,18 @@ def asset_page(*, asset: Asset, audit_limit: int = 60) -> AssetPage:
         Proposal.objects.filter(asset=asset)
         .select_related("base_version", "proposed_version")
         .only(
-            "id", "asset_id", "status", "origin", "created_at", "resolved_at", "deadline",
-            *(f"{rel}__{part}" for rel in ("base_version", "proposed_version") for part in ("major", "minor", "patch")),
+            "id",
+            "asset_id",
+            "status",
+            "origin",
+            "created_at",
+            "resolved_at",
+            "deadline",
+            *(
+                f"{rel}__{part}"
+                for rel in ("base_version", "proposed_version")
+                for part in ("major", "minor", "patch")
+            ),
         )
         .prefetch_related(Prefetch("acknowledgments", queryset=Acknowledgment.objects.select_related("team")))
         .order_by("-created_at", "-id")[:50]
@@ -400,10 +460,14 @@ def asset_page(*, asset: Asset, audit_limit: int = 60) -> AssetPage:
     )
     neighbour_fields = ("id", "name", "model_version", "owner_team__id", "owner_team__slug")
     upstream = list(
-        Asset.objects.filter(downstream_edges__downstream=asset).select_related("owner_team").only(*neighbour_fields)[:50]
+        Asset.objects.filter(downstream_edges__downstream=asset)
+        .select_related("owner_team")
+        .only(*neighbour_fields)[:50]
     )
     downstream = list(
-        Asset.objects.filter(upstream_edges__upstream=asset).select_related("owner_team").only(*neighbour_fields)[:50]
+        Asset.objects.filter(upstream_edges__upstream=asset)
+        .select_related("owner_team")
+        .only(*neighbour_fields)[:50]
     )
     # Diff links compare each version with the one before it (proposed versions with the active base).
     ordered = sorted(versions, key=lambda v: (v.major, v.minor, v.patch, v.pk))
@@ -431,7 +495,11 @@ def _short(values: Any, limit: int = 6) -> str:
 
 def guarantee_label(g: dict[str, Any]) -> str:
     """A guarantee as a person reads it on a badge: 'not null', 'one of: a, b', '≥ 0'."""
-    kind = (g.get("kind") or "").split(".")[-1] if g.get("kind", "").startswith("dbt_utils.") else g.get("kind", "")
+    kind = (
+        (g.get("kind") or "").split(".")[-1]
+        if g.get("kind", "").startswith("dbt_utils.")
+        else g.get("kind", "")
+    )
     args = g.get("arguments") or {}
     if kind == "not_null":
         return "not null"
@@ -473,7 +541,9 @@ class TeamPage:
 
 
 def team_page(*, team: Team, limit: int = 200) -> TeamPage:
-    members = list(TeamMembership.objects.filter(team=team).select_related("user").order_by("role", "user__username"))
+    members = list(
+        TeamMembership.objects.filter(team=team).select_related("user").order_by("role", "user__username")
+    )
     owned = list(
         Asset.objects.filter(owner_team=team)
         .select_related("project", "active_version")
@@ -496,15 +566,21 @@ def team_page(*, team: Team, limit: int = 200) -> TeamPage:
 
 
 # --- Audit log ---------------------------------------------------------------------------------------
-def event_search(*, kind: str = "", team: str = "", asset: str = "", page: int = 1, per_page: int = 50) -> Page:
-    qs = Event.objects.select_related("team", "asset", "actor_user", "proposal").order_by("-created_at", "-id")
+def event_search(
+    *, kind: str = "", team: str = "", asset: str = "", page: int = 1, per_page: int = 50
+) -> Page:
+    qs = Event.objects.select_related("team", "asset", "actor_user", "proposal").order_by(
+        "-created_at", "-id"
+    )
     if kind:
         # "proposal" matches every proposal.* event; "proposal.opened" only that one.
         qs = qs.filter(kind=kind) if "." in kind else qs.filter(kind__startswith=f"{kind}.")
     if team:
         qs = qs.filter(team__slug=team)
     if asset:
-        qs = qs.filter(asset_id=int(asset)) if asset.isdigit() else qs.filter(asset__relation__icontains=asset)
+        qs = (
+            qs.filter(asset_id=int(asset)) if asset.isdigit() else qs.filter(asset__relation__icontains=asset)
+        )
     return Paginator(qs, per_page).get_page(page)
 
 
@@ -513,7 +589,11 @@ def event_kinds() -> list[str]:
 
 
 def proposal_history(*, proposal: Proposal) -> list[Event]:
-    return list(Event.objects.filter(proposal=proposal).select_related("team", "actor_user").order_by("created_at", "id"))
+    return list(
+        Event.objects.filter(proposal=proposal)
+        .select_related("team", "actor_user")
+        .order_by("created_at", "id")
+    )
 
 
 # --- Lineage graph -------------------------------------------------------------------------------------
@@ -532,9 +612,13 @@ def lineage_graph(*, focus: Asset | None, hops: int = 2, max_nodes: int = 2000) 
     edges: set[tuple[int, int]] = set()
     truncated = False
     if focus is None:
-        asset_ids = set(Asset.objects.filter(status=Asset.Status.ACTIVE).values_list("pk", flat=True)[: max_nodes + 1])
+        asset_ids = set(
+            Asset.objects.filter(status=Asset.Status.ACTIVE).values_list("pk", flat=True)[: max_nodes + 1]
+        )
         truncated = len(asset_ids) > max_nodes
-        for up, down in LineageEdge.objects.values_list("upstream_id", "downstream_id").iterator(chunk_size=5000):
+        for up, down in LineageEdge.objects.values_list("upstream_id", "downstream_id").iterator(
+            chunk_size=5000
+        ):
             if up in asset_ids and down in asset_ids:
                 edges.add((up, down))
     else:
@@ -564,12 +648,16 @@ def lineage_graph(*, focus: Asset | None, hops: int = 2, max_nodes: int = 2000) 
                 truncated = True
                 asset_ids = {focus.pk} | set(sorted(asset_ids - {focus.pk})[: max_nodes - 1])
                 break
-    rows = (
-        Asset.objects.filter(pk__in=asset_ids)
-        .values(
-            "pk", "name", "model_version", "relation", "resource_type", "status", "owner_team_id", "owner_team__slug",
-            "project__name",
-        )
+    rows = Asset.objects.filter(pk__in=asset_ids).values(
+        "pk",
+        "name",
+        "model_version",
+        "relation",
+        "resource_type",
+        "status",
+        "owner_team_id",
+        "owner_team__slug",
+        "project__name",
     )
     nodes = {
         r["pk"]: {
@@ -607,4 +695,3 @@ def _mark_proposals(nodes: dict[int, dict[str, Any]], edges: set[tuple[int, int]
     for pk, node in nodes.items():
         node["proposal"] = changing.get(pk)
         node["impact"] = "changing" if pk in changing else ("affected" if pk in affected else "")
-

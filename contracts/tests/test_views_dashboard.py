@@ -111,8 +111,18 @@ def make_world() -> World:
         users[name] = UserFactory(username=name)
         TeamMembershipFactory(team=team, user=users[name], role=role)
     return World(
-        core, marketing, finance, outsiders, dim, attribution, proposal,
-        users["core-lead"], users["core-member"], users["marketing-lead"], users["stranger"], UserFactory(username="loner"),
+        core,
+        marketing,
+        finance,
+        outsiders,
+        dim,
+        attribution,
+        proposal,
+        users["core-lead"],
+        users["core-member"],
+        users["marketing-lead"],
+        users["stranger"],
+        UserFactory(username="loner"),
     )
 
 
@@ -131,9 +141,15 @@ def login(client, user):
 # --- reading -------------------------------------------------------------------------------------
 def test_every_page_needs_a_signed_in_user(client, world):
     for url in [
-        reverse("home"), reverse("asset_list"), reverse("asset_detail", args=[world.dim.pk]),
-        reverse("proposal_detail", args=[world.proposal.pk]), reverse("lineage"), reverse("lineage_json"),
-        reverse("upload"), reverse("team_detail", args=["data-platform"]), reverse("event_log"),
+        reverse("home"),
+        reverse("asset_list"),
+        reverse("asset_detail", args=[world.dim.pk]),
+        reverse("proposal_detail", args=[world.proposal.pk]),
+        reverse("lineage"),
+        reverse("lineage_json"),
+        reverse("upload"),
+        reverse("team_detail", args=["data-platform"]),
+        reverse("event_log"),
     ]:
         response = client.get(url)
         assert response.status_code == 302 and response["Location"].startswith(reverse("login")), url
@@ -149,7 +165,7 @@ def test_home_shows_the_proposal_waiting_for_the_consumer_team(client, world):
 
 def test_home_shows_the_producer_who_has_not_answered(client, world):
     body = login(client, world.core_lead).get(reverse("home")).content.decode()
-    ours = body[body.index('id="ours"'):body.index('id="failing"')]
+    ours = body[body.index('id="ours"') : body.index('id="failing"')]
     assert "dim_customers" in ours
     assert "marketing-analytics" in ours and "finance-analytics" in ours
     assert "Not answered yet" in ours
@@ -202,13 +218,21 @@ def test_proposal_page_htmx_get_returns_the_answers_card(client, world):
 
 
 def test_producer_lead_sees_withdraw_and_force(client, world):
-    body = login(client, world.core_lead).get(reverse("proposal_detail", args=[world.proposal.pk])).content.decode()
+    body = (
+        login(client, world.core_lead)
+        .get(reverse("proposal_detail", args=[world.proposal.pk]))
+        .content.decode()
+    )
     assert reverse("proposal_withdraw", args=[world.proposal.pk]) in body
     assert reverse("proposal_force", args=[world.proposal.pk]) in body
 
 
 def test_producer_member_may_withdraw_but_is_not_offered_force(client, world):
-    body = login(client, world.core_member).get(reverse("proposal_detail", args=[world.proposal.pk])).content.decode()
+    body = (
+        login(client, world.core_member)
+        .get(reverse("proposal_detail", args=[world.proposal.pk]))
+        .content.decode()
+    )
     assert reverse("proposal_withdraw", args=[world.proposal.pk]) in body
     assert reverse("proposal_force", args=[world.proposal.pk]) not in body
 
@@ -227,8 +251,12 @@ def test_asset_page_timeline_marks_audit_runs(client, world):
     from audits.models import AuditRun, CheckResult
 
     AuditRun.objects.create(asset=world.dim, tool="dbt", status="passed", checked=3, passed=3)
-    failed = AuditRun.objects.create(asset=world.dim, tool="dbt", status="failed", checked=3, passed=2, failed=1)
-    CheckResult.objects.create(audit_run=failed, name="not_null_dim_customers_email", column="email", status="fail")
+    failed = AuditRun.objects.create(
+        asset=world.dim, tool="dbt", status="failed", checked=3, passed=2, failed=1
+    )
+    CheckResult.objects.create(
+        audit_run=failed, name="not_null_dim_customers_email", column="email", status="fail"
+    )
     body = login(client, world.core_lead).get(reverse("asset_detail", args=[world.dim.pk])).content.decode()
     assert body.count('data-lane="audit"') == 2
     assert "audit-failed" in body and "pass rate 83%" in body
@@ -241,7 +269,7 @@ def test_version_diff_shows_each_change_with_its_verdict(client, world):
     url = reverse("version_diff", args=[world.dim.pk, world.proposal.base_version_id, proposed.pk])
     body = login(client, world.stranger).get(url).content.decode()
     assert "Breaking under backward" in body
-    row = body[body.index("country_code"):]
+    row = body[body.index("country_code") :]
     assert "breaking" in row[:2000]
 
 
@@ -291,7 +319,9 @@ def test_lineage_json_connects_core_to_marketing_and_highlights_the_proposal(cli
     by_name = {n["name"]: n for n in data["nodes"]}
     assert by_name["dim_customers"]["impact"] == "changing"
     assert by_name["fct_attribution"]["impact"] == "affected"
-    assert {"from": world.dim.pk, "to": world.attribution.pk} == {k: data["edges"][0][k] for k in ("from", "to")}
+    assert {"from": world.dim.pk, "to": world.attribution.pk} == {
+        k: data["edges"][0][k] for k in ("from", "to")
+    }
     # Left to right: the upstream sits in an earlier column than what reads it.
     assert by_name["dim_customers"]["x"] < by_name["fct_attribution"]["x"]
 
@@ -315,7 +345,11 @@ def test_lineage_around_a_hub_is_capped_and_says_so(client, world):
 
 
 def test_team_page_lists_members_owned_consumed_and_pending(client, world):
-    body = login(client, world.stranger).get(reverse("team_detail", args=["marketing-analytics"])).content.decode()
+    body = (
+        login(client, world.stranger)
+        .get(reverse("team_detail", args=["marketing-analytics"]))
+        .content.decode()
+    )
     assert "marketing-lead" in body
     assert "fct_attribution" in body  # owned
     assert "dim_customers" in body  # consumed and pending
@@ -342,7 +376,9 @@ def test_event_log_filters_by_kind_team_and_asset(client, world):
 def test_withdraw_and_force_are_404_for_anyone_outside_the_producer_team(client, world, who):
     client = login(client, getattr(world, who))
     assert client.post(reverse("proposal_withdraw", args=[world.proposal.pk])).status_code == 404
-    assert client.post(reverse("proposal_force", args=[world.proposal.pk]), {"reason": "now"}).status_code == 404
+    assert (
+        client.post(reverse("proposal_force", args=[world.proposal.pk]), {"reason": "now"}).status_code == 404
+    )
     world.proposal.refresh_from_db()
     assert world.proposal.status == Proposal.Status.OPEN
 
@@ -424,7 +460,8 @@ def test_upload_by_a_user_without_team_is_404(client, world):
 def test_upload_of_a_file_that_is_not_json_is_a_400_with_the_reason(client, world):
     client = login(client, world.core_lead)
     response = client.post(
-        reverse("upload"), {"team": "data-platform", "manifest": _manifest_upload(content=b"<html>nope</html>")}
+        reverse("upload"),
+        {"team": "data-platform", "manifest": _manifest_upload(content=b"<html>nope</html>")},
     )
     assert response.status_code == 400
     assert "JSON" in response.content.decode()
@@ -443,7 +480,9 @@ def test_upload_then_progress_panel_polls_until_done(client, world, django_captu
     client = login(client, world.core_lead)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = client.post(
-            reverse("upload"), {"team": "data-platform", "manifest": _manifest_upload()}, HTTP_HX_REQUEST="true"
+            reverse("upload"),
+            {"team": "data-platform", "manifest": _manifest_upload()},
+            HTTP_HX_REQUEST="true",
         )
     assert callbacks, "the sync task is enqueued on commit"
     sync_run = SyncRun.objects.get()
@@ -466,7 +505,9 @@ def test_result_upload_for_another_team_is_404(client, world):
     from audits.models import ResultUpload
 
     client = login(client, world.stranger)
-    upload = SimpleUploadedFile("run_results.json", (FIXTURES / "run_results_v6_jaffle_shop.json").read_bytes())
+    upload = SimpleUploadedFile(
+        "run_results.json", (FIXTURES / "run_results_v6_jaffle_shop.json").read_bytes()
+    )
     response = client.post(reverse("upload_results"), {"team": "data-platform", "results": upload})
     assert response.status_code == 404
     assert not ResultUpload.objects.exists()
@@ -478,7 +519,9 @@ def test_result_upload_by_a_member_creates_the_job_and_shows_progress(client, wo
     from audits.models import ResultUpload
 
     client = login(client, world.core_lead)
-    upload = SimpleUploadedFile("run_results.json", (FIXTURES / "run_results_v6_jaffle_shop.json").read_bytes())
+    upload = SimpleUploadedFile(
+        "run_results.json", (FIXTURES / "run_results_v6_jaffle_shop.json").read_bytes()
+    )
     response = client.post(reverse("upload_results"), {"team": "data-platform", "results": upload})
     result_upload = ResultUpload.objects.get()
     assert response.status_code == 302
@@ -499,11 +542,14 @@ def _grow(world: World, n: int) -> None:
     from audits.models import AuditRun
 
     for i in range(n):
-        asset = AssetFactory(project=world.dim.project, owner_team=world.core, name=f"model_{len(Asset.objects.all())}_{i}")
+        asset = AssetFactory(
+            project=world.dim.project, owner_team=world.core, name=f"model_{len(Asset.objects.all())}_{i}"
+        )
         ContractVersionFactory(asset=asset)
         RegistrationFactory(asset=asset, team=world.marketing)
         proposal = ProposalFactory(
-            asset=asset, required_teams=[world.marketing, world.finance],
+            asset=asset,
+            required_teams=[world.marketing, world.finance],
             deadline=timezone.now() + timedelta(days=3),
         )
         AuditRun.objects.create(asset=asset, tool="dbt", status="failed", checked=2, passed=1, failed=1)
@@ -545,7 +591,9 @@ def test_asset_page_costs_the_same_queries_with_many_versions_and_audits(client,
     url = reverse("asset_detail", args=[world.dim.pk])
     small = _count_queries(client, url)
     for i in range(30):
-        AuditRun.objects.create(asset=world.dim, tool="dbt", status="passed", checked=2, passed=2, run_id=f"r{i}")
+        AuditRun.objects.create(
+            asset=world.dim, tool="dbt", status="passed", checked=2, passed=2, run_id=f"r{i}"
+        )
     for i in range(5):
         consumer = TeamFactory()
         RegistrationFactory(asset=world.dim, team=consumer)
@@ -557,5 +605,9 @@ def test_asset_page_costs_the_same_queries_with_many_versions_and_audits(client,
 
 def test_membership_roles_decide_force_not_team_names(client, world):
     TeamMembership.objects.filter(user=world.core_member).update(role="lead")
-    body = login(client, world.core_member).get(reverse("proposal_detail", args=[world.proposal.pk])).content.decode()
+    body = (
+        login(client, world.core_member)
+        .get(reverse("proposal_detail", args=[world.proposal.pk]))
+        .content.decode()
+    )
     assert reverse("proposal_force", args=[world.proposal.pk]) in body

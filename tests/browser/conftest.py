@@ -34,8 +34,14 @@ def browser() -> Iterator[object]:
         browser = p.chromium.launch(
             executable_path=CHROMIUM,
             headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
         )
         yield browser
         browser.close()
@@ -75,8 +81,11 @@ def demo_world(transactional_db, demo_artifacts, settings) -> DemoWorld:
     _sync(demo_artifacts.read_bytes(demo_artifacts.core_breaking_manifest), actor=SYSTEM)
 
     users = {}
-    for slug, username in [("data-platform", "platform-lead"), ("marketing-analytics", "marketing-lead"),
-                           ("finance-analytics", "finance-lead")]:
+    for slug, username in [
+        ("data-platform", "platform-lead"),
+        ("marketing-analytics", "marketing-lead"),
+        ("finance-analytics", "finance-lead"),
+    ]:
         team = Team.objects.get(slug=slug)
         user = get_user_model().objects.create_user(username, f"{username}@example.com", PASSWORD)
         TeamMembership.objects.create(team=team, user=user, role=TeamMembership.Role.LEAD)

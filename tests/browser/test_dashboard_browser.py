@@ -101,14 +101,17 @@ def test_whole_lineage_graph_draws_every_project(page, live_server, demo_world):
     log_in(page, live_server.url, "platform-lead")
     page.goto(f"{live_server.url}/lineage/")
     page.locator("svg.graph[data-ready=true]").wait_for()
-    projects = set(page.evaluate("Array.from(document.querySelectorAll('g.node')).map(n => n.dataset.project)"))
+    projects = set(
+        page.evaluate("Array.from(document.querySelectorAll('g.node')).map(n => n.dataset.project)")
+    )
     assert {"core", "marketing", "finance"} <= projects
     assert page.locator("path.edge.cross").count() >= 3  # core → marketing/finance reads
     shot(page, "lineage-all")
 
 
-def test_upload_a_manifest_and_watch_the_progress_panel_reach_done(page, live_server, demo_world, demo_artifacts,
-                                                                   celery_eager):
+def test_upload_a_manifest_and_watch_the_progress_panel_reach_done(
+    page, live_server, demo_world, demo_artifacts, celery_eager
+):
     log_in(page, live_server.url, "platform-lead")
     page.get_by_role("link", name="Upload").click()
     page.set_input_files("#m-manifest", str(demo_artifacts.core_additive_manifest))
@@ -179,14 +182,24 @@ def test_lineage_graph_stays_usable_with_a_thousand_nodes(browser, live_server, 
     projects = [Project.objects.create(name=f"project_{i}", owner_team=teams[i % 4]) for i in range(8)]
     assets = Asset.objects.bulk_create(
         [
-            Asset(relation=f"{p.name}.main.model_{i}", unique_id=f"model.{p.name}.model_{i}", project=p,
-                  owner_team=p.owner_team, name=f"model_{i}")
+            Asset(
+                relation=f"{p.name}.main.model_{i}",
+                unique_id=f"model.{p.name}.model_{i}",
+                project=p,
+                owner_team=p.owner_team,
+                name=f"model_{i}",
+            )
             for i in range(1000)
             for p in [projects[i % 8]]
         ]
     )
-    layers = [assets[i:i + 125] for i in range(0, 1000, 125)]
-    edges = {(rng.choice(before).pk, a.pk) for before, layer in zip(layers, layers[1:]) for a in layer for _ in range(2)}
+    layers = [assets[i : i + 125] for i in range(0, 1000, 125)]
+    edges = {
+        (rng.choice(before).pk, a.pk)
+        for before, layer in zip(layers, layers[1:])
+        for a in layer
+        for _ in range(2)
+    }
     LineageEdge.objects.bulk_create([LineageEdge(upstream_id=u, downstream_id=d) for u, d in edges])
     user = get_user_model().objects.create_user("viewer", "viewer@example.com", "correct-horse-battery")
     TeamMembership.objects.create(team=teams[0], user=user)
@@ -226,7 +239,9 @@ def test_lineage_graph_stays_usable_with_a_thousand_nodes(browser, live_server, 
         context.close()
 
 
-def test_consumer_asks_for_time_on_the_proposal_page_and_the_answers_update_in_place(page, live_server, demo_world):
+def test_consumer_asks_for_time_on_the_proposal_page_and_the_answers_update_in_place(
+    page, live_server, demo_world
+):
     from contracts.models import Acknowledgment
 
     log_in(page, live_server.url, "marketing-lead")
@@ -244,8 +259,9 @@ def test_consumer_asks_for_time_on_the_proposal_page_and_the_answers_update_in_p
     shot(page, "proposal-migrating")
 
 
-def test_upload_failing_test_results_and_see_the_failed_audit(page, live_server, demo_world, demo_artifacts,
-                                                              celery_eager):
+def test_upload_failing_test_results_and_see_the_failed_audit(
+    page, live_server, demo_world, demo_artifacts, celery_eager
+):
     log_in(page, live_server.url, "platform-lead")
     page.goto(f"{live_server.url}/upload/")
     page.set_input_files("#r-file", str(demo_artifacts.core_failing_run_results))
