@@ -109,9 +109,19 @@ def test_whole_lineage_graph_draws_every_project(page, live_server, demo_world):
     shot(page, "lineage-all")
 
 
+def _run_tasks(request) -> None:
+    """A real Celery worker when the suite runs with PostgreSQL and Redis (CI), else tasks in-process."""
+    from tessera_site.testing.fixtures import broker_is_real, database_is_postgres
+
+    request.getfixturevalue(
+        "celery_worker" if broker_is_real() and database_is_postgres() else "celery_eager"
+    )
+
+
 def test_upload_a_manifest_and_watch_the_progress_panel_reach_done(
-    page, live_server, demo_world, demo_artifacts, celery_eager
+    page, live_server, demo_world, demo_artifacts, request
 ):
+    _run_tasks(request)
     log_in(page, live_server.url, "platform-lead")
     page.get_by_role("link", name="Upload").click()
     page.set_input_files("#m-manifest", str(demo_artifacts.core_additive_manifest))
