@@ -611,3 +611,31 @@ def test_membership_roles_decide_force_not_team_names(client, world):
         .content.decode()
     )
     assert reverse("proposal_force", args=[world.proposal.pk]) in body
+
+
+def test_htmx_upload_error_re_renders_the_forms_in_place(client, world):
+    response = login(client, world.core_lead).post(
+        reverse("upload"),
+        {"team": "data-platform", "manifest": _manifest_upload(content=b"{not json")},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    assert response["HX-Retarget"] == "#upload-forms"
+    assert 'id="upload-forms"' in response.content.decode()
+    assert not SyncRun.objects.exists()
+
+
+def test_progress_of_a_failed_sync_shows_the_error_and_stops_polling(client, world):
+    from tessera_site.lib.jobs import job_claim, job_fail
+
+    # The job row as a worker leaves it when the sync raised.
+    sync_run = SyncRun.objects.create(manifest="syncs/broken.json", team=world.core, user=world.core_lead)
+    assert job_claim(SyncRun, sync_run.pk)
+    job_fail(SyncRun, sync_run.pk, "ManifestError: the manifest names no dbt project")
+    response = login(client, world.core_lead).get(
+        reverse("sync_detail", args=[sync_run.pk]), HTTP_HX_REQUEST="true"
+    )
+    body = response.content.decode()
+    assert response.status_code == 286
+    assert 'data-status="failed"' in body and "names no dbt project" in body
+    assert "every 1s" not in body
