@@ -486,3 +486,31 @@ def test_version_publish_promotes_a_matching_proposed_version_and_supersedes_the
         version_publish(asset=dim, spec=spec, verdict=verdict, bump="major", sync_run=None, actor=OPEN).pk
         == published.pk
     )
+
+
+def test_transitive_mode_judges_the_new_contract_against_every_earlier_version(shop_team):
+    """fct_store (mode none) drops a column; then its mode becomes backward_transitive with the same
+    columns: compatible with the active version, but not with the first one, so it is breaking."""
+    doc = orjson.loads(_bytes("small_shop_manifest.json"))
+    node = doc["nodes"]["model.small_shop.fct_store"]
+    run_sync(orjson.dumps(doc), team="shop-platform")
+    dropped = [name for name in node["columns"] if name != "store_id"][-1]
+    del node["columns"][dropped]
+    doc["nodes"] = {
+        k: v
+        for k, v in doc["nodes"].items()
+        if v.get("column_name") != dropped or v.get("attached_node") != node["unique_id"]
+    }
+    second = run_sync(orjson.dumps(doc), team="shop-platform")
+    assert _asset("memory.main_marts.fct_store").active_version.semver == "1.1.0", second.summary
+
+    node["config"]["meta"]["tessera"]["compatibility_mode"] = "backward_transitive"
+    third = run_sync(orjson.dumps(doc), team="shop-platform")
+
+    fct = _asset("memory.main_marts.fct_store")
+    assert fct.compatibility_mode == "backward_transitive"
+    assert fct.active_version.semver == "2.0.0"  # no consumers: a breaking change publishes as major
+    verdict = fct.active_version.verdict
+    assert verdict["breaking"] and verdict["checked_against"] == 2
+    assert any("1.0.0" in reason and dropped in reason for reason in verdict["reasons"])
+    assert third.summary["published_by_bump"] == {"major": 1}
