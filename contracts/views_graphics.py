@@ -8,6 +8,7 @@ and the browser only pans and zooms (static/js/lineage.js), which stays fast wit
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ NODE_H = 34
 GAP_X = 90
 GAP_Y = 14
 PAD = 20
+MIN_COLUMN = 25  # layers up to this many nodes stay one column
 
 # A fixed palette indexed by team id, so a team keeps its colour on every page and every reload,
 # and the first teams of an installation get clearly different hues.
@@ -94,14 +96,21 @@ def layered_layout(
             by_layer[lay].sort(key=lambda n: (bary(n), order[n]))
             for i, n in enumerate(by_layer[lay]):
                 order[n] = i
+    # A layer taller than `cap` is folded into several columns side by side (still left of the
+    # next layer), so a graph of a thousand nodes keeps a screen-like shape instead of a thin strip.
+    cap = max(MIN_COLUMN, math.ceil(math.sqrt(len(ids) * 2)))
+    columns: list[list[int]] = []
+    for lay in layer_ids:
+        nodes = by_layer[lay]
+        columns.extend(nodes[i : i + cap] for i in range(0, len(nodes), cap))
     positions: dict[int, tuple[int, int]] = {}
-    tallest = max((len(v) for v in by_layer.values()), default=0)
-    for lay, nodes in by_layer.items():
-        # Centre short layers vertically so edges do not all run to the top.
+    tallest = max((len(c) for c in columns), default=0)
+    for col, nodes in enumerate(columns):
+        # Centre short columns vertically so edges do not all run to the top.
         offset = (tallest - len(nodes)) * (NODE_H + GAP_Y) // 2
         for i, n in enumerate(nodes):
-            positions[n] = (PAD + lay * (NODE_W + GAP_X), PAD + offset + i * (NODE_H + GAP_Y))
-    width = PAD * 2 + (max(layer_ids, default=0) + 1) * (NODE_W + GAP_X) - GAP_X
+            positions[n] = (PAD + col * (NODE_W + GAP_X), PAD + offset + i * (NODE_H + GAP_Y))
+    width = PAD * 2 + max(len(columns), 1) * (NODE_W + GAP_X) - GAP_X
     height = PAD * 2 + max(tallest, 1) * (NODE_H + GAP_Y) - GAP_Y
     return Layout(positions=positions, width=width, height=height, layers=len(layer_ids))
 
