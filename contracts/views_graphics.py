@@ -181,7 +181,8 @@ def timeline_layout(marks: list[Mark], *, now: datetime) -> Timeline:
         if mark.end_at is not None:
             mark.end_x = round(max(x, x_of(mark.end_at)), 1)
         mark.ticks = [(round(max(x, x_of(t)), 1), css, title) for t, css, title in mark.tick_times]
-        last_x[mark.lane] = mark.end_x if mark.end_x is not None else x
+        # Nudge by start only: a long-open proposal's bar must not push a later one off its date.
+        last_x[mark.lane] = x
     width = int(max(TL_WIDTH, max((m.end_x or m.x) for m in marks) + TL_RIGHT))
     axis = []
     for i in range(5):
