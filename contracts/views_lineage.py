@@ -19,7 +19,7 @@ def _focus(request: HttpRequest) -> tuple[Asset | None, Proposal | None, str]:
     """The asset to centre on: ?proposal=ID (its asset), ?focus=ID, or ?focus=<name or relation>."""
     proposal = None
     raw_proposal = request.GET.get("proposal", "").strip()
-    if raw_proposal.isdigit():
+    if sel.is_id(raw_proposal):
         proposal = Proposal.objects.select_related("asset").filter(pk=int(raw_proposal)).first()
         if proposal is not None:
             return proposal.asset, proposal, ""
@@ -27,7 +27,7 @@ def _focus(request: HttpRequest) -> tuple[Asset | None, Proposal | None, str]:
     if not raw:
         return None, None, ""
     qs = Asset.objects.select_related("owner_team")
-    asset = qs.filter(pk=int(raw)).first() if raw.isdigit() else None
+    asset = qs.filter(pk=int(raw)).first() if sel.is_id(raw) else None
     if asset is None:
         asset = (
             qs.filter(Q(relation__iexact=raw) | Q(unique_id=raw)).first()

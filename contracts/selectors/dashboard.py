@@ -48,6 +48,11 @@ def _audit_run_model() -> Any:
     return AuditRun
 
 
+def is_id(text: str) -> bool:
+    """A primary key typed in a URL: digits that fit a bigint (longer ones would make the database raise)."""
+    return text.isdigit() and len(text) <= 18
+
+
 # --- who may do what -------------------------------------------------------------------------
 def user_team_ids(*, user: Any) -> set[int]:
     if not user.is_authenticated:
@@ -579,7 +584,7 @@ def event_search(
         qs = qs.filter(team__slug=team)
     if asset:
         qs = (
-            qs.filter(asset_id=int(asset)) if asset.isdigit() else qs.filter(asset__relation__icontains=asset)
+            qs.filter(asset_id=int(asset)) if is_id(asset) else qs.filter(asset__relation__icontains=asset)
         )
     return Paginator(qs, per_page).get_page(page)
 

@@ -344,6 +344,33 @@ def test_lineage_around_a_hub_is_capped_and_says_so(client, world):
     assert len(data["nodes"]) == 72 and not data["truncated"]  # dim_customers, fct_attribution and the 70
 
 
+def test_ids_out_of_range_are_404(client, world):
+    client = login(client, world.stranger)
+    huge = int("9" * 25)
+    for url in [
+        reverse("asset_detail", args=[huge]),
+        reverse("proposal_detail", args=[huge]),
+        reverse("sync_detail", args=[huge]),
+        reverse("version_diff", args=[world.dim.pk, huge, 1]),
+    ]:
+        assert client.get(url).status_code == 404, url
+    assert client.post(reverse("proposal_withdraw", args=[huge])).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "name,params",
+    [
+        ("lineage_json", {"focus": "9" * 30}),
+        ("lineage_json", {"proposal": "9" * 30, "hops": "x"}),
+        ("lineage", {"focus": "9" * 30}),
+        ("event_log", {"asset": "9" * 30, "page": "-3"}),
+        ("asset_list", {"page": "9" * 30, "sort": "nonsense", "status": "weird"}),
+    ],
+)
+def test_odd_query_parameters_never_make_a_server_error(client, world, name, params):
+    assert login(client, world.stranger).get(reverse(name), params).status_code == 200
+
+
 def test_team_page_lists_members_owned_consumed_and_pending(client, world):
     body = (
         login(client, world.stranger)
