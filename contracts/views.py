@@ -270,6 +270,8 @@ def version_diff(request: HttpRequest, pk: int, a: int, b: int) -> HttpResponse:
     from contracts.compat.verdict import evaluate
 
     asset = get_object_or_404(Asset.objects.select_related("owner_team", "project"), pk=pk)
+    if max(a, b) >= 2**63:  # SQLite refuses such numbers in an IN list rather than matching nothing
+        raise Http404("No such version of this asset")
     versions = {v.pk: v for v in ContractVersion.objects.filter(asset=asset, pk__in=[a, b])}
     if a not in versions or b not in versions:
         raise Http404("No such version of this asset")
