@@ -6,8 +6,10 @@ Speed matters (a 5,000-model manifest is ~140 MB): the parser decodes once with 
 ``nodes`` exactly once, bucketing tests by the node they test, so the cost is one dict lookup per
 test instead of a scan of every node per model. We deliberately do NOT validate with
 dbt-artifacts-parser: its pydantic models build a full object tree of the manifest (every macro,
-doc and compiled SQL string) and took ~35x the ``orjson.loads`` time on the 1,000-model benchmark
-manifest (see bench/README.md), for shape checks we only need on the handful of keys read here.
+doc and compiled SQL string): on the 1,000-model benchmark manifest (28 MB) ``parse_manifest``
+of dbt-artifacts-parser took 6.4 s against 0.7 s for ``orjson.loads`` (measured 2026-11-27 on the
+shared 2-core machine), about 9x the floor this parser has to stay close to, for shape checks we
+only need on the handful of keys read here.
 Those keys are checked by hand and reported as ``ManifestError`` with a message a person can act on.
 """
 
