@@ -117,6 +117,53 @@ def whoami(request: HttpRequest):
     }
 
 
+class EventOut(Schema):
+    id: int
+    kind: str
+    created_at: str
+    actor: str
+    team: str | None
+    asset: str | None
+    asset_id: int | None
+    proposal_id: int | None
+    sync_run_id: int | None
+    payload: dict
+
+
+@api.get("/events", tags=["audit log"])
+def events_list(
+    request: HttpRequest, kind: str = "", team: str = "", asset: str = "", page: int = 1, per_page: int = 50
+):
+    """The append-only audit log, newest first. ``kind`` = ``proposal`` (every proposal.* event)
+    or an exact kind; ``asset`` = id or part of a relation; paginated."""
+    request.auth.require_scope("read")
+    from contracts.selectors.dashboard import event_search
+
+    if page < 1 or not 1 <= per_page <= 500:
+        raise ApiError(422, "invalid_page", "page must be ≥ 1 and per_page between 1 and 500")
+    found = event_search(kind=kind, team=team, asset=asset, page=page, per_page=per_page)
+    return {
+        "count": found.paginator.count,
+        "page": found.number,
+        "pages": found.paginator.num_pages,
+        "results": [
+            EventOut(
+                id=e.pk,
+                kind=e.kind,
+                created_at=e.created_at.isoformat(),
+                actor=e.actor_label,
+                team=e.team.slug if e.team else None,
+                asset=e.asset.relation if e.asset else None,
+                asset_id=e.asset_id,
+                proposal_id=e.proposal_id,
+                sync_run_id=e.sync_run_id,
+                payload=e.payload,
+            ).dict()
+            for e in found.object_list
+        ],
+    }
+
+
 from audits.api import router as audits_router  # noqa: E402
 from contracts.api import router as sync_router  # noqa: E402
 from contracts.api_read import router as read_router  # noqa: E402

@@ -112,3 +112,16 @@ def test_lead_logs_in_and_sees_their_team_on_home(client, team):
 def test_home_requires_login(client, db):
     response = client.get(reverse("home"))
     assert response.status_code == 302 and reverse("login") in response["Location"]
+
+
+def test_events_api_lists_the_audit_log_newest_first_with_filters(client, team, other_team):
+    _, secret = apikey_create(team=team, name="ci", scopes="read")  # records apikey.created
+    from contracts.services.events import event_record
+
+    event_record(kind="proposal.opened", team=other_team, payload={"n": 1})
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
+    body = client.get("/api/v1/events", **auth).json()
+    assert [e["kind"] for e in body["results"]][:2] == ["proposal.opened", "apikey.created"]
+    only = client.get("/api/v1/events?kind=proposal&team=marketing-analytics", **auth).json()
+    assert only["count"] == 1 and only["results"][0]["payload"] == {"n": 1}
+    assert client.get("/api/v1/events?per_page=0", **auth).status_code == 422
