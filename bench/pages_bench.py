@@ -398,12 +398,18 @@ def append_readme(rows, loaded, args, rps: float, errors: int) -> None:
         )
     load_avg = os.getloadavg()[0]
     machine = f"{os.cpu_count()}-vCPU VM, load avg {load_avg:.1f} (shared)"
-    for kind, n, median, p95, worst, ok in rows:
-        text += (
-            f"| {time.strftime('%Y-%m-%d %H:%M')} | {machine} | {kind}, {args.clients} client{'s' if args.clients > 1 else ''} "
-            f"| {n} | {median:.0f} ms | {p95:.0f} ms | "
-            f"{worst:.0f} ms | {ok} |\n"
-        )
+    rows_md = [
+        f"| {time.strftime('%Y-%m-%d %H:%M')} | {machine} | {kind}, {args.clients} client{'s' if args.clients > 1 else ''} "
+        f"| {n} | {median:.0f} ms | {p95:.0f} ms | {worst:.0f} ms | {ok} |"
+        for kind, n, median, p95, worst, ok in rows
+    ]
+    # New rows go at the end of the Pages table, above the notes that follow it.
+    lines = text.split("\n")
+    start = lines.index("## Pages")
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+    last_row = max(i for i in range(start, end) if lines[i].startswith("|"))
+    lines[last_row + 1 : last_row + 1] = rows_md
+    text = "\n".join(lines)
     readme.write_text(text)
     print(f"appended to {readme} ({rps:.1f} req/s, {errors} errors)")
 
