@@ -43,7 +43,7 @@ def test_worker_runs_an_enqueued_sync_until_its_row_succeeds(celery_worker):
     assert done.status == JobStatus.SUCCEEDED, f"{done.error}\n{celery_worker.log()}"
     assert done.started_at and done.finished_at
     assert Asset.objects.exists()
-    assert f"Task contracts.tasks.sync_run_task[" in celery_worker.log()
+    assert "Task contracts.tasks.sync_run_task[" in celery_worker.log()
 
 
 def test_a_failing_task_marks_its_row_failed_with_the_error(celery_worker, monkeypatch):
