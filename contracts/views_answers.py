@@ -11,12 +11,13 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_http_methods, require_POST
 
 from contracts.models import Acknowledgment, Proposal, Team
+from contracts.selectors.teams import teams_for_user
 from contracts.services.proposals import acknowledgment_record
 from tessera_site.lib.auth import Actor, actor_for_user
 from tessera_site.lib.errors import ApiError
@@ -119,6 +120,11 @@ def _render_answer_partial(
 def proposal_answer(request: HttpRequest, pk: int) -> HttpResponse:
     """Record the signed-in member's answer for one of their teams; the partial for htmx, else a redirect."""
     proposal = get_object_or_404(Proposal.objects.select_related("asset", "asset__owner_team"), pk=pk)
+    involved = [proposal.asset.owner_team_id, *proposal.required_teams.values_list("id", flat=True)]
+    if not request.user.is_superuser and not teams_for_user(user=request.user).filter(id__in=involved).exists():
+        # A stranger to this proposal learns nothing about it (a member of another involved team
+        # answering for a team not theirs gets the service's 403 below).
+        raise Http404("No proposal here for you")
     team = Team.objects.filter(slug=request.POST.get("team", "")).first()
     htmx = bool(getattr(request, "htmx", False))
     if team is None:

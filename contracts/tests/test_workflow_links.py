@@ -168,6 +168,21 @@ def test_dashboard_answer_by_a_stranger_is_refused(story):
     assert not Acknowledgment.objects.exists()
 
 
+def test_dashboard_answer_by_a_user_of_no_involved_team_is_404(story):
+    from contracts.factories import TeamFactory, TeamMembershipFactory, UserFactory
+
+    proposal = open_breaking(story)
+    outsider = UserFactory(username="outsider")
+    TeamMembershipFactory(team=TeamFactory(slug="elsewhere"), user=outsider)
+    client = Client()
+    client.force_login(outsider)
+    response = client.post(
+        reverse("proposal_answer", args=[proposal.pk]), {"team": "marketing-analytics", "answer": "approved"}
+    )
+    assert response.status_code == 404
+    assert not Acknowledgment.objects.exists()
+
+
 def test_dashboard_answer_with_htmx_returns_the_partial_and_without_js_redirects(story):
     proposal = open_breaking(story)
     client = Client()

@@ -185,3 +185,32 @@ def smtp_server(settings) -> Iterator[SmtpServer]:
     finally:
         os.environ.pop("TESSERA_TEST_EMAIL_URL", None)
         controller.stop()
+
+
+# --- A real browser ----------------------------------------------------------------------------
+CHROMIUM = os.environ.get("TESSERA_CHROMIUM", "/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """Debian's Chromium driven by Playwright, one per test session.
+
+    Playwright's sync API keeps an asyncio loop in this thread, and a second sync_playwright()
+    in the same session refuses to start: every browser test shares this one.
+    """
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM} (set TESSERA_CHROMIUM)")
+    # The loop makes Django treat this thread as async and refuse the test's own ORM calls,
+    # although nothing here runs concurrently.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run", "--disable-quic"],
+        )
+        yield chromium
+        chromium.close()

@@ -3,34 +3,20 @@ the Approve button inside the previewed email opens the confirmation page, which
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
 from contracts.models import Acknowledgment, OutboundEmail
 from contracts.tasks_workflow import proposal_opened_emails_task
 from contracts.tests.workflow_setup import make_story, open_breaking
 
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's loop runs in this thread
-
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
-
-CHROMIUM = os.environ.get("TESSERA_CHROMIUM", "/usr/bin/chromium")
 
 
 @pytest.fixture
-def page():
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM} (set TESSERA_CHROMIUM)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
-        )
-        yield browser.new_page()
-        browser.close()
+def page(browser):
+    context = browser.new_context()
+    yield context.new_page()
+    context.close()
 
 
 def test_outbox_buttons_answer_the_proposal(transactional_db, live_server, settings, page):
