@@ -49,6 +49,28 @@ def event_record(
     return event
 
 
+def asset_event_record(
+    *,
+    kind: str,
+    asset: Asset,
+    actor: Actor | None = None,
+    proposal: Proposal | None = None,
+    sync_run: SyncRun | None = None,
+    payload: dict[str, Any] | None = None,
+) -> Event:
+    """An event about ``asset``, filed under its producer team: contract and proposal events
+    belong to the owner's audit log (and webhooks) whoever caused them."""
+    return event_record(
+        kind=kind,
+        actor=actor,
+        team=asset.owner_team,
+        asset=asset,
+        proposal=proposal,
+        sync_run=sync_run,
+        payload=payload,
+    )
+
+
 def events_record_bulk(events: list[Event]) -> list[Event]:
     """For syncs that record many events at once; listeners still run per event on commit."""
     from django.db import transaction

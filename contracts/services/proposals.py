@@ -29,7 +29,7 @@ from contracts.models import (
     Team,
     TeamMembership,
 )
-from contracts.services.events import event_record
+from contracts.services.events import asset_event_record, event_record
 from contracts.services.versions import version_publish
 from tessera_site.lib.errors import ApiError, forbidden, invalid
 
@@ -169,10 +169,9 @@ def proposal_open(
                 existing.origin = Proposal.Origin.SYNC
                 existing.sync_run = sync_run or existing.sync_run
                 existing.save(update_fields=["origin", "sync_run"])
-                event_record(
+                asset_event_record(
                     kind="proposal.deployed",
                     actor=actor,
-                    team=asset.owner_team,
                     asset=asset,
                     proposal=existing,
                     sync_run=sync_run,
@@ -209,20 +208,18 @@ def proposal_open(
         _close(
             proposal=old, status=Proposal.Status.SUPERSEDED, reason=f"Superseded by proposal #{proposal.pk}"
         )
-        event_record(
+        asset_event_record(
             kind="proposal.superseded",
             actor=actor,
-            team=asset.owner_team,
             asset=asset,
             proposal=old,
             sync_run=sync_run,
             payload={"superseded_by": proposal.pk},
         )
 
-    event_record(
+    asset_event_record(
         kind="proposal.opened",
         actor=actor,
-        team=asset.owner_team,
         asset=asset,
         proposal=proposal,
         sync_run=sync_run,
@@ -395,19 +392,17 @@ def _status_recompute(*, proposal: Proposal, actor: Actor | None) -> Proposal:
                 proposal=proposal, answer=Acknowledgment.Answer.BLOCKED
             ).values_list("team__slug", flat=True)
         )
-        event_record(
+        asset_event_record(
             kind=f"proposal.{new_status}",
             actor=actor,
-            team=proposal.asset.owner_team,
             asset=proposal.asset,
             proposal=proposal,
             payload={"previous_status": old_status, "blocked_by": blockers},
         )
     else:
-        event_record(
+        asset_event_record(
             kind="proposal.reopened",
             actor=actor,
-            team=proposal.asset.owner_team,
             asset=proposal.asset,
             proposal=proposal,
             payload={"previous_status": old_status},
@@ -428,10 +423,9 @@ def proposal_withdraw(*, proposal: Proposal, actor: Actor, reason: str = "") -> 
         raise forbidden(f"Only the producer team '{owner.slug}' may withdraw proposal #{proposal.pk}")
     _require_open(proposal)
     _close(proposal=proposal, status=Proposal.Status.WITHDRAWN, reason=(reason or "").strip())
-    event_record(
+    asset_event_record(
         kind="proposal.withdrawn",
         actor=actor,
-        team=owner,
         asset=proposal.asset,
         proposal=proposal,
         payload={"reason": proposal.resolution_reason},
@@ -471,10 +465,9 @@ def proposal_force(*, proposal: Proposal, reason: str, actor: Actor) -> Proposal
             acknowledgments__proposal=proposal, acknowledgments__answer=Acknowledgment.Answer.APPROVED
         )
     ]
-    event_record(
+    asset_event_record(
         kind="proposal.forced",
         actor=actor,
-        team=owner,
         asset=proposal.asset,
         proposal=proposal,
         payload={"reason": reason, "without_approval_of": missing},
@@ -522,10 +515,9 @@ def _publish(
 
     _close(proposal=proposal, status=status, reason=reason)
     proposal.asset = asset
-    event_record(
+    asset_event_record(
         kind="proposal.published",
         actor=actor,
-        team=asset.owner_team,
         asset=asset,
         proposal=proposal,
         sync_run=sync_run,
@@ -569,10 +561,9 @@ def _hold(
     if fields:
         proposal.save(update_fields=fields)
     if "resolution_reason" in fields:
-        event_record(
+        asset_event_record(
             kind="proposal.held",
             actor=actor,
-            team=asset.owner_team,
             asset=asset,
             proposal=proposal,
             sync_run=sync_run,
@@ -652,9 +643,8 @@ def proposal_expire_due(now: dt.datetime | None = None) -> list[int]:
             status=Proposal.Status.EXPIRED,
             reason="The deadline passed without every approval",
         )
-        event_record(
+        asset_event_record(
             kind="proposal.expired",
-            team=proposal.asset.owner_team,
             asset=proposal.asset,
             proposal=proposal,
             payload={"deadline": proposal.deadline.isoformat(), "without_approval_of": missing},

@@ -21,7 +21,7 @@ from contracts.compat.serialize import columns_to_json, spec_from_version
 from contracts.compat.verdict import Verdict, bump_version
 from contracts.domain import ContractSpec
 from contracts.models import Asset, ContractVersion, Event, Guarantee, SyncRun
-from contracts.services.events import event_record
+from contracts.services.events import asset_event_record
 
 if TYPE_CHECKING:
     from tessera_site.lib.auth import Actor
@@ -295,10 +295,9 @@ def version_publish(
     asset.compatibility_mode = spec.mode
     asset.updated_at = now
     asset.save(update_fields=["active_version", "content_hash", "compatibility_mode", "updated_at"])
-    event_record(
+    asset_event_record(
         kind="contract.published",
         actor=actor,
-        team=asset.owner_team,
         asset=asset,
         sync_run=sync_run,
         payload={
@@ -370,10 +369,9 @@ def version_release_held(*, asset: Asset, actor: Actor | None) -> ContractVersio
         actor=actor,
     )
     held_versions_reject(version_ids=[v.pk for v in older])
-    event_record(
+    asset_event_record(
         kind="contract.released",
         actor=actor,
-        team=asset.owner_team,
         asset=asset,
         sync_run=newest.sync_run,
         payload={
