@@ -7,6 +7,8 @@ CheckResults link to the contract's guarantees when they can be matched. Runs ar
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -116,6 +118,19 @@ class AuditRun(models.Model):
     @property
     def pass_rate(self) -> float | None:
         return self.passed / self.checked if self.checked else None
+
+    @property
+    def counts(self) -> dict[str, Any]:
+        """The tallies a run reports, in the same keys wherever it is summarised (API, ingest summary)."""
+        return {
+            "checked": self.checked,
+            "passed": self.passed,
+            "failed": self.failed,
+            "warned": self.warned,
+            "errored": self.errored,
+            "skipped": self.skipped,
+            "unchecked": self.unchecked,
+        }
 
 
 class CheckResult(models.Model):

@@ -662,13 +662,7 @@ def _write_runs(
                 "asset_id": run.asset_id,
                 "asset": run.asset.relation,
                 "status": run.status,
-                "checked": run.checked,
-                "passed": run.passed,
-                "failed": run.failed,
-                "warned": run.warned,
-                "errored": run.errored,
-                "skipped": run.skipped,
-                "unchecked": run.unchecked,
+                **run.counts,
             }
         )
     return new_runs
