@@ -75,7 +75,9 @@ class GuaranteeOut(Schema):
     name: str
 
 
-class VersionOut(Schema):
+class _VersionFields(Schema):
+    """What a version is, in the full and the summary form alike."""
+
     id: int
     version: str
     status: str
@@ -84,19 +86,14 @@ class VersionOut(Schema):
     content_hash: str
     created_at: datetime
     published_at: datetime | None
+
+
+class VersionOut(_VersionFields):
     columns: list[ColumnOut]
     guarantees: list[GuaranteeOut]
 
 
-class VersionSummaryOut(Schema):
-    id: int
-    version: str
-    status: str
-    change_kind: str
-    mode: str
-    content_hash: str
-    created_at: datetime
-    published_at: datetime | None
+class VersionSummaryOut(_VersionFields):
     summary: str
     reasons: list[str]
 
