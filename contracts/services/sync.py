@@ -1092,29 +1092,21 @@ def _write_registrations(
     )
     if remove:
         Registration.objects.filter(pk__in=[pk for _, pk in remove]).delete()
+    removed = [key for key, _ in remove]
     team_slug = {t.pk: t.slug for t in teams.values()}
-    missing_ids = {t for _, t, _ in add + [k for k, _ in remove]} - team_slug.keys()
+    missing_ids = {t for _, t, _ in add + removed} - team_slug.keys()
     team_slug.update(dict(Team.objects.filter(pk__in=missing_ids).values_list("pk", "slug")))
     events = [
         _event(
-            "registration.added",
+            kind,
             actor,
             run,
             asset_id=a,
             team_id=t,
             payload={"team": team_slug.get(t), "origin": o, "relation": assets_by_id[a].relation},
         )  # fmt: skip
-        for a, t, o in add
-    ] + [
-        _event(
-            "registration.removed",
-            actor,
-            run,
-            asset_id=a,
-            team_id=t,
-            payload={"team": team_slug.get(t), "origin": o, "relation": assets_by_id[a].relation},
-        )  # fmt: skip
-        for (a, t, o), _ in remove
+        for kind, keys in (("registration.added", add), ("registration.removed", removed))
+        for a, t, o in keys
     ]
     events_record_bulk(events)
     out.registrations_added = len(add)
