@@ -28,7 +28,7 @@ rather than listed as separate changes, which could only repeat the same directi
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -189,60 +189,43 @@ def _type_text(raw: str) -> str:
     return normalized if not normalized.startswith("unknown") else f"'{raw.strip()}'"
 
 
+# How the type of a column moved (compare_types) -> the change: its kind, whether it breaks
+# backward and forward, and the reason (a format string of the column name and both types).
+_TYPE_CHANGES = {
+    "wider": ("type_widened", True, False, "Column {name} type widened from {old} to {new}."),
+    "narrower": ("type_narrowed", False, True, "Column {name} type narrowed from {old} to {new}."),
+    "unrelated": (
+        "type_changed",
+        True,
+        True,
+        "Column {name} type changed from {old} to the unrelated type {new}.",
+    ),
+    "unknown": (
+        "type_unknown",
+        True,
+        True,
+        "Column {name} type changed from {old} to {new}, which cannot be compared "
+        "(unrecognised or composite type); treated as breaking.",
+    ),
+}
+
+
 def _column_changes(old: ColumnSpec, new: ColumnSpec) -> list[Change]:
     changes: list[Change] = []
     name = new.name
     relation = compare_types(old.data_type, new.data_type)
     old_t, new_t = _type_text(old.data_type), _type_text(new.data_type)
-    if relation == "wider":
+    if relation in _TYPE_CHANGES:
+        kind, backward, forward, reason = _TYPE_CHANGES[relation]
         changes.append(
             _change(
-                "type_widened",
+                kind,
                 column=name,
                 old=old.data_type,
                 new=new.data_type,
-                backward=True,
-                forward=False,
-                reason=f"Column {name} type widened from {old_t} to {new_t}.",
-            )
-        )
-    elif relation == "narrower":
-        changes.append(
-            _change(
-                "type_narrowed",
-                column=name,
-                old=old.data_type,
-                new=new.data_type,
-                backward=False,
-                forward=True,
-                reason=f"Column {name} type narrowed from {old_t} to {new_t}.",
-            )
-        )
-    elif relation == "unrelated":
-        changes.append(
-            _change(
-                "type_changed",
-                column=name,
-                old=old.data_type,
-                new=new.data_type,
-                backward=True,
-                forward=True,
-                reason=f"Column {name} type changed from {old_t} to the unrelated type {new_t}.",
-            )
-        )
-    elif relation == "unknown":
-        changes.append(
-            _change(
-                "type_unknown",
-                column=name,
-                old=old.data_type,
-                new=new.data_type,
-                backward=True,
-                forward=True,
-                reason=(
-                    f"Column {name} type changed from {old_t} to {new_t}, which cannot be compared "
-                    "(unrecognised or composite type); treated as breaking."
-                ),
+                backward=backward,
+                forward=forward,
+                reason=reason.format(name=name, old=old_t, new=new_t),
             )
         )
     if old.description != new.description:
@@ -327,47 +310,26 @@ def _guarantee_pair_changes(key: str, old: GuaranteeSpec, new: GuaranteeSpec) ->
     label = _describe_guarantee(new)
     changes: list[Change] = []
 
-    def loosened(reason: str) -> None:
-        changes.append(
-            _change(
-                "guarantee_loosened",
-                column=column,
-                guarantee=key,
-                old=old.as_dict(),
-                new=new.as_dict(),
-                backward=True,
-                forward=False,
-                reason=reason,
+    def record(kind: str, *, backward: bool, forward: bool) -> Callable[[str], None]:
+        def add(reason: str) -> None:
+            changes.append(
+                _change(
+                    kind,
+                    column=column,
+                    guarantee=key,
+                    old=old.as_dict(),
+                    new=new.as_dict(),
+                    backward=backward,
+                    forward=forward,
+                    reason=reason,
+                )
             )
-        )
 
-    def tightened(reason: str) -> None:
-        changes.append(
-            _change(
-                "guarantee_tightened",
-                column=column,
-                guarantee=key,
-                old=old.as_dict(),
-                new=new.as_dict(),
-                backward=False,
-                forward=True,
-                reason=reason,
-            )
-        )
+        return add
 
-    def changed(reason: str) -> None:
-        changes.append(
-            _change(
-                "guarantee_changed",
-                column=column,
-                guarantee=key,
-                old=old.as_dict(),
-                new=new.as_dict(),
-                backward=True,
-                forward=True,
-                reason=reason,
-            )
-        )
+    loosened = record("guarantee_loosened", backward=True, forward=False)
+    tightened = record("guarantee_tightened", backward=False, forward=True)
+    changed = record("guarantee_changed", backward=True, forward=True)
 
     on = f" on {column}" if column else ""
     old_where, new_where = old.arguments.get("where"), new.arguments.get("where")
