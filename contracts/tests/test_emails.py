@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import socket
 
 import pytest
@@ -16,23 +15,11 @@ from contracts.tasks_workflow import (
     proposal_reminders_task,
     proposal_resolved_emails_task,
 )
-from contracts.tests.workflow_setup import make_story, open_breaking
+from contracts.tests.workflow_setup import ANSWER_LINK, open_breaking
 from tessera_site.lib.auth import actor_for_user
 from tessera_site.lib.email import EmailSendError, email_send
 
-pytestmark = pytest.mark.django_db
-
-LINK = re.compile(r"https?://[^\s\"'<>]+/answer/[^\s\"'<>]+/")
-
-
-@pytest.fixture(autouse=True)
-def _locmem(settings):
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-
-
-@pytest.fixture
-def story():
-    return make_story()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("locmem_email")]
 
 
 def by_recipient(address: str):
@@ -54,7 +41,7 @@ def test_opened_email_goes_once_to_each_required_team_with_reasons_others_deadli
     assert "Also asked: finance-analytics" in text
     assert proposal.deadline.strftime("%Y-%m-%d") in text
     html = marketing.alternatives[0][0]
-    assert len(set(LINK.findall(html))) == 3
+    assert len(set(ANSWER_LINK.findall(html))) == 3
     assert ">Approve<" in html and ">Need time<" in html and ">Block<" in html
     assert "&#x27;" not in text  # text parts are not HTML-escaped
     assert OutboundEmail.objects.filter(kind="proposal_opened", status="sent").count() == 2
@@ -144,7 +131,7 @@ def test_reminder_digest_once_per_team_per_day_only_for_missing_answers(story):
     digest = mail.outbox[0]
     assert "marketing@example.com" in digest.to
     assert "dim_customers" in digest.body
-    assert len(set(LINK.findall(digest.alternatives[0][0]))) == 3
+    assert len(set(ANSWER_LINK.findall(digest.alternatives[0][0]))) == 3
     Proposal.objects.filter(pk=proposal.pk).update(status=Proposal.Status.WITHDRAWN)
     mail.outbox.clear()
     OutboundEmail.objects.all().delete()

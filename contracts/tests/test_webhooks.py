@@ -10,14 +10,9 @@ from contracts.factories import TeamFactory
 from contracts.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from contracts.services.events import event_record
 from contracts.services.webhooks import WebhookFailed, webhook_deliver, webhook_signature
-from contracts.tests.workflow_setup import WebhookReceiver, make_story, open_breaking
+from contracts.tests.workflow_setup import WebhookReceiver, open_breaking
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def story():
-    return make_story()
 
 
 def test_committed_events_fan_out_to_global_endpoints_and_those_of_the_teams_concerned(

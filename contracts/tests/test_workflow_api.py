@@ -7,14 +7,9 @@ from django.test import Client
 
 from contracts.factories import api_key_for
 from contracts.models import Acknowledgment, Proposal
-from contracts.tests.workflow_setup import make_story, open_breaking
+from contracts.tests.workflow_setup import open_breaking
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def story():
-    return make_story()
 
 
 def client_for(team, scopes="read,write") -> Client:

@@ -13,22 +13,10 @@ from django.urls import reverse
 
 from contracts.models import Acknowledgment, OutboundEmail, Proposal
 from contracts.tasks_workflow import proposal_opened_emails_task
-from contracts.tests.workflow_setup import make_story, open_breaking
+from contracts.tests.workflow_setup import ANSWER_LINK, open_breaking
 from tessera_site.lib.signing import answer_token
 
-pytestmark = pytest.mark.django_db
-
-LINK = re.compile(r"https?://[^\s\"'<>]+/answer/[^\s\"'<>]+/")
-
-
-@pytest.fixture(autouse=True)
-def _locmem(settings):
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-
-
-@pytest.fixture
-def story():
-    return make_story()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("locmem_email")]
 
 
 def link_path(proposal, team, action, revision=0) -> str:
@@ -53,7 +41,7 @@ def test_approve_link_from_the_email_get_changes_nothing_post_records(story):
     proposal = open_breaking(story)
     proposal_opened_emails_task(proposal.pk)
     message = next(m for m in mail.outbox if "marketing@example.com" in m.to)
-    approve = next(u for u in LINK.findall(message.body) if u)
+    approve = next(u for u in ANSWER_LINK.findall(message.body) if u)
     path = urlparse(approve).path
     client = csrf_client()
     page = client.get(path)
@@ -223,7 +211,7 @@ def test_outbox_in_debug_shows_each_email_with_working_buttons(story, settings):
         assert email.subject.encode() in page.content.replace(b"&#x27;", b"'")
     one = OutboundEmail.objects.get(team=story.marketing)
     body = client.get(reverse("outbox_email", args=[one.pk]))
-    links = LINK.findall(body.content.decode())
+    links = ANSWER_LINK.findall(body.content.decode())
     assert len(set(links)) == 3
     approve = urlparse(links[0]).path
     confirm(client, approve)

@@ -17,18 +17,13 @@ from contracts.services.proposals import (
     proposal_withdraw,
 )
 from contracts.tasks_workflow import proposal_expire_due_task
-from contracts.tests.workflow_setup import make_story, open_breaking, other_breaking_spec
+from contracts.tests.workflow_setup import open_breaking, other_breaking_spec
 from tessera_site.lib.auth import actor_for_key, actor_for_user
 from tessera_site.lib.errors import ApiError
 
 pytestmark = pytest.mark.django_db
 
 FUTURE = (dt.date.today() + dt.timedelta(days=30)).isoformat()
-
-
-@pytest.fixture
-def story():
-    return make_story()
 
 
 def answer(story, proposal, team, user, value, **kw):

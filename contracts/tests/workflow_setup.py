@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from contracts.domain import ColumnSpec, ContractSpec, GuaranteeSpec
@@ -16,6 +17,9 @@ from contracts.factories import (
 )
 from contracts.models import Asset, ContractVersion, Team, TeamMembership
 from tessera_site.lib.auth import Actor, actor_for_user
+
+# A signed answer link (approve/block/...) as it stands in an email's text or HTML.
+ANSWER_LINK = re.compile(r"https?://[^\s\"'<>]+/answer/[^\s\"'<>]+/")
 
 
 def base_spec() -> ContractSpec:
