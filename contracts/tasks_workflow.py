@@ -48,6 +48,13 @@ def proposal_reminders_task() -> int:
     return len(proposal_reminders_send())
 
 
+@shared_task(name="contracts.tasks_workflow.assets_retired_emails_task", **EMAIL_RETRY)
+def assets_retired_emails_task(sync_run_id: int, asset_ids: list[int]) -> int:
+    from contracts.services.asset_emails import assets_retired_notify
+
+    return len(assets_retired_notify(sync_run_id=sync_run_id, asset_ids=asset_ids))
+
+
 @shared_task(name="contracts.tasks_workflow.proposal_expire_due_task")
 def proposal_expire_due_task() -> list[int]:
     from contracts.services.proposals import proposal_expire_due

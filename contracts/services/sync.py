@@ -641,6 +641,7 @@ def sync_apply(*, parsed: ParsedManifest, run: SyncRun, actor: Actor) -> dict[st
                     },
                 )  # fmt: skip
             )
+        _retired_emails_enqueue(run=run, asset_ids=[a.pk for a in vanished if consumers.get(a.pk)])
     for relation in out.reactivated:
         events.append(_event("asset.reactivated", actor, run, asset=relation_asset[relation], payload={}))
     for slug in out.teams_created:
@@ -1143,6 +1144,19 @@ def _write_lineage(
         LineageEdge.objects.filter(pk__in=remove).delete()
     out.edges_added = len(add)
     out.edges_removed = len(remove)
+
+
+def _retired_emails_enqueue(*, run: SyncRun, asset_ids: list[int]) -> None:
+    """One task per sync run tells the consumer teams (one email each), once the retirement is committed."""
+    if not asset_ids:
+        return
+
+    def send() -> None:
+        from contracts.tasks_workflow import assets_retired_emails_task
+
+        assets_retired_emails_task.delay(run.pk, asset_ids)
+
+    transaction.on_commit(send)
 
 
 def _after_commit_hooks(*, run: SyncRun) -> None:

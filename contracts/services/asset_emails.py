@@ -1,0 +1,58 @@
+"""Who is told that an asset was retired (SPEC §4), with what in it. Called only by tasks
+(contracts.tasks_workflow.assets_retired_emails_task).
+
+One email per consumer team per sync run, listing every asset of that run the team consumes:
+a sync that drops twenty models a team reads sends it one email, not twenty. The dedupe key names
+the sync run and the team, so a retried task sends nothing twice, while the same asset retired
+again by a later sync (after it came back) is news again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import F
+
+from contracts.models import Asset, OutboundEmail, Registration, Team
+from tessera_site.lib.email import email_send, team_recipients
+from tessera_site.lib.urls import absolute_url
+
+
+def assets_retired_notify(*, sync_run_id: int, asset_ids: list[int]) -> list[OutboundEmail]:
+    """To each team registered on one of these assets (never their owner), one email listing them."""
+    registrations = (
+        Registration.objects.filter(asset_id__in=asset_ids)
+        # Back in a later manifest before this ran: it is not retired any more, so no news.
+        .filter(asset__status=Asset.Status.RETIRED)
+        .exclude(team_id=F("asset__owner_team_id"))
+        .select_related("asset", "asset__owner_team", "asset__project")
+        .order_by("asset__relation", "origin")
+    )
+    items_by_team: dict[int, dict[int, dict[str, Any]]] = {}
+    for registration in registrations:
+        asset = registration.asset
+        items = items_by_team.setdefault(registration.team_id, {})
+        item = items.get(asset.pk)
+        if item is None:
+            item = items[asset.pk] = {
+                "asset": asset,
+                "owner": asset.owner_team,
+                "project": asset.project.name if asset.project else "",
+                "asset_url": absolute_url(asset.get_absolute_url()),
+                "purposes": [],
+            }
+        # A team can be registered twice (declared in meta and read through lineage): one line.
+        if registration.purpose and registration.purpose not in item["purposes"]:
+            item["purposes"].append(registration.purpose)
+    sent = []
+    for team in Team.objects.filter(pk__in=items_by_team).order_by("slug"):
+        sent.append(
+            email_send(
+                kind="asset_retired",
+                dedupe_key=f"asset-retired:sync:{sync_run_id}:team:{team.pk}",
+                to=team_recipients(team),
+                context={"team": team, "items": list(items_by_team[team.pk].values())},
+                team=team,
+            )
+        )
+    return sent
