@@ -26,9 +26,15 @@ VERSION = "0.1.0"
 DEBUG = env_bool("DEBUG", False)
 # Under pytest the site runs over plain HTTP (test client, live server) with a throwaway key.
 TESTING = env_bool("TESSERA_TESTING", False) or "pytest" in sys.modules
+# Schema and static-file commands sign nothing, so build tooling may run them without a key;
+# everything else (servers, workers, `check --deploy`) needs one outside DEBUG.
+_KEYLESS_COMMANDS = {"makemigrations", "migrate", "showmigrations", "sqlmigrate", "collectstatic"}
+_running_keyless_command = (
+    len(sys.argv) > 1 and sys.argv[0].endswith("manage.py") and sys.argv[1] in _KEYLESS_COMMANDS
+)
 SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
-    if not DEBUG and not TESTING:
+    if not DEBUG and not TESTING and not _running_keyless_command:
         raise ImproperlyConfigured("SECRET_KEY is required when DEBUG is off")
     SECRET_KEY = "insecure-dev-key-only-for-debug-and-tests-0123456789abcdefghijklmnop"  # noqa: S105
 

@@ -36,3 +36,14 @@ def test_deploy_check_is_clean_with_production_settings():
     )
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+def test_schema_commands_run_without_a_secret_key():
+    env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY", "TESSERA_TESTING")}
+    env["DEBUG"] = "0"
+    result = subprocess.run(
+        [sys.executable, "manage.py", "makemigrations", "--check", "--dry-run"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "No changes detected" in result.stdout
