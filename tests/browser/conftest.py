@@ -7,15 +7,10 @@ use `transactional_db`.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
-# Playwright's sync API runs an asyncio loop in this thread; Django would then refuse the test's
-# own ORM calls as "async unsafe" although nothing here is concurrent.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
