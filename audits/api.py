@@ -38,8 +38,12 @@ router = Router(tags=["audits"])
 
 # --- schemas ----------------------------------------------------------------------------------
 class CheckResultIn(Schema):
-    guarantee: str | None = Field(None, max_length=500, description="Guarantee: test unique_id, name or kind(column)")
-    check: str | None = Field(None, max_length=500, description="Name of a check that is not a known guarantee")
+    guarantee: str | None = Field(
+        None, max_length=500, description="Guarantee: test unique_id, name or kind(column)"
+    )
+    check: str | None = Field(
+        None, max_length=500, description="Name of a check that is not a known guarantee"
+    )
     # The demo README writes passed/failed; pass/fail (the file formats' words) are accepted too.
     status: Literal["passed", "pass", "failed", "fail", "warn", "warning", "error", "skipped"]
     failing_rows: int | None = Field(None, ge=0)
@@ -116,7 +120,9 @@ class ErrorOut(Schema):
 def _asset_or_404(ref: str) -> Asset:
     asset = asset_find_by_ref(ref=ref)
     if asset is None:
-        raise ApiError(404, "not_found", f"Asset {ref!r} was not found (use an id, a relation name or a dbt unique_id).")
+        raise ApiError(
+            404, "not_found", f"Asset {ref!r} was not found (use an id, a relation name or a dbt unique_id)."
+        )
     return asset
 
 
@@ -129,7 +135,9 @@ def _require_owner_or_consumer(actor: Actor, asset: Asset, *, doing: str) -> Non
     if any(t.pk in consumer_ids for t in teams):
         return
     raise ApiError(
-        403, "forbidden", f"{actor.label} may not {doing} {asset.relation}: only its owner team and consumer teams may."
+        403,
+        "forbidden",
+        f"{actor.label} may not {doing} {asset.relation}: only its owner team and consumer teams may.",
     )
 
 
@@ -143,7 +151,9 @@ def _run_out(run: AuditRun, checks: list[CheckResult] | None = None) -> dict[str
         "run_id": run.run_id,
         "status": run.status,
         **run.counts,
-        "contract_version": run.contract_version.semver if run.contract_version_id and run.contract_version else None,
+        "contract_version": run.contract_version.semver
+        if run.contract_version_id and run.contract_version
+        else None,
         "run_at": run.run_at,
         "created_at": run.created_at,
         "upload_id": run.upload_id,
@@ -223,7 +233,9 @@ def audit_results_upload(
     asset = asset or request.GET.get("asset")
     if file is not None:
         if file.size and file.size > settings.TESSERA_MAX_UPLOAD_BYTES:
-            raise ApiError(413, "too_large", f"The file is larger than {settings.TESSERA_MAX_UPLOAD_BYTES} bytes.")
+            raise ApiError(
+                413, "too_large", f"The file is larger than {settings.TESSERA_MAX_UPLOAD_BYTES} bytes."
+            )
         content, filename = file.read(), file.name or ""
     elif request.content_type and request.content_type.startswith("multipart/"):
         raise ApiError(400, "missing_file", "Send the result file in the multipart field 'file'.")
@@ -233,7 +245,9 @@ def audit_results_upload(
         hint = asset_find_by_ref(ref=asset)
         if hint is not None:
             _require_owner_or_consumer(actor, hint, doing="report audit results for")
-    upload = result_upload_submit(content=content, filename=filename, actor=actor, format=format, asset_ref=asset)
+    upload = result_upload_submit(
+        content=content, filename=filename, actor=actor, format=format, asset_ref=asset
+    )
     if wait:
         deadline = time.monotonic() + settings.TESSERA_SYNC_WAIT_SECONDS
         while time.monotonic() < deadline:
@@ -245,20 +259,26 @@ def audit_results_upload(
     return 202, _upload_out(upload)
 
 
-@router.get("/audit-uploads/{upload_id}", response={200: UploadOut, 404: ErrorOut}, url_name="audit_upload_get")
+@router.get(
+    "/audit-uploads/{upload_id}", response={200: UploadOut, 404: ErrorOut}, url_name="audit_upload_get"
+)
 def audit_upload_get(request: HttpRequest, upload_id: int):
     actor: Actor = request.auth
     actor.require_scope("read")
     upload = ResultUpload.objects.filter(pk=upload_id).select_related("team").first()
     # A team's uploads are its own business: a stranger gets the same 404 as a missing upload.
     if upload is None or not (
-        actor.is_open or upload.team_id is None or (upload.team is not None and actor.can_act_for(upload.team))
+        actor.is_open
+        or upload.team_id is None
+        or (upload.team is not None and actor.can_act_for(upload.team))
     ):
         raise ApiError(404, "not_found", f"Upload {upload_id} was not found.")
     return 200, _upload_out(upload)
 
 
-@router.get("/assets/{asset_id}/audits", response={200: dict, 403: ErrorOut, 404: ErrorOut}, url_name="asset_audits")
+@router.get(
+    "/assets/{asset_id}/audits", response={200: dict, 403: ErrorOut, 404: ErrorOut}, url_name="asset_audits"
+)
 def asset_audits(request: HttpRequest, asset_id: str, limit: int = 20, days: int = 30, checks: bool = False):
     """Audit history: recent runs (with their checks when ``checks=true``), pass rate per day,
     pass rate per check and the checks failing most."""
@@ -293,4 +313,8 @@ def asset_publish_gate(request: HttpRequest, asset_id: str, version: str | None 
     if version not in (None, "", "active", "proposed"):
         raise ApiError(400, "invalid", "version must be 'active' or 'proposed'.")
     result = publish_gate(asset=asset, version=version)
-    return 200, {**result.as_dict(), "asset": asset.relation, "requires_passing_audit": asset.requires_passing_audit}
+    return 200, {
+        **result.as_dict(),
+        "asset": asset.relation,
+        "requires_passing_audit": asset.requires_passing_audit,
+    }

@@ -28,12 +28,18 @@ class ResultUpload(JobRow):
     # As named by the uploader ("" = detect), then as detected/used by the parser.
     requested_format = models.CharField(max_length=32, blank=True, default="")
     format = models.CharField(max_length=32, blank=True, default="")
-    asset_hint = models.CharField(max_length=500, blank=True, default="", help_text="asset= given with the upload")
+    asset_hint = models.CharField(
+        max_length=500, blank=True, default="", help_text="asset= given with the upload"
+    )
     team = models.ForeignKey(
         "contracts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="result_uploads"
     )
-    api_key = models.ForeignKey("contracts.ApiKey", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    api_key = models.ForeignKey(
+        "contracts.ApiKey", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     actor_label = models.CharField(max_length=200, blank=True, default="")
     is_open_actor = models.BooleanField(default=False, help_text="Uploaded in the demo's open-API mode")
     sync_run = models.ForeignKey(
@@ -72,11 +78,17 @@ class AuditRun(models.Model):
 
     asset = models.ForeignKey("contracts.Asset", on_delete=models.CASCADE, related_name="audit_runs")
     contract_version = models.ForeignKey(
-        "contracts.ContractVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_runs",
+        "contracts.ContractVersion",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="audit_runs",
         help_text="The version active when the run was recorded",
     )
     tool = models.CharField(max_length=32, choices=Tool.choices)
-    tool_name = models.CharField(max_length=100, blank=True, default="", help_text="Free name for generic/custom tools")
+    tool_name = models.CharField(
+        max_length=100, blank=True, default="", help_text="Free name for generic/custom tools"
+    )
     triggered_by = models.CharField(max_length=100, blank=True, default="")
     run_id = models.CharField(max_length=255, blank=True, default="")
     status = models.CharField(max_length=16, choices=Status.choices)
@@ -92,7 +104,9 @@ class AuditRun(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     run_at = models.DateTimeField(default=timezone.now)
-    upload = models.ForeignKey(ResultUpload, null=True, blank=True, on_delete=models.SET_NULL, related_name="runs")
+    upload = models.ForeignKey(
+        ResultUpload, null=True, blank=True, on_delete=models.SET_NULL, related_name="runs"
+    )
     actor_label = models.CharField(max_length=200, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -101,14 +115,20 @@ class AuditRun(models.Model):
         constraints = [
             # The same run reported twice is one run (idempotent retries from CI).
             models.UniqueConstraint(
-                fields=["asset", "tool", "run_id"], condition=~Q(run_id=""), name="uniq_audit_run_id_per_asset_tool"
+                fields=["asset", "tool", "run_id"],
+                condition=~Q(run_id=""),
+                name="uniq_audit_run_id_per_asset_tool",
             ),
             models.CheckConstraint(
                 condition=Q(checked__gte=F("passed") + F("failed") + F("warned") + F("errored")),
                 name="audit_run_counts_within_checked",
             ),
-            models.CheckConstraint(condition=~Q(status="passed") | Q(failed=0), name="audit_run_passed_has_no_failures"),
-            models.CheckConstraint(condition=~Q(status="failed") | Q(failed__gt=0), name="audit_run_failed_has_failures"),
+            models.CheckConstraint(
+                condition=~Q(status="passed") | Q(failed=0), name="audit_run_passed_has_no_failures"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="failed") | Q(failed__gt=0), name="audit_run_failed_has_failures"
+            ),
         ]
         indexes = [models.Index(fields=["asset", "-run_at"]), models.Index(fields=["status", "-run_at"])]
 
@@ -157,7 +177,8 @@ class CheckResult(models.Model):
         ordering = ["audit_run_id", "id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(failing_rows__isnull=True) | Q(failing_rows__gte=0), name="check_failing_rows_not_negative"
+                condition=Q(failing_rows__isnull=True) | Q(failing_rows__gte=0),
+                name="check_failing_rows_not_negative",
             ),
         ]
         indexes = [models.Index(fields=["guarantee", "audit_run"]), models.Index(fields=["name"])]

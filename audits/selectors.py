@@ -63,7 +63,9 @@ def assets_for_tables(*, tables: set[str]) -> dict[str, list[Asset]]:
             found[table] = suffix
             continue
         last = norm.rsplit(".", 1)[-1]
-        found[table] = [a for a in candidates if (a.identifier or "").lower() == last or a.name.lower() == last]
+        found[table] = [
+            a for a in candidates if (a.identifier or "").lower() == last or a.name.lower() == last
+        ]
     return found
 
 
@@ -128,7 +130,9 @@ def _label(kind: str, column: str, name: str = "") -> str:
     return f"{kind} {name}" if name and name != kind else kind
 
 
-def publish_gate(*, asset: Asset, version: ContractVersion | str | None = None, now: datetime | None = None) -> GateResult:
+def publish_gate(
+    *, asset: Asset, version: ContractVersion | str | None = None, now: datetime | None = None
+) -> GateResult:
     """``publish`` when the latest audit passed, every error-severity guarantee of the contract
     (active, or the proposed one) has a passing latest check, and nothing is older than the
     asset's ``audit_max_age_hours``; ``hold`` with every reason otherwise. Four queries."""
@@ -147,9 +151,9 @@ def publish_gate(*, asset: Asset, version: ContractVersion | str | None = None, 
     recent = list(
         AuditRun.objects.filter(asset=asset)
         .order_by("-run_at", "-id")
-        .values("id", "tool", "status", "run_at", "checked", "passed", "failed", "warned", "errored", "skipped")[
-            :GATE_RUN_WINDOW
-        ]
+        .values(
+            "id", "tool", "status", "run_at", "checked", "passed", "failed", "warned", "errored", "skipped"
+        )[:GATE_RUN_WINDOW]
     )
     run_ids = [run["id"] for run in recent]
     latest = recent[0] if recent else None
@@ -212,7 +216,9 @@ def publish_gate(*, asset: Asset, version: ContractVersion | str | None = None, 
         if row is None:
             reasons.append(f"Guarantee {label} has not been checked by any recorded audit.")
         elif row["status"] == CheckResult.Status.FAIL:
-            reasons.append(f"Guarantee {label} failed its latest check ({row['audit_run__run_at']:%Y-%m-%d %H:%M} UTC).")
+            reasons.append(
+                f"Guarantee {label} failed its latest check ({row['audit_run__run_at']:%Y-%m-%d %H:%M} UTC)."
+            )
         elif row["status"] == CheckResult.Status.ERROR:
             reasons.append(f"Guarantee {label} could not be checked: its latest check errored.")
         elif row["status"] == CheckResult.Status.SKIPPED:
@@ -248,7 +254,9 @@ def audit_runs_for_asset(*, asset: Asset, limit: int = 50) -> QuerySet[AuditRun]
 def audit_run_checks(*, run_ids: list[int]) -> dict[int, list[CheckResult]]:
     """Check results of several runs in one query, grouped by run."""
     grouped: dict[int, list[CheckResult]] = {run_id: [] for run_id in run_ids}
-    for check in CheckResult.objects.filter(audit_run_id__in=run_ids).select_related("guarantee").order_by("id"):
+    for check in (
+        CheckResult.objects.filter(audit_run_id__in=run_ids).select_related("guarantee").order_by("id")
+    ):
         grouped[check.audit_run_id].append(check)
     return grouped
 
@@ -329,8 +337,12 @@ def most_failing_checks(
 
 def failing_assets_for_team(*, team_id: int, limit: int = 20) -> list[dict[str, Any]]:
     """Assets the team owns or consumes whose latest audit failed or errored (one query)."""
-    latest_run = AuditRun.objects.filter(asset_id=OuterRef("asset_id")).order_by("-run_at", "-id").values("id")[:1]
-    asset_ids = Asset.objects.filter(Q(owner_team_id=team_id) | Q(registrations__team_id=team_id)).values("id")
+    latest_run = (
+        AuditRun.objects.filter(asset_id=OuterRef("asset_id")).order_by("-run_at", "-id").values("id")[:1]
+    )
+    asset_ids = Asset.objects.filter(Q(owner_team_id=team_id) | Q(registrations__team_id=team_id)).values(
+        "id"
+    )
     rows = (
         AuditRun.objects.filter(asset_id__in=asset_ids, pk=Subquery(latest_run))
         .filter(status__in=[AuditRun.Status.FAILED, AuditRun.Status.ERROR])
@@ -340,14 +352,25 @@ def failing_assets_for_team(*, team_id: int, limit: int = 20) -> list[dict[str, 
     return list(rows)
 
 
-def failed_audits_by_consumer_team(*, since: datetime, until: datetime) -> list[tuple[Any, list[dict[str, Any]]]]:
+def failed_audits_by_consumer_team(
+    *, since: datetime, until: datetime
+) -> list[tuple[Any, list[dict[str, Any]]]]:
     """For the daily digest: each consumer team with the failed audit runs (recorded in the window)
     of the assets it is registered on. Two queries."""
 
     runs = list(
         AuditRun.objects.filter(status=AuditRun.Status.FAILED, created_at__gte=since, created_at__lt=until)
         .order_by("-run_at", "-id")
-        .values("id", "asset_id", "asset__relation", "asset__owner_team__slug", "tool", "run_at", "failed", "checked")
+        .values(
+            "id",
+            "asset_id",
+            "asset__relation",
+            "asset__owner_team__slug",
+            "tool",
+            "run_at",
+            "failed",
+            "checked",
+        )
     )
     if not runs:
         return []

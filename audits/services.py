@@ -129,7 +129,16 @@ def _run_status(*, failed: int, errored: int, incomplete: bool) -> str:
     return AuditRun.Status.PASSED
 
 
-_CHECK_COLUMNS = ("audit_run_id", "guarantee_id", "name", "check_type", "column", "status", "failing_rows", "message")
+_CHECK_COLUMNS = (
+    "audit_run_id",
+    "guarantee_id",
+    "name",
+    "check_type",
+    "column",
+    "status",
+    "failing_rows",
+    "message",
+)
 
 
 def _insert_check_rows(rows: Iterable[tuple[Any, ...]]) -> int:
@@ -140,7 +149,10 @@ def _insert_check_rows(rows: Iterable[tuple[Any, ...]]) -> int:
         table = connection.ops.quote_name(CheckResult._meta.db_table)
         columns = ", ".join(connection.ops.quote_name(c) for c in _CHECK_COLUMNS)
         count = 0
-        with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        with (
+            connection.cursor() as cursor,
+            cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+        ):
             for row in rows:
                 copy.write_row(row)
                 count += 1
@@ -155,7 +167,9 @@ def _failure_event(*, run: AuditRun, actor: Actor | None, failing: list[str], co
     asset = run.asset
     return Event(
         kind="audit.failed",
-        actor_user=getattr(actor, "user", None) if getattr(getattr(actor, "user", None), "pk", None) else None,
+        actor_user=getattr(actor, "user", None)
+        if getattr(getattr(actor, "user", None), "pk", None)
+        else None,
         actor_api_key=getattr(actor, "api_key", None),
         actor_label=actor.label if actor is not None else "system",
         team_id=asset.owner_team_id,
@@ -196,7 +210,11 @@ def audit_payload_problems(payload: Mapping[str, Any], *, now: datetime | None =
     failed = payload.get("guarantees_failed", 0)
     if status not in RUN_STATUSES:
         problems.append(f"status must be one of {', '.join(sorted(RUN_STATUSES))}, not {status!r}.")
-    for name, value in (("guarantees_checked", checked), ("guarantees_passed", passed), ("guarantees_failed", failed)):
+    for name, value in (
+        ("guarantees_checked", checked),
+        ("guarantees_passed", passed),
+        ("guarantees_failed", failed),
+    ):
         if not isinstance(value, int) or value < 0:
             problems.append(f"{name} must be a whole number of 0 or more.")
     if problems:
@@ -212,19 +230,27 @@ def audit_payload_problems(payload: Mapping[str, Any], *, now: datetime | None =
     if status == "failed" and not failed:
         problems.append("status is 'failed' but guarantees_failed is 0.")
     if status == "partial" and failed:
-        problems.append(f"status is 'partial' but guarantees_failed is {failed}: a run with failures is 'failed'.")
+        problems.append(
+            f"status is 'partial' but guarantees_failed is {failed}: a run with failures is 'failed'."
+        )
     results = _normalized_results(payload)
     unknown = sorted({str(r["status"]) for r in results if r["status"] not in CHECK_STATUSES})
     if unknown:
-        problems.append(f"results have unknown statuses {unknown}: use passed, failed, warn, error or skipped.")
+        problems.append(
+            f"results have unknown statuses {unknown}: use passed, failed, warn, error or skipped."
+        )
     if results:
         by_status: dict[str, int] = defaultdict(int)
         for item in results:
             by_status[item.get("status")] += 1
         if by_status["pass"] > passed:
-            problems.append(f"results has {by_status['pass']} passing checks but guarantees_passed is {passed}.")
+            problems.append(
+                f"results has {by_status['pass']} passing checks but guarantees_passed is {passed}."
+            )
         if by_status["fail"] > failed:
-            problems.append(f"results has {by_status['fail']} failing checks but guarantees_failed is {failed}.")
+            problems.append(
+                f"results has {by_status['fail']} failing checks but guarantees_failed is {failed}."
+            )
         ran = len(results) - by_status["skipped"]
         if ran > checked:
             problems.append(f"results has {ran} checks that ran but guarantees_checked is {checked}.")
@@ -258,7 +284,11 @@ def audit_record(*, asset: Asset, payload: Mapping[str, Any], actor: Actor | Non
         for alias, guarantee in _guarantee_index(waiting).items():
             index.setdefault(alias, guarantee)
     results = _normalized_results(payload)
-    checked, passed, failed = payload["guarantees_checked"], payload["guarantees_passed"], payload["guarantees_failed"]
+    checked, passed, failed = (
+        payload["guarantees_checked"],
+        payload["guarantees_passed"],
+        payload["guarantees_failed"],
+    )
     by_status: dict[str, int] = defaultdict(int)
     for item in results:
         by_status[item["status"]] += 1
@@ -309,7 +339,10 @@ def audit_record(*, asset: Asset, payload: Mapping[str, Any], actor: Actor | Non
         errored=errored,
         skipped=by_status["skipped"],
         unchecked=unchecked,
-        details={**dict(payload.get("details") or {}), **({"unmatched_results": unmatched} if unmatched else {})},
+        details={
+            **dict(payload.get("details") or {}),
+            **({"unmatched_results": unmatched} if unmatched else {}),
+        },
         run_at=_as_datetime(payload.get("run_at")) or timezone.now(),
         actor_label=actor.label if actor else "",
     )
@@ -417,7 +450,11 @@ def _reporter_for_upload(upload: ResultUpload) -> _Reporter:
 
 
 def _reporter_for_actor(actor: Actor | None) -> _Reporter:
-    if actor is None or actor.is_open or (actor.user is not None and getattr(actor.user, "is_superuser", False)):
+    if (
+        actor is None
+        or actor.is_open
+        or (actor.user is not None and getattr(actor.user, "is_superuser", False))
+    ):
         return _Reporter(label=actor.label if actor else "system", team_ids=None)
     teams = {t.pk for t in actor.teams}
     if actor.team is not None:
@@ -451,10 +488,14 @@ def _match_dbt(parsed: ParsedResults, summary: IngestSummary) -> dict[int, _Asse
         for uid, pk, asset_id, kind, column, version_status in rows:
             current = found.get(uid)
             if current is None or (not current.active and version_status == ContractVersion.Status.ACTIVE):
-                found[uid] = _GRef(pk, asset_id, kind, column, version_status == ContractVersion.Status.ACTIVE)
+                found[uid] = _GRef(
+                    pk, asset_id, kind, column, version_status == ContractVersion.Status.ACTIVE
+                )
     assets = {
         a.pk: a
-        for a in Asset.objects.filter(pk__in={g.asset_id for g in found.values()}).select_related("owner_team")
+        for a in Asset.objects.filter(pk__in={g.asset_id for g in found.values()}).select_related(
+            "owner_team"
+        )
     }
     grouped: dict[int, _AssetChecks] = {}
     for check in parsed.checks:
@@ -474,7 +515,9 @@ def _match_dbt(parsed: ParsedResults, summary: IngestSummary) -> dict[int, _Asse
     return grouped
 
 
-def _match_by_table(parsed: ParsedResults, summary: IngestSummary, hint: Asset | None) -> dict[int, _AssetChecks]:
+def _match_by_table(
+    parsed: ParsedResults, summary: IngestSummary, hint: Asset | None
+) -> dict[int, _AssetChecks]:
     """GX / Soda / generic checks → assets by the table they name, an asset reference, or the hint."""
     tables = {c.table for c in parsed.checks if c.table and not c.asset}
     candidates = assets_for_tables(tables=tables)
@@ -496,10 +539,16 @@ def _match_by_table(parsed: ParsedResults, summary: IngestSummary, hint: Asset |
             if len(options) == 1:
                 asset = options[0]
             elif len(options) > 1:
-                reason = f"table {check.table!r} matches several assets: " + ", ".join(a.relation for a in options)
+                reason = f"table {check.table!r} matches several assets: " + ", ".join(
+                    a.relation for a in options
+                )
             else:
                 reason = f"table {check.table!r} matches no asset"
-        if asset is None and hint is not None and not (check.asset or (check.table and candidates.get(check.table))):
+        if (
+            asset is None
+            and hint is not None
+            and not (check.asset or (check.table and candidates.get(check.table)))
+        ):
             asset = hint
         if asset is None:
             summary.unmatched.append(_unmatched(check, reason))
@@ -515,15 +564,19 @@ def _match_by_table(parsed: ParsedResults, summary: IngestSummary, hint: Asset |
         index = _guarantee_index(guarantees)
         linked = []
         for check, _ in bucket.checks:
-            guarantee = index.get((check.guarantee or check.unique_id or "").lower()) if (
-                check.guarantee or check.unique_id
-            ) else None
+            guarantee = (
+                index.get((check.guarantee or check.unique_id or "").lower())
+                if (check.guarantee or check.unique_id)
+                else None
+            )
             if guarantee is None and check.column:
                 kind = _kind_for_check(check)
                 same = [
                     g
                     for g in guarantees
-                    if g.kind == kind and g.column.lower() == check.column.lower() and _arguments_agree(check, g)
+                    if g.kind == kind
+                    and g.column.lower() == check.column.lower()
+                    and _arguments_agree(check, g)
                 ]
                 guarantee = same[0] if len(same) == 1 else None
             linked.append((check, guarantee))
@@ -535,7 +588,11 @@ def _recorded_assets(*, asset_ids: list[int], tool: str, run_id: str) -> set[int
     """Assets for which this run (tool + run_id) is recorded already."""
     if not run_id:
         return set()
-    return set(AuditRun.objects.filter(asset_id__in=asset_ids, tool=tool, run_id=run_id).values_list("asset_id", flat=True))
+    return set(
+        AuditRun.objects.filter(asset_id__in=asset_ids, tool=tool, run_id=run_id).values_list(
+            "asset_id", flat=True
+        )
+    )
 
 
 def _write_runs(
@@ -610,7 +667,9 @@ def _write_runs(
             )
         unchecked = [_guarantee_label(g) for g in expected.get(asset_id, []) if g.pk not in seen_guarantees]
         status = _run_status(
-            failed=counts["fail"], errored=counts["error"], incomplete=bool(unchecked) or counts["skipped"] > 0
+            failed=counts["fail"],
+            errored=counts["error"],
+            incomplete=bool(unchecked) or counts["skipped"] > 0,
         )
         if status == AuditRun.Status.PASSED and parsed.partial and tool != AuditRun.Tool.DBT:
             status = AuditRun.Status.PARTIAL  # the tool says it ran a selection only
@@ -648,7 +707,9 @@ def _write_runs(
             (run.pk, *row) for run, rows in zip(new_runs, pending_checks, strict=True) for row in rows
         )
         events = [
-            _failure_event(run=run, actor=actor, failing=names, consumers=sorted(consumer_slugs[run.asset_id]))
+            _failure_event(
+                run=run, actor=actor, failing=names, consumers=sorted(consumer_slugs[run.asset_id])
+            )
             for run, names in zip(new_runs, failing_names, strict=True)
             if run.status == AuditRun.Status.FAILED
         ]
@@ -678,7 +739,10 @@ def _ingest(
     triggered_by: str,
 ) -> IngestSummary:
     summary = IngestSummary(
-        format=parsed.format, tool=parsed.tool, run_id=parsed.run_id, partial=parsed.partial,
+        format=parsed.format,
+        tool=parsed.tool,
+        run_id=parsed.run_id,
+        partial=parsed.partial,
         warnings=list(parsed.warnings),
     )
     if parsed.format == "dbt":
@@ -702,7 +766,12 @@ def _ingest(
 
 
 def result_upload_create(
-    *, content: bytes, filename: str, actor: Actor, format: str | None = None, asset_ref: str | None = None  # noqa: A002
+    *,
+    content: bytes,
+    filename: str,
+    actor: Actor,
+    format: str | None = None,
+    asset_ref: str | None = None,  # noqa: A002
 ) -> ResultUpload:
     """Store an uploaded result file (Django storage, so any worker can read it) and its job row.
     The caller enqueues ``audits.tasks.ingest_result_upload`` on commit."""
@@ -711,7 +780,9 @@ def result_upload_create(
     if not content:
         raise ApiError(400, "empty_file", "The uploaded file is empty.")
     if len(content) > settings.TESSERA_MAX_UPLOAD_BYTES:
-        raise ApiError(413, "too_large", f"The file is larger than {settings.TESSERA_MAX_UPLOAD_BYTES} bytes.")
+        raise ApiError(
+            413, "too_large", f"The file is larger than {settings.TESSERA_MAX_UPLOAD_BYTES} bytes."
+        )
     try:
         requested = normalize_format(format)
     except ResultFileError as exc:
@@ -739,7 +810,12 @@ def result_upload_create(
 
 
 def result_upload_submit(
-    *, content: bytes, filename: str, actor: Actor, format: str | None = None, asset_ref: str | None = None  # noqa: A002
+    *,
+    content: bytes,
+    filename: str,
+    actor: Actor,
+    format: str | None = None,
+    asset_ref: str | None = None,  # noqa: A002
 ) -> ResultUpload:
     """Store the file and enqueue its ingestion once the row is committed (API and dashboard form)."""
     from audits.tasks import ingest_result_upload
@@ -844,7 +920,11 @@ def audit_ingest_run_results(
     )
     if upload is not None:
         job_succeed(
-            ResultUpload, upload.pk, format=summary.format, summary=summary.as_dict(),
-            unmatched=summary.unmatched, warnings=summary.warnings,
+            ResultUpload,
+            upload.pk,
+            format=summary.format,
+            summary=summary.as_dict(),
+            unmatched=summary.unmatched,
+            warnings=summary.warnings,
         )
     return summary

@@ -54,8 +54,14 @@ def build_world(*, tests: int, per_asset: int) -> list[str]:
         assets = Asset.objects.bulk_create(
             [
                 Asset(
-                    relation=f"{PROJECT}.main.model_{i}", unique_id=f"model.{PROJECT}.model_{i}", project=project,
-                    owner_team=team, name=f"model_{i}", database=PROJECT, schema="main", identifier=f"model_{i}",
+                    relation=f"{PROJECT}.main.model_{i}",
+                    unique_id=f"model.{PROJECT}.model_{i}",
+                    project=project,
+                    owner_team=team,
+                    name=f"model_{i}",
+                    database=PROJECT,
+                    schema="main",
+                    identifier=f"model_{i}",
                 )  # fmt: skip
                 for i in range(n_assets)
             ]
@@ -74,8 +80,12 @@ def build_world(*, tests: int, per_asset: int) -> list[str]:
             unique_ids.append(uid)
             rows.append(
                 Guarantee(
-                    version=version, asset=asset, key=f"not_null:col_{i % per_asset}", kind="not_null",
-                    column=f"col_{i % per_asset}", test_unique_id=uid,
+                    version=version,
+                    asset=asset,
+                    key=f"not_null:col_{i % per_asset}",
+                    kind="not_null",
+                    column=f"col_{i % per_asset}",
+                    test_unique_id=uid,
                 )  # fmt: skip
             )
         Guarantee.objects.bulk_create(rows, batch_size=5000)
@@ -100,7 +110,9 @@ def run_results(unique_ids: list[str]) -> bytes:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--tests", type=int, default=10_000)
     parser.add_argument("--tests-per-asset", type=int, default=10)
     args = parser.parse_args()
@@ -130,7 +142,9 @@ def main() -> None:
     second = time.perf_counter() - t1
 
     print(f"database: {connection.vendor} {connection.settings_dict['NAME']}")
-    print(f"machine: {platform.node()} {platform.machine()} {os.cpu_count()} cpus, Python {platform.python_version()}")
+    print(
+        f"machine: {platform.node()} {platform.machine()} {os.cpu_count()} cpus, Python {platform.python_version()}"
+    )
     print(f"ingest {args.tests:,} test results: {first:.2f} s, {queries} queries -> {runs} runs "
           f"({statuses}), {checks:,} check results, {len(summary.unmatched)} unmatched")  # fmt: skip
     print(f"same file again: {second:.2f} s, {len(again.duplicates)} runs recognised as already recorded")

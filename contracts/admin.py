@@ -36,7 +36,9 @@ class ApiKeyAdmin(admin.ModelAdmin):
         if change:
             super().save_model(request, obj, form, change)
             return
-        key, secret = apikey_create(team=obj.team, name=obj.name, scopes=obj.scopes or ["read"], created_by=request.user)
+        key, secret = apikey_create(
+            team=obj.team, name=obj.name, scopes=obj.scopes or ["read"], created_by=request.user
+        )
         obj.pk = key.pk
         obj.prefix = key.prefix
         obj.secret_hash = key.secret_hash
@@ -61,8 +63,18 @@ class AssetAdmin(admin.ModelAdmin):
     search_fields = ["relation", "name", "unique_id"]
     raw_id_fields = ["active_version", "project", "owner_team"]
     fields = [
-        "relation", "unique_id", "name", "owner_team", "project", "resource_type", "compatibility_mode",
-        "status", "proposal_deadline_days", "requires_passing_audit", "audit_max_age_hours", "description",
+        "relation",
+        "unique_id",
+        "name",
+        "owner_team",
+        "project",
+        "resource_type",
+        "compatibility_mode",
+        "status",
+        "proposal_deadline_days",
+        "requires_passing_audit",
+        "audit_max_age_hours",
+        "description",
     ]
     readonly_fields = ["relation", "unique_id", "name", "resource_type"]
 

@@ -143,9 +143,7 @@ def contract_hash(contract: ContractSpec) -> str:
         "mode": contract.mode,
         "columns": [(c.name, c.data_type.strip(), c.nullable, c.description) for c in contract.columns],
         "guarantees": sorted(
-            orjson.dumps(
-                [g.kind, g.column, g.arguments, g.severity], option=orjson.OPT_SORT_KEYS
-            ).decode()
+            orjson.dumps([g.kind, g.column, g.arguments, g.severity], option=orjson.OPT_SORT_KEYS).decode()
             for g in contract.guarantees
         ),
     }

@@ -90,7 +90,9 @@ class ApiKey(models.Model):
 # --- Projects and assets ------------------------------------------------------------------------
 class Project(models.Model):
     name = models.CharField(max_length=200, unique=True, help_text="metadata.project_name of the manifest")
-    owner_team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="projects")
+    owner_team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="projects"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     last_synced_at = models.DateTimeField(null=True, blank=True)
     last_manifest_hash = models.CharField(max_length=64, blank=True, default="")
@@ -115,8 +117,12 @@ class Asset(models.Model):
 
     # Identity: the relation it names, normalised (database.schema.identifier, lower case).
     relation = models.CharField(max_length=500, unique=True)
-    unique_id = models.CharField(max_length=500, db_index=True, help_text="dbt unique_id of the producing node")
-    project = models.ForeignKey(Project, null=True, blank=True, on_delete=models.SET_NULL, related_name="assets")
+    unique_id = models.CharField(
+        max_length=500, db_index=True, help_text="dbt unique_id of the producing node"
+    )
+    project = models.ForeignKey(
+        Project, null=True, blank=True, on_delete=models.SET_NULL, related_name="assets"
+    )
     owner_team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="owned_assets")
     resource_type = models.CharField(max_length=16, choices=Type.choices, default=Type.MODEL)
     name = models.CharField(max_length=300, db_index=True)
@@ -207,7 +213,9 @@ class ContractVersion(models.Model):
     content_hash = models.CharField(max_length=64, db_index=True)
     # The verdict against the version it followed (contracts.compat Verdict.as_dict()).
     verdict = models.JSONField(default=dict, blank=True)
-    sync_run = models.ForeignKey("SyncRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="versions")
+    sync_run = models.ForeignKey(
+        "SyncRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="versions"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     published_at = models.DateTimeField(null=True, blank=True)
 
@@ -275,12 +283,16 @@ class Registration(models.Model):
 class LineageEdge(models.Model):
     upstream = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="downstream_edges")
     downstream = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="upstream_edges")
-    project = models.ForeignKey(Project, null=True, blank=True, on_delete=models.CASCADE, related_name="edges")
+    project = models.ForeignKey(
+        Project, null=True, blank=True, on_delete=models.CASCADE, related_name="edges"
+    )
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["upstream", "downstream"], name="uniq_lineage_edge"),
-            models.CheckConstraint(condition=~Q(upstream=models.F("downstream")), name="lineage_no_self_edge"),
+            models.CheckConstraint(
+                condition=~Q(upstream=models.F("downstream")), name="lineage_no_self_edge"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -319,7 +331,9 @@ class Proposal(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN, db_index=True)
     required_teams = models.ManyToManyField(Team, related_name="required_proposals", blank=True)
     deadline = models.DateTimeField()
-    sync_run = models.ForeignKey("SyncRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="proposals")
+    sync_run = models.ForeignKey(
+        "SyncRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="proposals"
+    )
     opened_by = models.CharField(max_length=200, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
     resolved_at = models.DateTimeField(null=True, blank=True)
@@ -360,7 +374,9 @@ class Acknowledgment(models.Model):
     answered_by_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    answered_by_key = models.ForeignKey(ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    answered_by_key = models.ForeignKey(
+        ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     answered_by_label = models.CharField(max_length=200, blank=True, default="")
     revision = models.PositiveIntegerField(default=1, help_text="Bumped on every change of answer")
     created_at = models.DateTimeField(default=timezone.now)
@@ -372,7 +388,9 @@ class Acknowledgment(models.Model):
             models.CheckConstraint(
                 condition=~Q(answer="migrating") | Q(ready_by__isnull=False), name="migrating_needs_date"
             ),
-            models.CheckConstraint(condition=~Q(answer="blocked") | ~Q(reason=""), name="blocked_needs_reason"),
+            models.CheckConstraint(
+                condition=~Q(answer="blocked") | ~Q(reason=""), name="blocked_needs_reason"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -388,12 +406,21 @@ class SyncRun(JobRow):
         CHECK = "check", "check"
 
     mode = models.CharField(max_length=8, choices=Mode.choices, default=Mode.SYNC)
-    project = models.ForeignKey(Project, null=True, blank=True, on_delete=models.SET_NULL, related_name="sync_runs")
+    project = models.ForeignKey(
+        Project, null=True, blank=True, on_delete=models.SET_NULL, related_name="sync_runs"
+    )
     team = models.ForeignKey(
-        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="sync_runs", help_text="?team= given"
+        Team,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="sync_runs",
+        help_text="?team= given",
     )
     api_key = models.ForeignKey(ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     actor_label = models.CharField(max_length=200, blank=True, default="")
     manifest = models.FileField(upload_to="syncs/%Y/%m/%d/", max_length=500)
     run_results = models.FileField(upload_to="syncs/%Y/%m/%d/", max_length=500, blank=True)
@@ -423,12 +450,18 @@ class Event(models.Model):
     actor_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    actor_api_key = models.ForeignKey(ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor_api_key = models.ForeignKey(
+        ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     actor_label = models.CharField(max_length=200, blank=True, default="")
     team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="events")
     asset = models.ForeignKey(Asset, null=True, blank=True, on_delete=models.SET_NULL, related_name="events")
-    proposal = models.ForeignKey(Proposal, null=True, blank=True, on_delete=models.SET_NULL, related_name="events")
-    sync_run = models.ForeignKey(SyncRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="events")
+    proposal = models.ForeignKey(
+        Proposal, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+    )
+    sync_run = models.ForeignKey(
+        SyncRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+    )
     payload = models.JSONField(default=dict, blank=True)
 
     class Meta:
@@ -450,7 +483,12 @@ class Event(models.Model):
 # --- Outbound: webhooks and emails ---------------------------------------------------------
 class WebhookEndpoint(models.Model):
     team = models.ForeignKey(
-        Team, null=True, blank=True, on_delete=models.CASCADE, related_name="webhooks", help_text="Empty = global"
+        Team,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="webhooks",
+        help_text="Empty = global",
     )
     url = models.URLField(max_length=500)
     secret = models.CharField(max_length=200, help_text="HMAC-SHA256 key for the X-Tessera-Signature header")
@@ -505,7 +543,9 @@ class OutboundEmail(models.Model):
     dedupe_key = models.CharField(max_length=300, unique=True)
     kind = models.CharField(max_length=64)
     team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="emails")
-    proposal = models.ForeignKey(Proposal, null=True, blank=True, on_delete=models.SET_NULL, related_name="emails")
+    proposal = models.ForeignKey(
+        Proposal, null=True, blank=True, on_delete=models.SET_NULL, related_name="emails"
+    )
     to = models.JSONField(default=list)
     subject = models.CharField(max_length=300)
     text_body = models.TextField()

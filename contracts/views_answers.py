@@ -121,7 +121,10 @@ def proposal_answer(request: HttpRequest, pk: int) -> HttpResponse:
     """Record the signed-in member's answer for one of their teams; the partial for htmx, else a redirect."""
     proposal = get_object_or_404(Proposal.objects.select_related("asset", "asset__owner_team"), pk=pk)
     involved = [proposal.asset.owner_team_id, *proposal.required_teams.values_list("id", flat=True)]
-    if not request.user.is_superuser and not teams_for_user(user=request.user).filter(id__in=involved).exists():
+    if (
+        not request.user.is_superuser
+        and not teams_for_user(user=request.user).filter(id__in=involved).exists()
+    ):
         # A stranger to this proposal learns nothing about it (a member of another involved team
         # answering for a team not theirs gets the service's 403 below).
         raise Http404("No proposal here for you")

@@ -86,7 +86,12 @@ def health(request: HttpRequest):
         except Exception as exc:  # kombu raises transport-specific errors
             broker_state = f"error: {exc.__class__.__name__}"
     ok = db_state == "ok" and broker_state in ("ok", "in-process")
-    body = {"status": "ok" if ok else "degraded", "version": settings.VERSION, "database": db_state, "broker": broker_state}
+    body = {
+        "status": "ok" if ok else "degraded",
+        "version": settings.VERSION,
+        "database": db_state,
+        "broker": broker_state,
+    }
     return (200 if ok else 503), body
 
 

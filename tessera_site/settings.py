@@ -182,6 +182,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     },
 }
 
+
 # --- Email ------------------------------------------------------------------------------------
 def _email_from_url(url: str) -> dict[str, object]:
     parsed = urlparse(url)
@@ -203,7 +204,9 @@ def _email_from_url(url: str) -> dict[str, object]:
     if parsed.scheme in ("dummy", "outbox"):
         # Nothing leaves the machine; every email is still recorded in the outbox table.
         return {"EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend"}
-    raise ImproperlyConfigured(f"EMAIL_URL={url!r}: unknown scheme {parsed.scheme!r} (smtp, smtps, console, outbox)")
+    raise ImproperlyConfigured(
+        f"EMAIL_URL={url!r}: unknown scheme {parsed.scheme!r} (smtp, smtps, console, outbox)"
+    )
 
 
 _email = _email_from_url(env_str("EMAIL_URL", "outbox://"))

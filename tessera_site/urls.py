@@ -7,7 +7,9 @@ from tessera_site.api import api
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
-    path("accounts/login/", auth_views.LoginView.as_view(template_name="registration/login.html"), name="login"),
+    path(
+        "accounts/login/", auth_views.LoginView.as_view(template_name="registration/login.html"), name="login"
+    ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("contracts.urls")),
     path("audits/", include("audits.urls")),

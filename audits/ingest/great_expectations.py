@@ -99,7 +99,9 @@ def _message(status: str, result: dict[str, Any], error: str | None) -> str:
 def _expectation(item: dict[str, Any], table: str | None) -> CheckOutcome:
     config = item.get("expectation_config") or {}
     # describe_dict() flattens the config into the item.
-    check_type = str(config.get("type") or config.get("expectation_type") or item.get("expectation_type") or "")
+    check_type = str(
+        config.get("type") or config.get("expectation_type") or item.get("expectation_type") or ""
+    )
     kwargs = config.get("kwargs") or item.get("kwargs") or {}
     result = item.get("result") or {}
     error = _raised(item.get("exception_info"))

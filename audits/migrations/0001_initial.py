@@ -8,118 +8,313 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('contracts', '0001_initial'),
+        ("contracts", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ResultUpload',
+            name="ResultUpload",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('running', 'Running'), ('succeeded', 'Succeeded'), ('failed', 'Failed')], db_index=True, default='pending', max_length=16)),
-                ('stage', models.CharField(blank=True, default='', max_length=64)),
-                ('progress', models.PositiveSmallIntegerField(default=0)),
-                ('error', models.TextField(blank=True, default='')),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('file', models.FileField(max_length=500, upload_to='audit-uploads/%Y/%m/%d/')),
-                ('original_name', models.CharField(blank=True, default='', max_length=300)),
-                ('size_bytes', models.BigIntegerField(default=0)),
-                ('sha256', models.CharField(blank=True, default='', max_length=64)),
-                ('requested_format', models.CharField(blank=True, default='', max_length=32)),
-                ('format', models.CharField(blank=True, default='', max_length=32)),
-                ('asset_hint', models.CharField(blank=True, default='', help_text='asset= given with the upload', max_length=500)),
-                ('actor_label', models.CharField(blank=True, default='', max_length=200)),
-                ('is_open_actor', models.BooleanField(default=False, help_text="Uploaded in the demo's open-API mode")),
-                ('summary', models.JSONField(blank=True, default=dict)),
-                ('unmatched', models.JSONField(blank=True, default=list)),
-                ('warnings', models.JSONField(blank=True, default=list)),
-                ('api_key', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='contracts.apikey')),
-                ('sync_run', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='result_uploads', to='contracts.syncrun')),
-                ('team', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='result_uploads', to='contracts.team')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("running", "Running"),
+                            ("succeeded", "Succeeded"),
+                            ("failed", "Failed"),
+                        ],
+                        db_index=True,
+                        default="pending",
+                        max_length=16,
+                    ),
+                ),
+                ("stage", models.CharField(blank=True, default="", max_length=64)),
+                ("progress", models.PositiveSmallIntegerField(default=0)),
+                ("error", models.TextField(blank=True, default="")),
+                ("created_at", models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("file", models.FileField(max_length=500, upload_to="audit-uploads/%Y/%m/%d/")),
+                ("original_name", models.CharField(blank=True, default="", max_length=300)),
+                ("size_bytes", models.BigIntegerField(default=0)),
+                ("sha256", models.CharField(blank=True, default="", max_length=64)),
+                ("requested_format", models.CharField(blank=True, default="", max_length=32)),
+                ("format", models.CharField(blank=True, default="", max_length=32)),
+                (
+                    "asset_hint",
+                    models.CharField(
+                        blank=True, default="", help_text="asset= given with the upload", max_length=500
+                    ),
+                ),
+                ("actor_label", models.CharField(blank=True, default="", max_length=200)),
+                (
+                    "is_open_actor",
+                    models.BooleanField(default=False, help_text="Uploaded in the demo's open-API mode"),
+                ),
+                ("summary", models.JSONField(blank=True, default=dict)),
+                ("unmatched", models.JSONField(blank=True, default=list)),
+                ("warnings", models.JSONField(blank=True, default=list)),
+                (
+                    "api_key",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="contracts.apikey",
+                    ),
+                ),
+                (
+                    "sync_run",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="result_uploads",
+                        to="contracts.syncrun",
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="result_uploads",
+                        to="contracts.team",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='AuditRun',
+            name="AuditRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('tool', models.CharField(choices=[('dbt', 'dbt'), ('great_expectations', 'Great Expectations'), ('soda', 'Soda Core'), ('generic', 'generic result file'), ('custom', 'custom (API)')], max_length=32)),
-                ('tool_name', models.CharField(blank=True, default='', help_text='Free name for generic/custom tools', max_length=100)),
-                ('triggered_by', models.CharField(blank=True, default='', max_length=100)),
-                ('run_id', models.CharField(blank=True, default='', max_length=255)),
-                ('status', models.CharField(choices=[('passed', 'passed'), ('failed', 'failed'), ('partial', 'partial'), ('error', 'error')], max_length=16)),
-                ('checked', models.PositiveIntegerField(default=0)),
-                ('passed', models.PositiveIntegerField(default=0)),
-                ('failed', models.PositiveIntegerField(default=0)),
-                ('warned', models.PositiveIntegerField(default=0)),
-                ('errored', models.PositiveIntegerField(default=0)),
-                ('skipped', models.PositiveIntegerField(default=0)),
-                ('unchecked', models.JSONField(blank=True, default=list)),
-                ('details', models.JSONField(blank=True, default=dict)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('run_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('actor_label', models.CharField(blank=True, default='', max_length=200)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('asset', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='audit_runs', to='contracts.asset')),
-                ('contract_version', models.ForeignKey(blank=True, help_text='The version active when the run was recorded', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='audit_runs', to='contracts.contractversion')),
-                ('upload', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='runs', to='audits.resultupload')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "tool",
+                    models.CharField(
+                        choices=[
+                            ("dbt", "dbt"),
+                            ("great_expectations", "Great Expectations"),
+                            ("soda", "Soda Core"),
+                            ("generic", "generic result file"),
+                            ("custom", "custom (API)"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "tool_name",
+                    models.CharField(
+                        blank=True, default="", help_text="Free name for generic/custom tools", max_length=100
+                    ),
+                ),
+                ("triggered_by", models.CharField(blank=True, default="", max_length=100)),
+                ("run_id", models.CharField(blank=True, default="", max_length=255)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("passed", "passed"),
+                            ("failed", "failed"),
+                            ("partial", "partial"),
+                            ("error", "error"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("checked", models.PositiveIntegerField(default=0)),
+                ("passed", models.PositiveIntegerField(default=0)),
+                ("failed", models.PositiveIntegerField(default=0)),
+                ("warned", models.PositiveIntegerField(default=0)),
+                ("errored", models.PositiveIntegerField(default=0)),
+                ("skipped", models.PositiveIntegerField(default=0)),
+                ("unchecked", models.JSONField(blank=True, default=list)),
+                ("details", models.JSONField(blank=True, default=dict)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("run_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("actor_label", models.CharField(blank=True, default="", max_length=200)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "asset",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="audit_runs",
+                        to="contracts.asset",
+                    ),
+                ),
+                (
+                    "contract_version",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="The version active when the run was recorded",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="audit_runs",
+                        to="contracts.contractversion",
+                    ),
+                ),
+                (
+                    "upload",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="runs",
+                        to="audits.resultupload",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-run_at', '-id'],
+                "ordering": ["-run_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='CheckResult',
+            name="CheckResult",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=500)),
-                ('check_type', models.CharField(blank=True, default='', max_length=200)),
-                ('column', models.CharField(blank=True, default='', max_length=300)),
-                ('status', models.CharField(choices=[('pass', 'pass'), ('fail', 'fail'), ('warn', 'warn'), ('error', 'error'), ('skipped', 'skipped')], max_length=8)),
-                ('failing_rows', models.BigIntegerField(blank=True, null=True)),
-                ('message', models.TextField(blank=True, default='')),
-                ('audit_run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='checks', to='audits.auditrun')),
-                ('guarantee', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='check_results', to='contracts.guarantee')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=500)),
+                ("check_type", models.CharField(blank=True, default="", max_length=200)),
+                ("column", models.CharField(blank=True, default="", max_length=300)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pass", "pass"),
+                            ("fail", "fail"),
+                            ("warn", "warn"),
+                            ("error", "error"),
+                            ("skipped", "skipped"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                ("failing_rows", models.BigIntegerField(blank=True, null=True)),
+                ("message", models.TextField(blank=True, default="")),
+                (
+                    "audit_run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="checks",
+                        to="audits.auditrun",
+                    ),
+                ),
+                (
+                    "guarantee",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="check_results",
+                        to="contracts.guarantee",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['audit_run_id', 'id'],
-                'indexes': [models.Index(fields=['guarantee', 'audit_run'], name='audits_chec_guarant_44f7ee_idx'), models.Index(fields=['name'], name='audits_chec_name_fd6b90_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('failing_rows__isnull', True), ('failing_rows__gte', 0), _connector='OR'), name='check_failing_rows_not_negative')],
+                "ordering": ["audit_run_id", "id"],
+                "indexes": [
+                    models.Index(fields=["guarantee", "audit_run"], name="audits_chec_guarant_44f7ee_idx"),
+                    models.Index(fields=["name"], name="audits_chec_name_fd6b90_idx"),
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("failing_rows__isnull", True), ("failing_rows__gte", 0), _connector="OR"
+                        ),
+                        name="check_failing_rows_not_negative",
+                    )
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='auditrun',
-            index=models.Index(fields=['asset', '-run_at'], name='audits_audi_asset_i_32902c_idx'),
+            model_name="auditrun",
+            index=models.Index(fields=["asset", "-run_at"], name="audits_audi_asset_i_32902c_idx"),
         ),
         migrations.AddIndex(
-            model_name='auditrun',
-            index=models.Index(fields=['status', '-run_at'], name='audits_audi_status_91cb89_idx'),
+            model_name="auditrun",
+            index=models.Index(fields=["status", "-run_at"], name="audits_audi_status_91cb89_idx"),
         ),
         migrations.AddConstraint(
-            model_name='auditrun',
-            constraint=models.UniqueConstraint(condition=models.Q(('run_id', ''), _negated=True), fields=('asset', 'tool', 'run_id'), name='uniq_audit_run_id_per_asset_tool'),
+            model_name="auditrun",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("run_id", ""), _negated=True),
+                fields=("asset", "tool", "run_id"),
+                name="uniq_audit_run_id_per_asset_tool",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='auditrun',
-            constraint=models.CheckConstraint(condition=models.Q(('checked__gte', django.db.models.expressions.CombinedExpression(django.db.models.expressions.CombinedExpression(django.db.models.expressions.CombinedExpression(models.F('passed'), '+', models.F('failed')), '+', models.F('warned')), '+', models.F('errored')))), name='audit_run_counts_within_checked'),
+            model_name="auditrun",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "checked__gte",
+                        django.db.models.expressions.CombinedExpression(
+                            django.db.models.expressions.CombinedExpression(
+                                django.db.models.expressions.CombinedExpression(
+                                    models.F("passed"), "+", models.F("failed")
+                                ),
+                                "+",
+                                models.F("warned"),
+                            ),
+                            "+",
+                            models.F("errored"),
+                        ),
+                    )
+                ),
+                name="audit_run_counts_within_checked",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='auditrun',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'passed'), _negated=True), ('failed', 0), _connector='OR'), name='audit_run_passed_has_no_failures'),
+            model_name="auditrun",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "passed"), _negated=True), ("failed", 0), _connector="OR"
+                ),
+                name="audit_run_passed_has_no_failures",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='auditrun',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'failed'), _negated=True), ('failed__gt', 0), _connector='OR'), name='audit_run_failed_has_failures'),
+            model_name="auditrun",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "failed"), _negated=True), ("failed__gt", 0), _connector="OR"
+                ),
+                name="audit_run_failed_has_failures",
+            ),
         ),
     ]

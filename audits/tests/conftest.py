@@ -55,7 +55,9 @@ def core(db) -> Core:
     from tessera_site.lib.auth import actor_for_key
 
     platform = TeamFactory(slug="data-platform", name="Data Platform", email="platform@example.com")
-    marketing = TeamFactory(slug="marketing-analytics", name="Marketing Analytics", email="marketing@example.com")
+    marketing = TeamFactory(
+        slug="marketing-analytics", name="Marketing Analytics", email="marketing@example.com"
+    )
     finance = TeamFactory(slug="finance-analytics", name="Finance Analytics", email="finance@example.com")
     outsider = TeamFactory(slug="outsiders", name="Outsiders", email="outsiders@example.com")
     key, secret = api_key_for(platform, scopes="read,write")

@@ -13,7 +13,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_admin_lists_and_shows_runs_read_only(core, admin_client):
-    audit_ingest_run_results(run_results=fixture_bytes("dbt_core_build_failing.json"), actor=actor_for_key(core.platform_key))
+    audit_ingest_run_results(
+        run_results=fixture_bytes("dbt_core_build_failing.json"), actor=actor_for_key(core.platform_key)
+    )
     run = AuditRun.objects.get(asset=core.dim_customers)
     listing = admin_client.get("/admin/audits/auditrun/?status__exact=failed")
     assert listing.status_code == 200 and b"core.main.dim_customers" in listing.content

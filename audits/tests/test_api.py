@@ -31,18 +31,31 @@ def open_api(settings):
 
 
 def post_results(api, ref, payload, **headers):
-    return api.post(f"/api/v1/assets/{ref}/audit-results", payload, content_type="application/json", **headers)
+    return api.post(
+        f"/api/v1/assets/{ref}/audit-results", payload, content_type="application/json", **headers
+    )
 
 
-@pytest.mark.parametrize("ref", ["id", "core.main.dim_customers", "CORE.MAIN.DIM_CUSTOMERS", "model.core.dim_customers"])
+@pytest.mark.parametrize(
+    "ref", ["id", "core.main.dim_customers", "CORE.MAIN.DIM_CUSTOMERS", "model.core.dim_customers"]
+)
 def test_readme_curl_records_a_run_by_id_relation_or_unique_id_in_open_mode(core, api, open_api, ref):
     ref = str(core.dim_customers.pk) if ref == "id" else ref
     response = post_results(api, ref, README_PAYLOAD)
     assert response.status_code == 201, response.content
     body = response.json()
-    assert (body["asset_id"], body["status"], body["checked"], body["passed"]) == (core.dim_customers.pk, "passed", 15, 15)
+    assert (body["asset_id"], body["status"], body["checked"], body["passed"]) == (
+        core.dim_customers.pk,
+        "passed",
+        15,
+        15,
+    )
     run = AuditRun.objects.get()
-    assert (run.tool, run.triggered_by, run.contract_version_id) == ("custom", "dbt_test", core.dim_customers.active_version_id)
+    assert (run.tool, run.triggered_by, run.contract_version_id) == (
+        "custom",
+        "dbt_test",
+        core.dim_customers.active_version_id,
+    )
 
 
 def test_demo_readme_curl_payload_works_as_written(core, api, open_api):
@@ -72,7 +85,12 @@ def test_results_are_matched_to_guarantees_by_name_or_test_id(core, api, open_ap
         "run_id": "airflow-2026-01-05",
         "run_at": "2026-01-05T06:00:00Z",
         "results": [
-            {"guarantee": "not_null(email)", "status": "fail", "failing_rows": 2, "message": "2 blank emails"},
+            {
+                "guarantee": "not_null(email)",
+                "status": "fail",
+                "failing_rows": 2,
+                "message": "2 blank emails",
+            },
             {"guarantee": UNIQUE_ID_TEST, "status": "pass"},
             {"check": "row count within 10% of yesterday", "status": "warn"},
         ],
@@ -82,7 +100,10 @@ def test_results_are_matched_to_guarantees_by_name_or_test_id(core, api, open_ap
     run = AuditRun.objects.get()
     assert (run.status, run.warned, run.run_at.isoformat()) == ("failed", 1, "2026-01-05T06:00:00+00:00")
     checks = {c.name: c for c in run.checks.select_related("guarantee")}
-    assert (checks["not_null(email)"].guarantee.kind, checks["not_null(email)"].failing_rows) == ("not_null", 2)
+    assert (checks["not_null(email)"].guarantee.kind, checks["not_null(email)"].failing_rows) == (
+        "not_null",
+        2,
+    )
     assert checks[UNIQUE_ID_TEST].guarantee.kind == "unique"
     assert checks["row count within 10% of yesterday"].guarantee is None
     assert "not_null(customer_id)" in run.unchecked
@@ -94,13 +115,18 @@ def test_results_are_matched_to_guarantees_by_name_or_test_id(core, api, open_ap
         ({"guarantees_passed": 15, "guarantees_failed": 3}, "is more than guarantees_checked"),
         ({"guarantees_passed": 12, "guarantees_failed": 3}, "status is 'passed' but guarantees_failed is 3"),
         ({"status": "failed"}, "status is 'failed' but guarantees_failed is 0"),
-        ({"status": "partial", "guarantees_passed": 10, "guarantees_failed": 2}, "a run with failures is 'failed'"),
+        (
+            {"status": "partial", "guarantees_passed": 10, "guarantees_failed": 2},
+            "a run with failures is 'failed'",
+        ),
         ({"guarantees_checked": 0, "guarantees_passed": 0}, "no guarantee was checked"),
         ({"results": [{"check": "a", "status": "fail"}]}, "results has 1 failing checks"),
         ({"run_at": "2099-01-01T00:00:00Z"}, "is in the future"),
     ],
 )
-def test_counts_that_contradict_each_other_or_the_status_are_422_with_the_reason(core, api, open_api, changes, reason):
+def test_counts_that_contradict_each_other_or_the_status_are_422_with_the_reason(
+    core, api, open_api, changes, reason
+):
     response = post_results(api, "core.main.dim_customers", {**README_PAYLOAD, **changes})
     assert response.status_code == 422
     body = response.json()
@@ -123,7 +149,9 @@ def test_malformed_payload_is_422_not_500(core, api, open_api):
 def test_the_same_run_id_twice_answers_with_the_first_run(core, api, open_api):
     payload = {**README_PAYLOAD, "run_id": "ci-1234"}
     first = post_results(api, "core.main.dim_customers", payload)
-    second = post_results(api, "core.main.dim_customers", {**payload, "guarantees_passed": 14, "status": "partial"})
+    second = post_results(
+        api, "core.main.dim_customers", {**payload, "guarantees_passed": 14, "status": "partial"}
+    )
     assert (first.status_code, second.status_code) == (201, 200)
     assert second.json()["id"] == first.json()["id"] and second.json()["status"] == "passed"
     assert AuditRun.objects.count() == 1
@@ -142,7 +170,10 @@ def test_a_team_that_neither_owns_nor_uses_the_asset_gets_403(core, api):
 
 
 def test_a_read_only_key_cannot_post_and_no_key_is_401(core, api):
-    assert post_results(api, "core.main.dim_customers", README_PAYLOAD, **bearer(core.reader_secret)).status_code == 403
+    assert (
+        post_results(api, "core.main.dim_customers", README_PAYLOAD, **bearer(core.reader_secret)).status_code
+        == 403
+    )
     assert post_results(api, "core.main.dim_customers", README_PAYLOAD).status_code == 401
 
 
@@ -153,7 +184,9 @@ def upload(api, name_or_bytes, *, secret, wait=False, **fields):
     return api.post(url, data, **bearer(secret))
 
 
-def test_upload_is_accepted_with_a_status_url_and_ingested_after_commit(core, api, django_capture_on_commit_callbacks):
+def test_upload_is_accepted_with_a_status_url_and_ingested_after_commit(
+    core, api, django_capture_on_commit_callbacks
+):
     from audits.tasks import ingest_result_upload
 
     with django_capture_on_commit_callbacks() as callbacks:
@@ -165,22 +198,33 @@ def test_upload_is_accepted_with_a_status_url_and_ingested_after_commit(core, ap
     ingest_result_upload(body["id"])  # what the worker does with the enqueued message
     status = api.get(f"/api/v1/audit-uploads/{body['id']}", **bearer(core.platform_secret)).json()
     assert status["status"] == "succeeded" and status["format"] == "soda"
-    assert [r["asset"] for r in status["summary"]["runs"]] == ["core.main.dim_customers", "core.main.fct_orders"]
+    assert [r["asset"] for r in status["summary"]["runs"]] == [
+        "core.main.dim_customers",
+        "core.main.fct_orders",
+    ]
     assert AuditRun.objects.count() == 2
 
 
 @pytest.mark.django_db(transaction=True)
 def test_upload_with_wait_answers_with_the_outcome(core, api, celery_eager, settings):
     settings.TESSERA_SYNC_WAIT_SECONDS = 30
-    response = upload(api, "gx_validation_dim_customers.json", secret=core.platform_secret, wait=True, format="gx")
+    response = upload(
+        api, "gx_validation_dim_customers.json", secret=core.platform_secret, wait=True, format="gx"
+    )
     assert response.status_code == 200, response.content
     body = response.json()
-    assert (body["status"], body["format"], body["requested_format"]) == ("succeeded", "great_expectations", "great_expectations")
+    assert (body["status"], body["format"], body["requested_format"]) == (
+        "succeeded",
+        "great_expectations",
+        "great_expectations",
+    )
     assert body["summary"]["runs"][0]["status"] == "failed"
 
 
 @pytest.mark.django_db(transaction=True)
-def test_unparseable_upload_fails_its_job_row_with_a_clear_error_and_writes_nothing(core, api, celery_eager, settings):
+def test_unparseable_upload_fails_its_job_row_with_a_clear_error_and_writes_nothing(
+    core, api, celery_eager, settings
+):
     settings.TESSERA_SYNC_WAIT_SECONDS = 30
     response = upload(api, b"<html>not results</html>", secret=core.platform_secret, wait=True)
     assert response.status_code == 200
@@ -191,7 +235,10 @@ def test_unparseable_upload_fails_its_job_row_with_a_clear_error_and_writes_noth
 
 def test_upload_with_an_unknown_format_or_asset_or_empty_file_is_a_4xx(core, api):
     assert upload(api, "soda_scan_core.json", secret=core.platform_secret, format="excel").status_code == 400
-    assert upload(api, "soda_scan_core.json", secret=core.platform_secret, asset="core.main.nope").status_code == 404
+    assert (
+        upload(api, "soda_scan_core.json", secret=core.platform_secret, asset="core.main.nope").status_code
+        == 404
+    )
     assert upload(api, b"", secret=core.platform_secret).status_code == 400
     assert not ResultUpload.objects.exists()
 
@@ -229,15 +276,22 @@ def test_history_lists_runs_trend_pass_rates_and_failing_checks(core, api):
     actor = actor_for_key(core.platform_key)
     audit_ingest_run_results(run_results=fixture_bytes("dbt_core_build_failing.json"), actor=actor)
     audit_ingest_run_results(run_results=fixture_bytes("dbt_core_build_pass.json"), actor=actor)
-    response = api.get("/api/v1/assets/core.main.dim_customers/audits?checks=true", **bearer(core.marketing_secret))
+    response = api.get(
+        "/api/v1/assets/core.main.dim_customers/audits?checks=true", **bearer(core.marketing_secret)
+    )
     assert response.status_code == 200, response.content
     body = response.json()
     assert [r["status"] for r in body["runs"]] == ["passed", "failed"]
     assert body["runs"][1]["checks"] and body["trend"][0]["runs"] == 2
-    email = next(c for c in body["checks"] if c["name"] == "test.core.not_null_dim_customers_email.ed68b54d1a")
+    email = next(
+        c for c in body["checks"] if c["name"] == "test.core.not_null_dim_customers_email.ed68b54d1a"
+    )
     assert (email["results"], email["passed"], email["failed"], email["pass_rate"]) == (2, 1, 1, 0.5)
     assert body["most_failing"][0]["name"] == "test.core.not_null_dim_customers_email.ed68b54d1a"
-    assert api.get("/api/v1/assets/core.main.dim_customers/audits", **bearer(core.outsider_secret)).status_code == 403
+    assert (
+        api.get("/api/v1/assets/core.main.dim_customers/audits", **bearer(core.outsider_secret)).status_code
+        == 403
+    )
 
 
 def test_publish_gate_over_http(core, api):
@@ -248,4 +302,6 @@ def test_publish_gate_over_http(core, api):
     assert body["reasons"][0] == "No audit results have been recorded for this asset."
     assert "Guarantee not_null(email) has not been checked by any recorded audit." in body["reasons"]
     assert body["version"] == "1.0.0" and body["requires_passing_audit"] is False
-    assert api.get("/api/v1/assets/core.main.nope/publish-gate", **bearer(core.reader_secret)).status_code == 404
+    assert (
+        api.get("/api/v1/assets/core.main.nope/publish-gate", **bearer(core.reader_secret)).status_code == 404
+    )

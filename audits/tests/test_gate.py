@@ -102,9 +102,9 @@ def test_warn_severity_guarantees_do_not_hold_but_error_ones_do(core):
     ingest(core, "dbt_core_build_pass.json")
     from contracts.models import Guarantee
 
-    Guarantee.objects.filter(version=core.dim_customers.active_version, kind="not_null", column="email").update(
-        severity="warn"
-    )
+    Guarantee.objects.filter(
+        version=core.dim_customers.active_version, kind="not_null", column="email"
+    ).update(severity="warn")
     ingest(core, "dbt_core_build_failing.json")
     AuditRun.objects.filter(status="failed").update(run_at=timezone.now() - timedelta(days=1))
     assert publish_gate(asset=core.dim_customers).decision == "publish"
@@ -124,7 +124,9 @@ def test_a_new_contract_version_waits_while_the_gate_holds_on_an_asset_that_requ
     core.dim_customers.save(update_fields=["requires_passing_audit"])
     ingest(core, "dbt_core_build_failing.json")
     additive = parse_manifest(fixture_bytes("dbt_core_manifest_additive.json"))
-    run = SyncRun.objects.create(manifest="syncs/additive.json", team=core.platform, api_key=core.platform_key)
+    run = SyncRun.objects.create(
+        manifest="syncs/additive.json", team=core.platform, api_key=core.platform_key
+    )
     summary = sync_apply(parsed=additive, run=run, actor=actor_for_key(core.platform_key))
     core.dim_customers.refresh_from_db()
     assert core.dim_customers.active_version.semver == "1.0.0"
@@ -143,7 +145,9 @@ def test_the_gate_of_a_proposed_version_uses_results_matched_by_guarantee_key(co
     core.dim_customers.requires_passing_audit = True
     core.dim_customers.save(update_fields=["requires_passing_audit"])
     ingest(core, "dbt_core_build_failing.json")
-    run = SyncRun.objects.create(manifest="syncs/additive.json", team=core.platform, api_key=core.platform_key)
+    run = SyncRun.objects.create(
+        manifest="syncs/additive.json", team=core.platform, api_key=core.platform_key
+    )
     sync_apply(
         parsed=parse_manifest(fixture_bytes("dbt_core_manifest_additive.json")),
         run=run,

@@ -153,8 +153,18 @@ def test_generic_document_validates_against_its_schema():
         "started_at": "2026-01-05T06:00:00Z",
         "partial": True,
         "checks": [
-            {"asset": "core.main.dim_customers", "name": "emails look like emails", "status": "warn", "failing_rows": 3},
-            {"table": "fct_orders", "name": "orders have customers", "guarantee": "test.core.x.1", "status": "pass"},
+            {
+                "asset": "core.main.dim_customers",
+                "name": "emails look like emails",
+                "status": "warn",
+                "failing_rows": 3,
+            },
+            {
+                "table": "fct_orders",
+                "name": "orders have customers",
+                "guarantee": "test.core.x.1",
+                "status": "pass",
+            },
         ],
     }
     parsed = parse_results(orjson.dumps(doc))
@@ -185,8 +195,12 @@ def test_generic_document_that_breaks_the_schema_says_where(checks, fragment):
         (b"not json at all", "not valid JSON"),
         (b'{"hello": "world"}', "Unknown result file"),
         (b"[1, 2, 3]", "Unknown result file"),
-        (orjson.dumps({"metadata": {"dbt_schema_version": "https://schemas.getdbt.com/dbt/manifest/v12.json"}}),
-         "Unknown result file"),
+        (
+            orjson.dumps(
+                {"metadata": {"dbt_schema_version": "https://schemas.getdbt.com/dbt/manifest/v12.json"}}
+            ),
+            "Unknown result file",
+        ),
     ],
 )
 def test_unparseable_or_unknown_files_raise_a_clear_error(data, fragment):

@@ -19,8 +19,11 @@ pytestmark = pytest.mark.django_db
 def upload_and_ingest(core, name_or_bytes, *, actor=None, format=None, asset=None) -> ResultUpload:
     content = name_or_bytes if isinstance(name_or_bytes, bytes) else fixture_bytes(name_or_bytes)
     upload = result_upload_create(
-        content=content, filename="results.json", actor=actor or actor_for_key(core.platform_key),
-        format=format, asset_ref=asset,
+        content=content,
+        filename="results.json",
+        actor=actor or actor_for_key(core.platform_key),
+        format=format,
+        asset_ref=asset,
     )
     assert ingest_result_upload(upload.pk) in ("succeeded", "failed")
     upload.refresh_from_db()
@@ -37,11 +40,15 @@ def test_passing_dbt_build_makes_one_passed_run_per_asset_with_every_test_matche
     )
     assert summary.unmatched == []
     runs = runs_by_relation()
-    tested_assets = set(Guarantee.objects.exclude(test_unique_id="").values_list("asset__relation", flat=True))
+    tested_assets = set(
+        Guarantee.objects.exclude(test_unique_id="").values_list("asset__relation", flat=True)
+    )
     assert set(runs) == tested_assets
     assert {run.status for run in runs.values()} == {"passed"}
     dim = runs["core.main.dim_customers"]
-    expected = Guarantee.objects.filter(version=core.dim_customers.active_version).exclude(test_unique_id="").count()
+    expected = (
+        Guarantee.objects.filter(version=core.dim_customers.active_version).exclude(test_unique_id="").count()
+    )
     assert (dim.checked, dim.passed, dim.failed, dim.unchecked) == (expected, expected, 0, [])
     assert dim.contract_version_id == core.dim_customers.active_version_id
     invocation = orjson.loads(fixture_bytes("dbt_core_build_pass.json"))["metadata"]["invocation_id"]
@@ -58,7 +65,11 @@ def test_failing_dbt_build_fails_only_the_asset_whose_test_failed_and_records_an
     dim = runs.pop("core.main.dim_customers")
     assert (dim.status, dim.failed, dim.passed) == ("failed", 1, dim.checked - 1)
     failing = dim.checks.get(status="fail")
-    assert (failing.guarantee.kind, failing.guarantee.column, failing.failing_rows) == ("not_null", "email", 1)
+    assert (failing.guarantee.kind, failing.guarantee.column, failing.failing_rows) == (
+        "not_null",
+        "email",
+        1,
+    )
     assert {run.status for run in runs.values()} == {"passed"}
     event = Event.objects.get(kind="audit.failed")
     assert event.asset_id == core.dim_customers.pk
@@ -109,9 +120,19 @@ def test_gx_validation_is_matched_by_table_with_fail_warn_and_error_kept_apart(c
     assert upload.status == "succeeded" and upload.format == "great_expectations"
     run = AuditRun.objects.get()
     assert run.asset_id == core.dim_customers.pk and run.tool == "great_expectations"
-    assert (run.status, run.checked, run.passed, run.failed, run.warned, run.errored) == ("failed", 6, 3, 1, 1, 1)
+    assert (run.status, run.checked, run.passed, run.failed, run.warned, run.errored) == (
+        "failed",
+        6,
+        3,
+        1,
+        1,
+        1,
+    )
     linked = {c.name: c.guarantee for c in run.checks.all()}
-    assert (linked["expect_column_values_to_be_unique(email)"].kind, linked["expect_column_values_to_be_unique(email)"].column) == ("unique", "email")
+    assert (
+        linked["expect_column_values_to_be_unique(email)"].kind,
+        linked["expect_column_values_to_be_unique(email)"].column,
+    ) == ("unique", "email")
     assert linked["expect_column_values_to_not_be_null(customer_id)"].kind == "not_null"
     assert linked["expect_column_values_to_not_be_null(loyalty_tier)"] is None
     # Same kind and column as accepted_values(customer_segment), but another value set: not that guarantee.
@@ -125,7 +146,13 @@ def test_gx_checkpoint_makes_a_run_per_table(core):
     runs = runs_by_relation()
     assert set(runs) == {"core.main.dim_customers", "core.main.fct_orders"}
     orders = runs["core.main.fct_orders"]
-    assert (orders.status, orders.passed, orders.failed, orders.warned, orders.errored) == ("failed", 2, 1, 1, 0)
+    assert (orders.status, orders.passed, orders.failed, orders.warned, orders.errored) == (
+        "failed",
+        2,
+        1,
+        1,
+        0,
+    )
     assert upload.unmatched == []
 
 
@@ -201,14 +228,21 @@ def test_table_names_match_whatever_their_case_or_qualification(core):
     }
     upload = upload_and_ingest(core, orjson.dumps(doc))
     assert upload.unmatched == []
-    assert set(runs_by_relation()) == {"core.main.dim_customers", "core.main.fct_orders", "core.main.fct_payments"}
+    assert set(runs_by_relation()) == {
+        "core.main.dim_customers",
+        "core.main.fct_orders",
+        "core.main.fct_payments",
+    }
 
 
 def test_a_table_name_shared_by_two_assets_is_unmatched_with_both_named(core):
     from contracts.factories import AssetFactory
 
     AssetFactory(name="dim_customers", database="other", owner_team=core.platform, project=None)
-    doc = {"format": "tessera.audit-results/v1", "checks": [{"table": "dim_customers", "name": "x", "status": "pass"}]}
+    doc = {
+        "format": "tessera.audit-results/v1",
+        "checks": [{"table": "dim_customers", "name": "x", "status": "pass"}],
+    }
     upload = upload_and_ingest(core, orjson.dumps(doc))
     assert "matches several assets" in upload.unmatched[0]["reason"]
     assert "core.main.dim_customers" in upload.unmatched[0]["reason"]

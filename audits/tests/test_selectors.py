@@ -41,7 +41,9 @@ def ingest_days(core, names: list[str]) -> None:
 
 
 def test_pass_rates_trend_and_most_failing_over_a_week(core):
-    ingest_days(core, ["dbt_core_build_pass.json", "dbt_core_build_failing.json"] * 3 + ["dbt_core_build_pass.json"])
+    ingest_days(
+        core, ["dbt_core_build_pass.json", "dbt_core_build_failing.json"] * 3 + ["dbt_core_build_pass.json"]
+    )
     rates = {r["name"]: r for r in guarantee_pass_rates(asset=core.dim_customers)}
     email = rates["test.core.not_null_dim_customers_email.ed68b54d1a"]
     assert (email["results"], email["passed"], email["failed"]) == (7, 4, 3)

@@ -14,7 +14,9 @@ from tessera_site.testing.fixtures import requires_worker_stack, wait_for
 
 
 @pytest.mark.django_db
-def test_run_results_sent_with_the_manifest_become_audit_runs_after_the_sync(django_capture_on_commit_callbacks):
+def test_run_results_sent_with_the_manifest_become_audit_runs_after_the_sync(
+    django_capture_on_commit_callbacks,
+):
     from contracts.services.sync import sync_submit
     from contracts.tasks import sync_run_task
 
@@ -54,5 +56,8 @@ def test_a_real_worker_ingests_an_uploaded_soda_scan(core, api, celery_worker):
 
     upload = wait_for(done, timeout=60, message=f"upload {upload_id} ingested\n{celery_worker.log()}")
     assert upload.status == "succeeded", upload.error
-    assert sorted(r["asset"] for r in upload.summary["runs"]) == ["core.main.dim_customers", "core.main.fct_orders"]
+    assert sorted(r["asset"] for r in upload.summary["runs"]) == [
+        "core.main.dim_customers",
+        "core.main.fct_orders",
+    ]
     assert AuditRun.objects.filter(upload_id=upload_id).count() == 2

@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,390 +15,1049 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Asset',
+            name="Asset",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('relation', models.CharField(max_length=500, unique=True)),
-                ('unique_id', models.CharField(db_index=True, help_text='dbt unique_id of the producing node', max_length=500)),
-                ('resource_type', models.CharField(choices=[('model', 'model'), ('seed', 'seed'), ('snapshot', 'snapshot'), ('source', 'source')], default='model', max_length=16)),
-                ('name', models.CharField(db_index=True, max_length=300)),
-                ('package_name', models.CharField(blank=True, default='', max_length=200)),
-                ('model_version', models.CharField(blank=True, default='', max_length=50)),
-                ('database', models.CharField(blank=True, default='', max_length=200)),
-                ('schema', models.CharField(blank=True, default='', max_length=200)),
-                ('identifier', models.CharField(blank=True, default='', max_length=300)),
-                ('description', models.TextField(blank=True, default='')),
-                ('materialized', models.CharField(blank=True, default='', max_length=50)),
-                ('tags', models.JSONField(blank=True, default=list)),
-                ('meta', models.JSONField(blank=True, default=dict)),
-                ('compatibility_mode', models.CharField(choices=[('backward', 'backward'), ('forward', 'forward'), ('full', 'full'), ('none', 'none'), ('backward_transitive', 'backward transitive'), ('forward_transitive', 'forward transitive'), ('full_transitive', 'full transitive')], default='backward', max_length=32)),
-                ('status', models.CharField(choices=[('active', 'active'), ('retired', 'retired')], db_index=True, default='active', max_length=16)),
-                ('content_hash', models.CharField(blank=True, default='', max_length=64)),
-                ('proposal_deadline_days', models.PositiveIntegerField(default=14)),
-                ('requires_passing_audit', models.BooleanField(default=False, help_text='Hold new contract versions until the publish gate says publish')),
-                ('audit_max_age_hours', models.PositiveIntegerField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('retired_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("relation", models.CharField(max_length=500, unique=True)),
+                (
+                    "unique_id",
+                    models.CharField(
+                        db_index=True, help_text="dbt unique_id of the producing node", max_length=500
+                    ),
+                ),
+                (
+                    "resource_type",
+                    models.CharField(
+                        choices=[
+                            ("model", "model"),
+                            ("seed", "seed"),
+                            ("snapshot", "snapshot"),
+                            ("source", "source"),
+                        ],
+                        default="model",
+                        max_length=16,
+                    ),
+                ),
+                ("name", models.CharField(db_index=True, max_length=300)),
+                ("package_name", models.CharField(blank=True, default="", max_length=200)),
+                ("model_version", models.CharField(blank=True, default="", max_length=50)),
+                ("database", models.CharField(blank=True, default="", max_length=200)),
+                ("schema", models.CharField(blank=True, default="", max_length=200)),
+                ("identifier", models.CharField(blank=True, default="", max_length=300)),
+                ("description", models.TextField(blank=True, default="")),
+                ("materialized", models.CharField(blank=True, default="", max_length=50)),
+                ("tags", models.JSONField(blank=True, default=list)),
+                ("meta", models.JSONField(blank=True, default=dict)),
+                (
+                    "compatibility_mode",
+                    models.CharField(
+                        choices=[
+                            ("backward", "backward"),
+                            ("forward", "forward"),
+                            ("full", "full"),
+                            ("none", "none"),
+                            ("backward_transitive", "backward transitive"),
+                            ("forward_transitive", "forward transitive"),
+                            ("full_transitive", "full transitive"),
+                        ],
+                        default="backward",
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("active", "active"), ("retired", "retired")],
+                        db_index=True,
+                        default="active",
+                        max_length=16,
+                    ),
+                ),
+                ("content_hash", models.CharField(blank=True, default="", max_length=64)),
+                ("proposal_deadline_days", models.PositiveIntegerField(default=14)),
+                (
+                    "requires_passing_audit",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Hold new contract versions until the publish gate says publish",
+                    ),
+                ),
+                ("audit_max_age_hours", models.PositiveIntegerField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("retired_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'ordering': ['relation'],
+                "ordering": ["relation"],
             },
         ),
         migrations.CreateModel(
-            name='Project',
+            name="Project",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(help_text='metadata.project_name of the manifest', max_length=200, unique=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('last_synced_at', models.DateTimeField(blank=True, null=True)),
-                ('last_manifest_hash', models.CharField(blank=True, default='', max_length=64)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "name",
+                    models.CharField(
+                        help_text="metadata.project_name of the manifest", max_length=200, unique=True
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("last_synced_at", models.DateTimeField(blank=True, null=True)),
+                ("last_manifest_hash", models.CharField(blank=True, default="", max_length=64)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Team',
+            name="Team",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=100, unique=True)),
-                ('name', models.CharField(max_length=200)),
-                ('email', models.EmailField(blank=True, default='', help_text="Address for the team's notifications", max_length=254)),
-                ('description', models.TextField(blank=True, default='')),
-                ('is_active', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=100, unique=True)),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "email",
+                    models.EmailField(
+                        blank=True,
+                        default="",
+                        help_text="Address for the team's notifications",
+                        max_length=254,
+                    ),
+                ),
+                ("description", models.TextField(blank=True, default="")),
+                ("is_active", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'ordering': ['slug'],
+                "ordering": ["slug"],
             },
         ),
         migrations.CreateModel(
-            name='ApiKey',
+            name="ApiKey",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100)),
-                ('prefix', models.CharField(help_text='Public part of the key, shown in lists', max_length=16, unique=True)),
-                ('secret_hash', models.CharField(max_length=64, unique=True)),
-                ('scopes', models.JSONField(default=list)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('last_used_at', models.DateTimeField(blank=True, null=True)),
-                ('revoked_at', models.DateTimeField(blank=True, null=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('team', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='api_keys', to='contracts.team')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100)),
+                (
+                    "prefix",
+                    models.CharField(
+                        help_text="Public part of the key, shown in lists", max_length=16, unique=True
+                    ),
+                ),
+                ("secret_hash", models.CharField(max_length=64, unique=True)),
+                ("scopes", models.JSONField(default=list)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("last_used_at", models.DateTimeField(blank=True, null=True)),
+                ("revoked_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="api_keys",
+                        to="contracts.team",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'API key',
-                'ordering': ['team__slug', 'name'],
+                "verbose_name": "API key",
+                "ordering": ["team__slug", "name"],
             },
         ),
         migrations.CreateModel(
-            name='ContractVersion',
+            name="ContractVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('major', models.PositiveIntegerField(default=1)),
-                ('minor', models.PositiveIntegerField(default=0)),
-                ('patch', models.PositiveIntegerField(default=0)),
-                ('status', models.CharField(choices=[('active', 'active'), ('proposed', 'proposed'), ('superseded', 'superseded'), ('rejected', 'rejected')], db_index=True, default='active', max_length=16)),
-                ('change_kind', models.CharField(choices=[('initial', 'initial'), ('major', 'major'), ('minor', 'minor'), ('patch', 'patch')], default='initial', max_length=16)),
-                ('columns', models.JSONField(default=list)),
-                ('guarantees', models.JSONField(default=list)),
-                ('compatibility_mode', models.CharField(choices=[('backward', 'backward'), ('forward', 'forward'), ('full', 'full'), ('none', 'none'), ('backward_transitive', 'backward transitive'), ('forward_transitive', 'forward transitive'), ('full_transitive', 'full transitive')], default='backward', max_length=32)),
-                ('content_hash', models.CharField(db_index=True, max_length=64)),
-                ('verdict', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('published_at', models.DateTimeField(blank=True, null=True)),
-                ('asset', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='versions', to='contracts.asset')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("major", models.PositiveIntegerField(default=1)),
+                ("minor", models.PositiveIntegerField(default=0)),
+                ("patch", models.PositiveIntegerField(default=0)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("active", "active"),
+                            ("proposed", "proposed"),
+                            ("superseded", "superseded"),
+                            ("rejected", "rejected"),
+                        ],
+                        db_index=True,
+                        default="active",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "change_kind",
+                    models.CharField(
+                        choices=[
+                            ("initial", "initial"),
+                            ("major", "major"),
+                            ("minor", "minor"),
+                            ("patch", "patch"),
+                        ],
+                        default="initial",
+                        max_length=16,
+                    ),
+                ),
+                ("columns", models.JSONField(default=list)),
+                ("guarantees", models.JSONField(default=list)),
+                (
+                    "compatibility_mode",
+                    models.CharField(
+                        choices=[
+                            ("backward", "backward"),
+                            ("forward", "forward"),
+                            ("full", "full"),
+                            ("none", "none"),
+                            ("backward_transitive", "backward transitive"),
+                            ("forward_transitive", "forward transitive"),
+                            ("full_transitive", "full transitive"),
+                        ],
+                        default="backward",
+                        max_length=32,
+                    ),
+                ),
+                ("content_hash", models.CharField(db_index=True, max_length=64)),
+                ("verdict", models.JSONField(blank=True, default=dict)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("published_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "asset",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="versions",
+                        to="contracts.asset",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['asset_id', '-major', '-minor', '-patch', '-id'],
+                "ordering": ["asset_id", "-major", "-minor", "-patch", "-id"],
             },
         ),
         migrations.AddField(
-            model_name='asset',
-            name='active_version',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='contracts.contractversion'),
+            model_name="asset",
+            name="active_version",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="contracts.contractversion",
+            ),
         ),
         migrations.AddField(
-            model_name='asset',
-            name='project',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='assets', to='contracts.project'),
+            model_name="asset",
+            name="project",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="assets",
+                to="contracts.project",
+            ),
         ),
         migrations.CreateModel(
-            name='SyncRun',
+            name="SyncRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('running', 'Running'), ('succeeded', 'Succeeded'), ('failed', 'Failed')], db_index=True, default='pending', max_length=16)),
-                ('stage', models.CharField(blank=True, default='', max_length=64)),
-                ('progress', models.PositiveSmallIntegerField(default=0)),
-                ('error', models.TextField(blank=True, default='')),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('mode', models.CharField(choices=[('sync', 'sync'), ('check', 'check')], default='sync', max_length=8)),
-                ('actor_label', models.CharField(blank=True, default='', max_length=200)),
-                ('manifest', models.FileField(max_length=500, upload_to='syncs/%Y/%m/%d/')),
-                ('run_results', models.FileField(blank=True, max_length=500, upload_to='syncs/%Y/%m/%d/')),
-                ('catalog', models.FileField(blank=True, max_length=500, upload_to='syncs/%Y/%m/%d/')),
-                ('manifest_sha256', models.CharField(blank=True, default='', max_length=64)),
-                ('manifest_bytes', models.BigIntegerField(default=0)),
-                ('summary', models.JSONField(blank=True, default=dict)),
-                ('warnings', models.JSONField(blank=True, default=list)),
-                ('api_key', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='contracts.apikey')),
-                ('project', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='sync_runs', to='contracts.project')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('team', models.ForeignKey(blank=True, help_text='?team= given', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='sync_runs', to='contracts.team')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("running", "Running"),
+                            ("succeeded", "Succeeded"),
+                            ("failed", "Failed"),
+                        ],
+                        db_index=True,
+                        default="pending",
+                        max_length=16,
+                    ),
+                ),
+                ("stage", models.CharField(blank=True, default="", max_length=64)),
+                ("progress", models.PositiveSmallIntegerField(default=0)),
+                ("error", models.TextField(blank=True, default="")),
+                ("created_at", models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "mode",
+                    models.CharField(
+                        choices=[("sync", "sync"), ("check", "check")], default="sync", max_length=8
+                    ),
+                ),
+                ("actor_label", models.CharField(blank=True, default="", max_length=200)),
+                ("manifest", models.FileField(max_length=500, upload_to="syncs/%Y/%m/%d/")),
+                ("run_results", models.FileField(blank=True, max_length=500, upload_to="syncs/%Y/%m/%d/")),
+                ("catalog", models.FileField(blank=True, max_length=500, upload_to="syncs/%Y/%m/%d/")),
+                ("manifest_sha256", models.CharField(blank=True, default="", max_length=64)),
+                ("manifest_bytes", models.BigIntegerField(default=0)),
+                ("summary", models.JSONField(blank=True, default=dict)),
+                ("warnings", models.JSONField(blank=True, default=list)),
+                (
+                    "api_key",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="contracts.apikey",
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="sync_runs",
+                        to="contracts.project",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="?team= given",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="sync_runs",
+                        to="contracts.team",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Proposal',
+            name="Proposal",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('proposed_hash', models.CharField(db_index=True, max_length=64)),
-                ('verdict', models.JSONField(default=dict)),
-                ('origin', models.CharField(choices=[('sync', 'sync (already deployed)'), ('check', 'check (before merge)')], default='sync', max_length=8)),
-                ('status', models.CharField(choices=[('open', 'open'), ('blocked', 'blocked'), ('approved', 'approved'), ('published', 'published'), ('expired', 'expired'), ('withdrawn', 'withdrawn'), ('forced', 'force-published'), ('superseded', 'superseded')], db_index=True, default='open', max_length=16)),
-                ('deadline', models.DateTimeField()),
-                ('opened_by', models.CharField(blank=True, default='', max_length=200)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('resolved_at', models.DateTimeField(blank=True, null=True)),
-                ('resolution_reason', models.TextField(blank=True, default='')),
-                ('asset', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='proposals', to='contracts.asset')),
-                ('base_version', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='contracts.contractversion')),
-                ('proposed_version', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='proposals', to='contracts.contractversion')),
-                ('sync_run', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='proposals', to='contracts.syncrun')),
-                ('required_teams', models.ManyToManyField(blank=True, related_name='required_proposals', to='contracts.team')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("proposed_hash", models.CharField(db_index=True, max_length=64)),
+                ("verdict", models.JSONField(default=dict)),
+                (
+                    "origin",
+                    models.CharField(
+                        choices=[("sync", "sync (already deployed)"), ("check", "check (before merge)")],
+                        default="sync",
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("open", "open"),
+                            ("blocked", "blocked"),
+                            ("approved", "approved"),
+                            ("published", "published"),
+                            ("expired", "expired"),
+                            ("withdrawn", "withdrawn"),
+                            ("forced", "force-published"),
+                            ("superseded", "superseded"),
+                        ],
+                        db_index=True,
+                        default="open",
+                        max_length=16,
+                    ),
+                ),
+                ("deadline", models.DateTimeField()),
+                ("opened_by", models.CharField(blank=True, default="", max_length=200)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("resolved_at", models.DateTimeField(blank=True, null=True)),
+                ("resolution_reason", models.TextField(blank=True, default="")),
+                (
+                    "asset",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="proposals",
+                        to="contracts.asset",
+                    ),
+                ),
+                (
+                    "base_version",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="contracts.contractversion",
+                    ),
+                ),
+                (
+                    "proposed_version",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="proposals",
+                        to="contracts.contractversion",
+                    ),
+                ),
+                (
+                    "sync_run",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="proposals",
+                        to="contracts.syncrun",
+                    ),
+                ),
+                (
+                    "required_teams",
+                    models.ManyToManyField(
+                        blank=True, related_name="required_proposals", to="contracts.team"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.AddField(
-            model_name='contractversion',
-            name='sync_run',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='versions', to='contracts.syncrun'),
+            model_name="contractversion",
+            name="sync_run",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="versions",
+                to="contracts.syncrun",
+            ),
         ),
         migrations.CreateModel(
-            name='Registration',
+            name="Registration",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('origin', models.CharField(choices=[('explicit', 'declared in meta'), ('lineage', 'lineage'), ('manual', 'manual')], max_length=16)),
-                ('purpose', models.CharField(blank=True, default='', max_length=500)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('asset', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='registrations', to='contracts.asset')),
-                ('team', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='registrations', to='contracts.team')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "origin",
+                    models.CharField(
+                        choices=[
+                            ("explicit", "declared in meta"),
+                            ("lineage", "lineage"),
+                            ("manual", "manual"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("purpose", models.CharField(blank=True, default="", max_length=500)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "asset",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="registrations",
+                        to="contracts.asset",
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="registrations",
+                        to="contracts.team",
+                    ),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='project',
-            name='owner_team',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='projects', to='contracts.team'),
+            model_name="project",
+            name="owner_team",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="projects",
+                to="contracts.team",
+            ),
         ),
         migrations.CreateModel(
-            name='OutboundEmail',
+            name="OutboundEmail",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('dedupe_key', models.CharField(max_length=300, unique=True)),
-                ('kind', models.CharField(max_length=64)),
-                ('to', models.JSONField(default=list)),
-                ('subject', models.CharField(max_length=300)),
-                ('text_body', models.TextField()),
-                ('html_body', models.TextField(blank=True, default='')),
-                ('status', models.CharField(choices=[('pending', 'pending'), ('sent', 'sent'), ('failed', 'failed')], default='pending', max_length=16)),
-                ('error', models.TextField(blank=True, default='')),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('proposal', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='emails', to='contracts.proposal')),
-                ('team', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='emails', to='contracts.team')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("dedupe_key", models.CharField(max_length=300, unique=True)),
+                ("kind", models.CharField(max_length=64)),
+                ("to", models.JSONField(default=list)),
+                ("subject", models.CharField(max_length=300)),
+                ("text_body", models.TextField()),
+                ("html_body", models.TextField(blank=True, default="")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("pending", "pending"), ("sent", "sent"), ("failed", "failed")],
+                        default="pending",
+                        max_length=16,
+                    ),
+                ),
+                ("error", models.TextField(blank=True, default="")),
+                ("created_at", models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "proposal",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="emails",
+                        to="contracts.proposal",
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="emails",
+                        to="contracts.team",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Event',
+            name="Event",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(db_index=True, max_length=64)),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('actor_label', models.CharField(blank=True, default='', max_length=200)),
-                ('payload', models.JSONField(blank=True, default=dict)),
-                ('actor_api_key', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='contracts.apikey')),
-                ('actor_user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('asset', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='events', to='contracts.asset')),
-                ('proposal', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='events', to='contracts.proposal')),
-                ('sync_run', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='events', to='contracts.syncrun')),
-                ('team', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='events', to='contracts.team')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("kind", models.CharField(db_index=True, max_length=64)),
+                ("created_at", models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
+                ("actor_label", models.CharField(blank=True, default="", max_length=200)),
+                ("payload", models.JSONField(blank=True, default=dict)),
+                (
+                    "actor_api_key",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="contracts.apikey",
+                    ),
+                ),
+                (
+                    "actor_user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "asset",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="events",
+                        to="contracts.asset",
+                    ),
+                ),
+                (
+                    "proposal",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="events",
+                        to="contracts.proposal",
+                    ),
+                ),
+                (
+                    "sync_run",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="events",
+                        to="contracts.syncrun",
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="events",
+                        to="contracts.team",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.AddField(
-            model_name='asset',
-            name='owner_team',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='owned_assets', to='contracts.team'),
+            model_name="asset",
+            name="owner_team",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="owned_assets", to="contracts.team"
+            ),
         ),
         migrations.CreateModel(
-            name='Acknowledgment',
+            name="Acknowledgment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('answer', models.CharField(choices=[('approved', 'approved'), ('migrating', 'needs migration time'), ('blocked', 'blocked')], max_length=16)),
-                ('ready_by', models.DateField(blank=True, null=True)),
-                ('reason', models.TextField(blank=True, default='')),
-                ('via', models.CharField(choices=[('dashboard', 'dashboard'), ('api', 'API'), ('email', 'email')], default='dashboard', max_length=16)),
-                ('answered_by_label', models.CharField(blank=True, default='', max_length=200)),
-                ('revision', models.PositiveIntegerField(default=1, help_text='Bumped on every change of answer')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('answered_by_user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('answered_by_key', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='contracts.apikey')),
-                ('proposal', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='acknowledgments', to='contracts.proposal')),
-                ('team', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='acknowledgments', to='contracts.team')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "answer",
+                    models.CharField(
+                        choices=[
+                            ("approved", "approved"),
+                            ("migrating", "needs migration time"),
+                            ("blocked", "blocked"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("ready_by", models.DateField(blank=True, null=True)),
+                ("reason", models.TextField(blank=True, default="")),
+                (
+                    "via",
+                    models.CharField(
+                        choices=[("dashboard", "dashboard"), ("api", "API"), ("email", "email")],
+                        default="dashboard",
+                        max_length=16,
+                    ),
+                ),
+                ("answered_by_label", models.CharField(blank=True, default="", max_length=200)),
+                (
+                    "revision",
+                    models.PositiveIntegerField(default=1, help_text="Bumped on every change of answer"),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "answered_by_user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "answered_by_key",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="contracts.apikey",
+                    ),
+                ),
+                (
+                    "proposal",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="acknowledgments",
+                        to="contracts.proposal",
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="acknowledgments",
+                        to="contracts.team",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='TeamMembership',
+            name="TeamMembership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('lead', 'Team lead'), ('member', 'Member')], default='member', max_length=16)),
-                ('team', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='contracts.team')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[("lead", "Team lead"), ("member", "Member")], default="member", max_length=16
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to="contracts.team",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='team',
-            name='members',
-            field=models.ManyToManyField(related_name='teams', through='contracts.TeamMembership', to=settings.AUTH_USER_MODEL),
+            model_name="team",
+            name="members",
+            field=models.ManyToManyField(
+                related_name="teams", through="contracts.TeamMembership", to=settings.AUTH_USER_MODEL
+            ),
         ),
         migrations.CreateModel(
-            name='WebhookDelivery',
+            name="WebhookDelivery",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('pending', 'pending'), ('delivered', 'delivered'), ('failed', 'failed')], default='pending', max_length=16)),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('delivered_at', models.DateTimeField(blank=True, null=True)),
-                ('event', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='webhook_deliveries', to='contracts.event')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("pending", "pending"), ("delivered", "delivered"), ("failed", "failed")],
+                        default="pending",
+                        max_length=16,
+                    ),
+                ),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("delivered_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "event",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="webhook_deliveries",
+                        to="contracts.event",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='WebhookAttempt',
+            name="WebhookAttempt",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('attempted_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('status_code', models.PositiveIntegerField(blank=True, null=True)),
-                ('error', models.TextField(blank=True, default='')),
-                ('duration_ms', models.PositiveIntegerField(default=0)),
-                ('delivery', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attempt_rows', to='contracts.webhookdelivery')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("attempted_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("status_code", models.PositiveIntegerField(blank=True, null=True)),
+                ("error", models.TextField(blank=True, default="")),
+                ("duration_ms", models.PositiveIntegerField(default=0)),
+                (
+                    "delivery",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="attempt_rows",
+                        to="contracts.webhookdelivery",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='WebhookEndpoint',
+            name="WebhookEndpoint",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('url', models.URLField(max_length=500)),
-                ('secret', models.CharField(help_text='HMAC-SHA256 key for the X-Tessera-Signature header', max_length=200)),
-                ('event_kinds', models.JSONField(blank=True, default=list, help_text='Empty = every event')),
-                ('is_active', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('team', models.ForeignKey(blank=True, help_text='Empty = global', null=True, on_delete=django.db.models.deletion.CASCADE, related_name='webhooks', to='contracts.team')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("url", models.URLField(max_length=500)),
+                (
+                    "secret",
+                    models.CharField(
+                        help_text="HMAC-SHA256 key for the X-Tessera-Signature header", max_length=200
+                    ),
+                ),
+                ("event_kinds", models.JSONField(blank=True, default=list, help_text="Empty = every event")),
+                ("is_active", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "team",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Empty = global",
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="webhooks",
+                        to="contracts.team",
+                    ),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='webhookdelivery',
-            name='endpoint',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='deliveries', to='contracts.webhookendpoint'),
+            model_name="webhookdelivery",
+            name="endpoint",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="deliveries",
+                to="contracts.webhookendpoint",
+            ),
         ),
         migrations.CreateModel(
-            name='Guarantee',
+            name="Guarantee",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(help_text='Identity across versions (kind, column, arguments)', max_length=500)),
-                ('kind', models.CharField(max_length=200)),
-                ('column', models.CharField(blank=True, default='', max_length=300)),
-                ('arguments', models.JSONField(blank=True, default=dict)),
-                ('severity', models.CharField(default='error', max_length=8)),
-                ('test_unique_id', models.CharField(blank=True, db_index=True, default='', max_length=500)),
-                ('name', models.CharField(blank=True, default='', max_length=500)),
-                ('asset', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='guarantee_rows', to='contracts.asset')),
-                ('version', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='guarantee_rows', to='contracts.contractversion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "key",
+                    models.CharField(
+                        help_text="Identity across versions (kind, column, arguments)", max_length=500
+                    ),
+                ),
+                ("kind", models.CharField(max_length=200)),
+                ("column", models.CharField(blank=True, default="", max_length=300)),
+                ("arguments", models.JSONField(blank=True, default=dict)),
+                ("severity", models.CharField(default="error", max_length=8)),
+                ("test_unique_id", models.CharField(blank=True, db_index=True, default="", max_length=500)),
+                ("name", models.CharField(blank=True, default="", max_length=500)),
+                (
+                    "asset",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="guarantee_rows",
+                        to="contracts.asset",
+                    ),
+                ),
+                (
+                    "version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="guarantee_rows",
+                        to="contracts.contractversion",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['asset', 'key'], name='contracts_g_asset_i_7f3ec5_idx')],
+                "indexes": [models.Index(fields=["asset", "key"], name="contracts_g_asset_i_7f3ec5_idx")],
             },
         ),
         migrations.CreateModel(
-            name='LineageEdge',
+            name="LineageEdge",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('downstream', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='upstream_edges', to='contracts.asset')),
-                ('upstream', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='downstream_edges', to='contracts.asset')),
-                ('project', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='edges', to='contracts.project')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "downstream",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="upstream_edges",
+                        to="contracts.asset",
+                    ),
+                ),
+                (
+                    "upstream",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="downstream_edges",
+                        to="contracts.asset",
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="edges",
+                        to="contracts.project",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('upstream', 'downstream'), name='uniq_lineage_edge'), models.CheckConstraint(condition=models.Q(('upstream', models.F('downstream')), _negated=True), name='lineage_no_self_edge')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("upstream", "downstream"), name="uniq_lineage_edge"),
+                    models.CheckConstraint(
+                        condition=models.Q(("upstream", models.F("downstream")), _negated=True),
+                        name="lineage_no_self_edge",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='AssetNode',
+            name="AssetNode",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('unique_id', models.CharField(max_length=500)),
-                ('resource_type', models.CharField(max_length=16)),
-                ('asset', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='nodes', to='contracts.asset')),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='nodes', to='contracts.project')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("unique_id", models.CharField(max_length=500)),
+                ("resource_type", models.CharField(max_length=16)),
+                (
+                    "asset",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="nodes",
+                        to="contracts.asset",
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="nodes",
+                        to="contracts.project",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['unique_id'], name='contracts_a_unique__979c4c_idx')],
-                'constraints': [models.UniqueConstraint(fields=('project', 'unique_id'), name='uniq_asset_node')],
+                "indexes": [models.Index(fields=["unique_id"], name="contracts_a_unique__979c4c_idx")],
+                "constraints": [
+                    models.UniqueConstraint(fields=("project", "unique_id"), name="uniq_asset_node")
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='contractversion',
-            index=models.Index(fields=['asset', 'status'], name='contracts_c_asset_i_cfed2b_idx'),
+            model_name="contractversion",
+            index=models.Index(fields=["asset", "status"], name="contracts_c_asset_i_cfed2b_idx"),
         ),
         migrations.AddConstraint(
-            model_name='contractversion',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'active')), fields=('asset',), name='one_active_version_per_asset'),
+            model_name="contractversion",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "active")),
+                fields=("asset",),
+                name="one_active_version_per_asset",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='registration',
-            constraint=models.UniqueConstraint(fields=('asset', 'team', 'origin'), name='uniq_registration'),
+            model_name="registration",
+            constraint=models.UniqueConstraint(fields=("asset", "team", "origin"), name="uniq_registration"),
         ),
         migrations.AddIndex(
-            model_name='proposal',
-            index=models.Index(fields=['asset', 'status'], name='contracts_p_asset_i_fac138_idx'),
+            model_name="proposal",
+            index=models.Index(fields=["asset", "status"], name="contracts_p_asset_i_fac138_idx"),
         ),
         migrations.AddIndex(
-            model_name='asset',
-            index=models.Index(fields=['owner_team', 'status'], name='contracts_a_owner_t_0b284a_idx'),
+            model_name="asset",
+            index=models.Index(fields=["owner_team", "status"], name="contracts_a_owner_t_0b284a_idx"),
         ),
         migrations.AddIndex(
-            model_name='asset',
-            index=models.Index(fields=['project', 'status'], name='contracts_a_project_3b9419_idx'),
+            model_name="asset",
+            index=models.Index(fields=["project", "status"], name="contracts_a_project_3b9419_idx"),
         ),
         migrations.AddConstraint(
-            model_name='acknowledgment',
-            constraint=models.UniqueConstraint(fields=('proposal', 'team'), name='one_answer_per_team'),
+            model_name="acknowledgment",
+            constraint=models.UniqueConstraint(fields=("proposal", "team"), name="one_answer_per_team"),
         ),
         migrations.AddConstraint(
-            model_name='acknowledgment',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('answer', 'migrating'), _negated=True), ('ready_by__isnull', False), _connector='OR'), name='migrating_needs_date'),
+            model_name="acknowledgment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("answer", "migrating"), _negated=True),
+                    ("ready_by__isnull", False),
+                    _connector="OR",
+                ),
+                name="migrating_needs_date",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='acknowledgment',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('answer', 'blocked'), _negated=True), models.Q(('reason', ''), _negated=True), _connector='OR'), name='blocked_needs_reason'),
+            model_name="acknowledgment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("answer", "blocked"), _negated=True),
+                    models.Q(("reason", ""), _negated=True),
+                    _connector="OR",
+                ),
+                name="blocked_needs_reason",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='teammembership',
-            constraint=models.UniqueConstraint(fields=('team', 'user'), name='uniq_membership'),
+            model_name="teammembership",
+            constraint=models.UniqueConstraint(fields=("team", "user"), name="uniq_membership"),
         ),
         migrations.AddConstraint(
-            model_name='webhookdelivery',
-            constraint=models.UniqueConstraint(fields=('endpoint', 'event'), name='one_delivery_per_event'),
+            model_name="webhookdelivery",
+            constraint=models.UniqueConstraint(fields=("endpoint", "event"), name="one_delivery_per_event"),
         ),
     ]

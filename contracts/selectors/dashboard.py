@@ -583,9 +583,7 @@ def event_search(
     if team:
         qs = qs.filter(team__slug=team)
     if asset:
-        qs = (
-            qs.filter(asset_id=int(asset)) if is_id(asset) else qs.filter(asset__relation__icontains=asset)
-        )
+        qs = qs.filter(asset_id=int(asset)) if is_id(asset) else qs.filter(asset__relation__icontains=asset)
     return Paginator(qs, per_page).get_page(page)
 
 

@@ -35,7 +35,9 @@ def apikey_parse_scopes(scopes: Iterable[str] | str) -> list[str]:
 
 
 @transaction.atomic
-def apikey_create(*, team: Team, name: str, scopes: Iterable[str] | str, created_by=None) -> tuple[ApiKey, str]:
+def apikey_create(
+    *, team: Team, name: str, scopes: Iterable[str] | str, created_by=None
+) -> tuple[ApiKey, str]:
     """Create a key and return it with its plain secret, which is never stored or shown again."""
     prefix = secrets.token_hex(4)
     secret = f"{KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
@@ -47,7 +49,9 @@ def apikey_create(*, team: Team, name: str, scopes: Iterable[str] | str, created
         scopes=apikey_parse_scopes(scopes),
         created_by=created_by,
     )
-    event_record(kind="apikey.created", team=team, payload={"name": name, "prefix": prefix, "scopes": key.scopes})
+    event_record(
+        kind="apikey.created", team=team, payload={"name": name, "prefix": prefix, "scopes": key.scopes}
+    )
     return key, secret
 
 

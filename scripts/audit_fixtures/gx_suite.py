@@ -36,7 +36,9 @@ def definition(table: str, expectations: list) -> gx.ValidationDefinition:
     suite = context.suites.add(gx.ExpectationSuite(name=f"{table}_quality"))
     for expectation in expectations:
         suite.add_expectation(expectation)
-    return context.validation_definitions.add(gx.ValidationDefinition(name=f"{table}_daily", data=batch, suite=suite))
+    return context.validation_definitions.add(
+        gx.ValidationDefinition(name=f"{table}_daily", data=batch, suite=suite)
+    )
 
 
 dim_customers = definition(
@@ -48,7 +50,9 @@ dim_customers = definition(
         # Fails: the demo has 'prospect' customers (no orders yet).
         gxe.ExpectColumnValuesToBeInSet(column="customer_segment", value_set=["new", "loyal", "vip"]),
         # Warns: a few customers are above 1,000 of lifetime value.
-        gxe.ExpectColumnValuesToBeBetween(column="lifetime_value", min_value=0, max_value=1000, severity="warning"),
+        gxe.ExpectColumnValuesToBeBetween(
+            column="lifetime_value", min_value=0, max_value=1000, severity="warning"
+        ),
         # Errors: the column does not exist, so the expectation cannot run at all.
         gxe.ExpectColumnValuesToNotBeNull(column="loyalty_tier"),
     ],
@@ -59,14 +63,18 @@ fct_orders = definition(
         gxe.ExpectColumnValuesToNotBeNull(column="order_id"),
         gxe.ExpectColumnValuesToBeUnique(column="order_id"),
         gxe.ExpectColumnValuesToBeInSet(column="channel", value_set=["web", "mobile"]),  # fails: 'store'
-        gxe.ExpectColumnValuesToBeBetween(column="total_amount", min_value=0, max_value=500, severity="warning"),
+        gxe.ExpectColumnValuesToBeBetween(
+            column="total_amount", min_value=0, max_value=500, severity="warning"
+        ),
     ],
 )
 
 validation = dim_customers.run()
 (out_dir / "gx_validation_dim_customers.json").write_text(json.dumps(validation.to_json_dict(), indent=1))
 
-checkpoint = context.checkpoints.add(gx.Checkpoint(name="core_marts", validation_definitions=[dim_customers, fct_orders]))
+checkpoint = context.checkpoints.add(
+    gx.Checkpoint(name="core_marts", validation_definitions=[dim_customers, fct_orders])
+)
 result = checkpoint.run()
 checkpoint_doc = {
     "name": result.name,
@@ -77,7 +85,9 @@ checkpoint_doc = {
 }
 (out_dir / "gx_checkpoint_core_marts.json").write_text(json.dumps(checkpoint_doc, indent=1, default=str))
 # describe() is what GX prints for a checkpoint; it names no table, so uploads need asset=.
-(out_dir / "gx_checkpoint_describe.json").write_text(json.dumps(result.describe_dict(), indent=1, default=str))
+(out_dir / "gx_checkpoint_describe.json").write_text(
+    json.dumps(result.describe_dict(), indent=1, default=str)
+)
 for csv in exports.iterdir():
     csv.unlink()
 exports.rmdir()

@@ -52,7 +52,9 @@ class Actor:
 
 
 def actor_for_key(key: ApiKey) -> Actor:
-    return Actor(label=f"api-key:{key.team.slug}/{key.name}", team=key.team, scopes=tuple(key.scopes), api_key=key)
+    return Actor(
+        label=f"api-key:{key.team.slug}/{key.name}", team=key.team, scopes=tuple(key.scopes), api_key=key
+    )
 
 
 def actor_for_user(user: Any) -> Actor:

@@ -19,7 +19,9 @@ class JobStatus(models.TextChoices):
 
 
 class JobRow(models.Model):
-    status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.PENDING, db_index=True)
+    status = models.CharField(
+        max_length=16, choices=JobStatus.choices, default=JobStatus.PENDING, db_index=True
+    )
     stage = models.CharField(max_length=64, blank=True, default="")
     progress = models.PositiveSmallIntegerField(default=0)  # 0-100, for progress bars
     error = models.TextField(blank=True, default="")

@@ -32,7 +32,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("--serve", action="store_true", help="run the development server afterwards")
         parser.add_argument("--addrport", default="127.0.0.1:8000")
-        parser.add_argument("--skip-dbt", action="store_true", help="only teams and users, no dbt builds/syncs")
+        parser.add_argument(
+            "--skip-dbt", action="store_true", help="only teams and users, no dbt builds/syncs"
+        )
 
     def handle(self, *args, **options) -> None:
         if not settings.DEBUG:
@@ -53,7 +55,8 @@ class Command(BaseCommand):
             team, _ = team_ensure(slug=slug, name=name, email=f"{slug}@example.com")
             username = f"{short}-lead"
             user, created = user_model.objects.get_or_create(
-                username=username, defaults={"email": f"{username}@example.com", "first_name": name.split()[0]}
+                username=username,
+                defaults={"email": f"{username}@example.com", "first_name": name.split()[0]},
             )
             if created:
                 user.set_password(DEMO_PASSWORD)
