@@ -261,18 +261,18 @@ def test_an_expectation_with_the_guarantees_own_value_set_proves_that_guarantee(
 
 
 def test_losing_a_race_with_another_ingestion_of_the_same_run_records_it_once(core, monkeypatch):
-    import audits.services as services
+    import audits.services.writing as services
 
     actor = actor_for_key(core.platform_key)
     first = audit_ingest_run_results(run_results=fixture_bytes("dbt_core_build_pass.json"), actor=actor)
-    real = services._recorded_assets
+    real = services.recorded_assets
     calls = []
 
     def stale_then_real(**kwargs):
         calls.append(kwargs)
         return set() if len(calls) == 1 else real(**kwargs)  # the other worker committed in between
 
-    monkeypatch.setattr(services, "_recorded_assets", stale_then_real)
+    monkeypatch.setattr(services, "recorded_assets", stale_then_real)
     second = audit_ingest_run_results(run_results=fixture_bytes("dbt_core_build_pass.json"), actor=actor)
     assert len(calls) == 2
     assert second.runs == [] and len(second.duplicates) == len(first.runs)
