@@ -28,6 +28,7 @@ from audits.selectors import (
 )
 from audits.services import audit_record, result_upload_submit
 from contracts.models import Asset
+from contracts.selectors.access import asset_audits_readable, reader_for_actor, result_upload_readable
 from tessera_site.lib.auth import Actor
 from tessera_site.lib.errors import ApiError
 from tessera_site.lib.jobs import JobStatus
@@ -267,11 +268,7 @@ def audit_upload_get(request: HttpRequest, upload_id: int):
     actor.require_scope("read")
     upload = ResultUpload.objects.filter(pk=upload_id).select_related("team").first()
     # A team's uploads are its own business: a stranger gets the same 404 as a missing upload.
-    if upload is None or not (
-        actor.is_open
-        or upload.team_id is None
-        or (upload.team is not None and actor.can_act_for(upload.team))
-    ):
+    if upload is None or not result_upload_readable(reader=reader_for_actor(actor), upload=upload):
         raise ApiError(404, "not_found", f"Upload {upload_id} was not found.")
     return 200, _upload_out(upload)
 
@@ -285,7 +282,12 @@ def asset_audits(request: HttpRequest, asset_id: str, limit: int = 20, days: int
     actor: Actor = request.auth
     actor.require_scope("read")
     asset = _asset_or_404(asset_id)
-    _require_owner_or_consumer(actor, asset, doing="read the audits of")
+    if not asset_audits_readable(reader=reader_for_actor(actor), asset=asset):
+        raise ApiError(
+            403,
+            "forbidden",
+            f"{actor.label} may not read the audits of {asset.relation}: only its owner team and consumer teams may.",
+        )
     limit = max(1, min(limit, 200))
     days = max(1, min(days, 366))
     runs = list(audit_runs_for_asset(asset=asset, limit=limit))

@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 
 from contracts.models import Acknowledgment, Event, Proposal, Team
+from contracts.selectors.access import proposal_readable, proposals_readable, reader_for_actor
 from contracts.services.proposals import (
     acknowledgment_record,
     proposal_force,
@@ -155,7 +156,12 @@ def proposals_list(request: HttpRequest, status: str = "", team: str = "", limit
     team is asked about or owns."""
     request.auth.require_scope("read")
     limit = max(1, min(limit, MAX_LIST))
-    qs = Proposal.objects.select_related("asset", "asset__owner_team", "base_version", "proposed_version")
+    qs = proposals_readable(
+        reader=reader_for_actor(request.auth),
+        proposals=Proposal.objects.select_related(
+            "asset", "asset__owner_team", "base_version", "proposed_version"
+        ),
+    )
     if status:
         if status == "open":
             qs = qs.filter(status__in=Proposal.OPEN_STATUSES)
@@ -192,7 +198,10 @@ def proposals_list(request: HttpRequest, status: str = "", team: str = "", limit
 )
 def proposal_detail(request: HttpRequest, proposal_id: int):
     request.auth.require_scope("read")
-    return _detail(_proposal(proposal_id))
+    proposal = _proposal(proposal_id)
+    if not proposal_readable(reader=reader_for_actor(request.auth), proposal=proposal):
+        raise not_found(f"Proposal {proposal_id}")
+    return _detail(proposal)
 
 
 @router.post("/proposals/{proposal_id}/answers", response={200: dict}, summary="Answer for your team")

@@ -21,6 +21,11 @@ from django.views.decorators.http import require_GET
 
 from contracts.models import Asset, ContractVersion, Proposal, SyncRun, Team
 from contracts.selectors import dashboard as sel
+from contracts.selectors.access import (
+    asset_audits_readable,
+    proposals_readable,
+    reader_for_user,
+)
 from contracts.views_graphics import (
     NODE_H,
     NODE_W,
@@ -32,6 +37,7 @@ from contracts.views_graphics import (
 )
 
 ANSWER_PARTIAL = "proposals/_answer_form.html"
+AUDIT_ROWS = 60
 
 
 def render_page(
@@ -128,7 +134,8 @@ def asset_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def asset_detail(request: HttpRequest, pk: int) -> HttpResponse:
     asset = get_object_or_404(Asset.objects.select_related("owner_team", "project", "active_version"), pk=pk)
-    page = sel.asset_page(asset=asset)
+    audits_readable = asset_audits_readable(reader=reader_for_user(request.user), asset=asset)
+    page = sel.asset_page(asset=asset, audit_limit=AUDIT_ROWS if audits_readable else 0)
     return render_page(
         request,
         "contracts/asset_detail.html",
@@ -139,16 +146,17 @@ def asset_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "mini": _mini_lineage(asset, page),
             "trend": _trend(page.audits),
             "is_owner": asset.owner_team_id in sel.user_team_ids(user=request.user),
-            **_audit_sections(asset),
+            "audits_hidden": not audits_readable,
+            **_audit_sections(asset, history=audits_readable),
         },
     )
 
 
-def _audit_sections(asset: Asset) -> dict[str, Any]:
-    """The publish gate and the checks worst first, from the audits app's selectors."""
+def _audit_sections(asset: Asset, *, history: bool) -> dict[str, Any]:
+    """The publish gate and (for readers of the audit history) the checks worst first."""
     from audits.selectors import guarantee_pass_rates, publish_gate
 
-    rates = guarantee_pass_rates(asset=asset)[:12]
+    rates = guarantee_pass_rates(asset=asset)[:12] if history else []
     for rate in rates:
         rate["label"] = check_label(rate["name"])
     return {"gate": publish_gate(asset=asset), "check_rates": rates}
@@ -339,7 +347,8 @@ def _g_label(g: Any) -> str:
 @login_required
 @require_GET
 def proposal_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    proposal = get_object_or_404(sel.proposals_with_answers(Proposal.objects.all()), pk=pk)
+    readable = proposals_readable(reader=reader_for_user(request.user), proposals=Proposal.objects.all())
+    proposal = get_object_or_404(sel.proposals_with_answers(readable), pk=pk)
     # htmx asks for the answers card again after an answer was recorded in place.
     return render_page(
         request, "contracts/proposal_detail.html", proposal_context(request, proposal), partial="answers"
@@ -399,7 +408,9 @@ def team_detail(request: HttpRequest, slug: str) -> HttpResponse:
 def event_log(request: HttpRequest) -> HttpResponse:
     g = request.GET
     kind, team, asset = g.get("kind", "").strip(), g.get("team", "").strip(), g.get("asset", "").strip()
-    page = sel.event_search(kind=kind, team=team, asset=asset, page=_int(g.get("page")))
+    page = sel.event_search(
+        reader=reader_for_user(request.user), kind=kind, team=team, asset=asset, page=_int(g.get("page"))
+    )
     query = g.copy()
     query.pop("page", None)
     return render_page(

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from contracts.models import Proposal, Team
 from contracts.selectors import dashboard as sel
+from contracts.selectors.access import reader_for_user, result_upload_readable
 from contracts.views import proposal_context, render_page, sync_context
 from tessera_site.lib.auth import actor_for_user
 from tessera_site.lib.errors import ApiError
@@ -259,6 +260,8 @@ def result_upload_detail(request: HttpRequest, pk: int) -> HttpResponse:
     from audits.models import AuditRun, ResultUpload
 
     result_upload = get_object_or_404(ResultUpload.objects.select_related("team"), pk=pk)
+    if not result_upload_readable(reader=reader_for_user(request.user), upload=result_upload):
+        raise Http404("No such upload")  # a team's uploads are its own business, as in the API
     runs = list(
         AuditRun.objects.filter(upload=result_upload).select_related("asset").order_by("asset__relation")
     )

@@ -142,11 +142,14 @@ def events_list(
     """The append-only audit log, newest first. ``kind`` = ``proposal`` (every proposal.* event)
     or an exact kind; ``asset`` = id or part of a relation; paginated."""
     request.auth.require_scope("read")
+    from contracts.selectors.access import reader_for_actor
     from contracts.selectors.dashboard import event_search
 
     if page < 1 or not 1 <= per_page <= 500:
         raise ApiError(422, "invalid_page", "page must be ≥ 1 and per_page between 1 and 500")
-    found = event_search(kind=kind, team=team, asset=asset, page=page, per_page=per_page)
+    found = event_search(
+        reader=reader_for_actor(request.auth), kind=kind, team=team, asset=asset, page=page, per_page=per_page
+    )
     return {
         "count": found.paginator.count,
         "page": found.number,

@@ -37,6 +37,7 @@ from contracts.models import (
     Team,
     TeamMembership,
 )
+from contracts.selectors.access import Reader, events_readable
 
 OPEN = Proposal.OPEN_STATUSES
 
@@ -572,10 +573,14 @@ def team_page(*, team: Team, limit: int = 200) -> TeamPage:
 
 # --- Audit log ---------------------------------------------------------------------------------------
 def event_search(
-    *, kind: str = "", team: str = "", asset: str = "", page: int = 1, per_page: int = 50
+    *, reader: Reader, kind: str = "", team: str = "", asset: str = "", page: int = 1, per_page: int = 50
 ) -> Page:
-    qs = Event.objects.select_related("team", "asset", "actor_user", "proposal").order_by(
-        "-created_at", "-id"
+    """The audit log as ``reader`` may read it (the API and the dashboard both page through this)."""
+    qs = events_readable(
+        reader=reader,
+        events=Event.objects.select_related("team", "asset", "actor_user", "proposal").order_by(
+            "-created_at", "-id"
+        ),
     )
     if kind:
         # "proposal" matches every proposal.* event; "proposal.opened" only that one.

@@ -33,6 +33,16 @@ class Actor:
         # admin includes write, write includes read
         return any(SCOPE_ORDER.get(s, -1) >= SCOPE_ORDER[scope] for s in self.scopes)
 
+    @property
+    def is_admin(self) -> bool:
+        """A Tessera administrator: the local demo's open mode, a superuser, or a key with the
+        ``admin`` scope. Administrators may sync any project, transfer assets and read everything."""
+        if self.is_open:
+            return True
+        if self.api_key is not None:
+            return "admin" in self.scopes
+        return self.user is not None and bool(getattr(self.user, "is_superuser", False))
+
     def require_scope(self, scope: str) -> None:
         if not self.has_scope(scope):
             raise ApiError(403, "insufficient_scope", f"This API key lacks the '{scope}' scope")
