@@ -19,11 +19,11 @@ demo: venv
 
 ## The whole suite against PostgreSQL + Redis + a real worker, SMTP server and browser
 test: venv
-	bash scripts/test.sh
+	bash scripts/test.sh -n 2 --dist loadfile
 
 ## Unit tests only (no external processes), on SQLite: the quick inner loop
 test-fast: venv
-	$(PY) -m pytest -q -m "not integration and not browser and not slow" contracts audits tessera_site
+	$(PY) -m pytest -q -p no:cacheprovider -n 2 -m "not integration and not browser and not slow" contracts audits tessera_site
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -106,7 +106,9 @@ def test_warn_severity_guarantees_do_not_hold_but_error_ones_do(core):
         version=core.dim_customers.active_version, kind="not_null", column="email"
     ).update(severity="warn")
     ingest(core, "dbt_core_build_failing.json")
-    AuditRun.objects.filter(status="failed").update(run_at=timezone.now() - timedelta(days=1))
+    # The failing run is placed a day before the passing one, whatever the clock says today.
+    passing_at = AuditRun.objects.filter(status="passed").latest("run_at").run_at
+    AuditRun.objects.filter(status="failed").update(run_at=passing_at - timedelta(days=1))
     assert publish_gate(asset=core.dim_customers).decision == "publish"
 
 

@@ -129,7 +129,6 @@ def make_world() -> World:
 @pytest.fixture
 def world(settings) -> World:
     # Users are made by the dozen here; the real password hasher would dominate the run time.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     return make_world()
 
 

@@ -45,7 +45,6 @@ def demo_world(transactional_db, demo_artifacts, settings) -> DemoWorld:
     from contracts.models import Asset, Proposal, Team, TeamMembership
     from tessera_site.lib.auth import SYSTEM
 
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     for project in ("core", "marketing", "finance"):
         _sync(demo_artifacts.read_bytes(demo_artifacts.manifests[project]), actor=SYSTEM)
     _sync(demo_artifacts.read_bytes(demo_artifacts.core_breaking_manifest), actor=SYSTEM)

@@ -191,15 +191,16 @@ def test_other_pages_render_for_screenshots(page, live_server, demo_world):
 
 
 def test_lineage_graph_stays_usable_with_a_thousand_nodes(browser, live_server, transactional_db, settings):
-    """1,000 assets in 8 projects of 4 teams, each reading 1-2 assets of the layer before."""
+    """1,000 assets in 8 projects of 4 teams, each reading 1-2 assets of the layer before.
+
+    Whether it draws and pans; how fast is measured by bench/pages_bench.py, not here.
+    """
     import random
-    import time
 
     from django.contrib.auth import get_user_model
 
     from contracts.models import Asset, LineageEdge, Project, Team, TeamMembership
 
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     rng = random.Random(3)
     teams = [Team.objects.create(slug=f"team-{i}", name=f"Team {i}") for i in range(4)]
     projects = [Project.objects.create(name=f"project_{i}", owner_team=teams[i % 4]) for i in range(8)]
@@ -231,28 +232,22 @@ def test_lineage_graph_stays_usable_with_a_thousand_nodes(browser, live_server, 
     page = context.new_page()
     try:
         log_in(page, live_server.url, "viewer")
-        started = time.monotonic()
         page.goto(f"{live_server.url}/lineage/")
         page.locator("svg.graph[data-ready=true]").wait_for(timeout=30_000)
-        drawn_in = time.monotonic() - started
         assert page.locator("g.node").count() == 1000
         assert page.locator("path.edge").count() == len(edges)
-        assert drawn_in < 10, f"drawing 1,000 nodes took {drawn_in:.1f} s"
         shot(page, "lineage-1000")
 
         viewport = page.locator("g.viewport")
         before = viewport.get_attribute("transform")
         box = page.locator("#graph").bounding_box()
         page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-        started = time.monotonic()
         for _ in range(8):
             page.mouse.wheel(0, -240)
         page.mouse.down()
         page.mouse.move(box["x"] + 200, box["y"] + 200, steps=10)
         page.mouse.up()
-        interaction = time.monotonic() - started
         assert viewport.get_attribute("transform") != before
-        assert interaction < 5, f"zoom and pan took {interaction:.1f} s"
         page.fill("#graph-find", "model_999")
         page.press("#graph-find", "Enter")
         page.locator("#graph-info").wait_for()
