@@ -109,6 +109,9 @@ class AssetSpec:
     tags: list[str] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)
     contract: ContractSpec = field(default_factory=ContractSpec)
+    # A model's compiled SQL (``compiled_code``; ``compiled_sql`` before dbt 1.3): written by dbt
+    # build/run/compile, absent from dbt parse. None when the manifest does not carry it.
+    compiled_code: str | None = None
 
     @property
     def relation(self) -> str:

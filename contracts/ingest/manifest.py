@@ -423,4 +423,11 @@ def _asset_from_node(
         tags=list(node.get("tags") or ()),
         meta=dict(config.get("meta") or node.get("meta") or {}),
         contract=ContractSpec(columns=columns, guarantees=guarantees, mode=mode or DEFAULT_MODE),
+        compiled_code=_compiled_code(node) if resource_type == "model" else None,
     )
+
+
+def _compiled_code(node: dict[str, Any]) -> str | None:
+    """The model's compiled SQL, or None (dbt parse writes none; a blank string is none too)."""
+    code = node.get("compiled_code", node.get("compiled_sql"))
+    return code if isinstance(code, str) and code.strip() else None

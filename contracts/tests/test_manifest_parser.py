@@ -347,3 +347,14 @@ def test_run_results_file_is_not_mistaken_for_a_manifest():
     with pytest.raises(ManifestError) as err:
         parse_manifest(run_results)
     assert err.value.code == "not_a_manifest"
+
+
+def test_models_carry_their_compiled_sql_when_the_manifest_has_it():
+    # dbt 1.7 build (BigQuery): every model was compiled; seeds never carry SQL.
+    compiled = parse_manifest(_read("manifest_v11_jaffle_shop.json"))
+    models = [a for a in compiled.assets if a.resource_type == "model"]
+    assert models and all(a.compiled_code and "select" in a.compiled_code.lower() for a in models)
+    assert all(a.compiled_code is None for a in compiled.assets if a.resource_type != "model")
+    # dbt parse writes no compiled SQL: the field says so instead of holding an empty string.
+    parsed_only = parse_manifest(_read("manifest_v12_jaffle_shop_dbt1.11.json"))
+    assert all(a.compiled_code is None for a in parsed_only.assets)
