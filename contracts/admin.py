@@ -5,6 +5,13 @@ from django.http import HttpRequest
 
 from contracts import models
 from contracts.services.apikeys import apikey_create, apikey_revoke
+from contracts.services.ownership import (
+    asset_transfer_request,
+    project_consent_grant,
+    project_consent_revoke,
+)
+from tessera_site.lib.auth import actor_for_user
+from tessera_site.lib.errors import ApiError
 
 
 class MembershipInline(admin.TabularInline):
@@ -26,9 +33,9 @@ class TeamAdmin(admin.ModelAdmin):
 class ApiKeyAdmin(admin.ModelAdmin):
     """Keys are created here with a name and scopes; the secret is shown once in a message."""
 
-    list_display = ["name", "team", "prefix", "scopes", "created_at", "last_used_at", "revoked_at"]
+    list_display = ["name", "team", "prefix", "scopes", "created_at", "last_used_at", "expires_at", "state"]
     list_filter = ["team"]
-    fields = ["team", "name", "scopes", "prefix", "created_at", "last_used_at", "revoked_at"]
+    fields = ["team", "name", "scopes", "expires_at", "prefix", "created_at", "last_used_at", "revoked_at"]
     readonly_fields = ["prefix", "created_at", "last_used_at", "revoked_at"]
     actions = ["revoke"]
 
@@ -37,12 +44,22 @@ class ApiKeyAdmin(admin.ModelAdmin):
             super().save_model(request, obj, form, change)
             return
         key, secret = apikey_create(
-            team=obj.team, name=obj.name, scopes=obj.scopes or ["read"], created_by=request.user
+            team=obj.team,
+            name=obj.name,
+            scopes=obj.scopes or ["read"],
+            created_by=request.user,
+            expires_at=obj.expires_at,
         )
         obj.pk = key.pk
         obj.prefix = key.prefix
         obj.secret_hash = key.secret_hash
         messages.warning(request, f"API key created. Copy it now, it will not be shown again: {secret}")
+
+    @admin.display(description="state")
+    def state(self, obj: models.ApiKey) -> str:
+        if obj.revoked_at is not None:
+            return "revoked"
+        return "expired" if obj.is_expired else "active"
 
     @admin.action(description="Revoke selected keys")
     def revoke(self, request: HttpRequest, queryset) -> None:
@@ -50,10 +67,37 @@ class ApiKeyAdmin(admin.ModelAdmin):
             apikey_revoke(key=key)
 
 
+class OwnerConsentInline(admin.TabularInline):
+    """Teams that allow this project's models to name them as owner (each team can also say so
+    itself through the API)."""
+
+    model = models.ProjectOwnerConsent
+    extra = 1
+    fields = ["team", "granted_by", "created_at"]
+    readonly_fields = ["granted_by", "created_at"]
+
+
 @admin.register(models.Project)
 class ProjectAdmin(admin.ModelAdmin):
     list_display = ["name", "owner_team", "last_synced_at"]
     search_fields = ["name"]
+    inlines = [OwnerConsentInline]
+
+    def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:
+        """Consents go through the ownership service, so an admin's are recorded as events too."""
+        if formset.model is not models.ProjectOwnerConsent:
+            super().save_formset(request, form, formset, change)
+            return
+        actor = actor_for_user(request.user)
+        project = form.instance
+        consents = formset.save(commit=False)
+        for consent in formset.deleted_objects:
+            project_consent_revoke(project=project, team=consent.team, actor=actor)
+        for consent, _changed in formset.changed_objects:
+            previous = models.ProjectOwnerConsent.objects.get(pk=consent.pk)
+            project_consent_revoke(project=project, team=previous.team, actor=actor)
+        for consent in consents:
+            project_consent_grant(project=project, team=consent.team, actor=actor)
 
 
 @admin.register(models.Asset)
@@ -78,6 +122,24 @@ class AssetAdmin(admin.ModelAdmin):
     ]
     readonly_fields = ["relation", "unique_id", "name", "resource_type"]
 
+    def save_model(self, request: HttpRequest, obj: models.Asset, form, change: bool) -> None:
+        """A change of owner team or project here is an administrator's transfer: recorded as
+        events like any other, and refused if the new team may not own assets in that project."""
+        moved = change and {"owner_team", "project"} & set(form.changed_data)
+        if not moved:
+            super().save_model(request, obj, form, change)
+            return
+        to_team, to_project = obj.owner_team, obj.project
+        before = models.Asset.objects.get(pk=obj.pk)
+        obj.owner_team, obj.project = before.owner_team, before.project
+        super().save_model(request, obj, form, change)
+        try:
+            asset_transfer_request(
+                asset=obj, to_team=to_team, to_project=to_project, actor=actor_for_user(request.user)
+            )
+        except ApiError as exc:
+            messages.error(request, f"The owner was not changed: {exc.detail}")
+
 
 class ReadOnlyAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -88,6 +150,21 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+
+@admin.register(models.AssetTransfer)
+class AssetTransferAdmin(ReadOnlyAdmin):
+    list_display = [
+        "id",
+        "asset",
+        "from_team",
+        "to_team",
+        "to_project",
+        "status",
+        "created_at",
+        "resolved_at",
+    ]
+    list_filter = ["status"]
 
 
 @admin.register(models.ContractVersion)

@@ -73,6 +73,9 @@ class ApiKey(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(
+        null=True, blank=True, help_text="From this moment the key is refused (401 'expired'); empty = never"
+    )
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -84,7 +87,11 @@ class ApiKey(models.Model):
 
     @property
     def is_active(self) -> bool:
-        return self.revoked_at is None
+        return self.revoked_at is None and not self.is_expired
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
 
 
 # --- Projects and assets ------------------------------------------------------------------------
@@ -96,12 +103,33 @@ class Project(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     last_synced_at = models.DateTimeField(null=True, blank=True)
     last_manifest_hash = models.CharField(max_length=64, blank=True, default="")
+    # Teams (other than the owner) that allow this project's models to name them as owner.
+    allowed_owner_teams = models.ManyToManyField(
+        Team, through="ProjectOwnerConsent", related_name="consented_projects", blank=True
+    )
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
+
+
+class ProjectOwnerConsent(models.Model):
+    """A team allows a project's models to name it as their owner (a monorepo: one dbt project,
+    several teams, one CI key). Given by that team (API) or an admin, never by the syncing team."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="owner_consents")
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="project_consents")
+    granted_by = models.CharField(max_length=200, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["project", "team"], name="uniq_project_owner_consent")]
+        verbose_name = "team allowed to own assets"
+
+    def __str__(self) -> str:
+        return f"{self.team} may own assets of {self.project}"
 
 
 class Asset(models.Model):
@@ -297,6 +325,57 @@ class LineageEdge(models.Model):
 
     def __str__(self) -> str:
         return f"{self.upstream_id} → {self.downstream_id}"
+
+
+class AssetTransfer(models.Model):
+    """An explicit change of an asset's owner team (and maybe project): asked by one team, accepted
+    by the other, or done at once by an administrator. A sync never moves an asset."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", "requested"
+        ACCEPTED = "accepted", "accepted"
+        DECLINED = "declined", "declined"
+        CANCELLED = "cancelled", "cancelled"
+
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="transfers")
+    from_team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="transfers_out")
+    to_team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="transfers_in")
+    from_project = models.ForeignKey(
+        Project, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    to_project = models.ForeignKey(
+        Project,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Empty = the asset stays in its project",
+    )
+    requested_by_team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="+")
+    requested_by = models.CharField(max_length=200, blank=True, default="")
+    note = models.TextField(blank=True, default="")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.REQUESTED, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.CharField(max_length=200, blank=True, default="")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["asset"], condition=Q(status="requested"), name="one_open_transfer_per_asset"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"Transfer #{self.pk} of {self.asset_id}: {self.from_team_id} → {self.to_team_id} ({self.status})"
+        )
+
+    @property
+    def answering_team_id(self) -> int:
+        """The team whose acceptance completes the transfer: the one that did not ask."""
+        return self.to_team_id if self.requested_by_team_id == self.from_team_id else self.from_team_id
 
 
 # --- Proposals and acknowledgments -------------------------------------------------------------

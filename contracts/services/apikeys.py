@@ -7,8 +7,10 @@ low-entropy passwords against guessing and would add ~100 ms to every API call f
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -19,6 +21,26 @@ from tessera_site.lib.errors import invalid
 
 KEY_PREFIX = "tsr"
 VALID_SCOPES = ("read", "write", "admin")
+_DURATION = re.compile(r"^\s*(\d+)\s*([hdw])\s*$", re.IGNORECASE)
+_DURATION_UNITS = {"h": "hours", "d": "days", "w": "weeks"}
+
+
+class ApiKeyExpired(Exception):
+    """The secret matches a key whose expiry has passed (the API answers 401 "expired")."""
+
+    def __init__(self, key: ApiKey) -> None:
+        super().__init__(f"API key {key.prefix} expired at {key.expires_at:%Y-%m-%d %H:%M} UTC")
+        self.key = key
+
+
+def apikey_lifetime_parse(text: str) -> timedelta:
+    """``90d``, ``12h`` or ``2w`` as a timedelta; anything else is a clear error."""
+    match = _DURATION.match(text or "")
+    if match is None or int(match.group(1)) == 0:
+        raise invalid(
+            f"Expiry must look like 90d, 12h or 2w (a positive number of hours, days or weeks); got {text!r}"
+        )
+    return timedelta(**{_DURATION_UNITS[match.group(2).lower()]: int(match.group(1))})
 
 
 def apikey_hash(secret: str) -> str:
@@ -36,9 +58,16 @@ def apikey_parse_scopes(scopes: Iterable[str] | str) -> list[str]:
 
 @transaction.atomic
 def apikey_create(
-    *, team: Team, name: str, scopes: Iterable[str] | str, created_by=None
+    *,
+    team: Team,
+    name: str,
+    scopes: Iterable[str] | str,
+    created_by=None,
+    expires_at: datetime | None = None,
 ) -> tuple[ApiKey, str]:
     """Create a key and return it with its plain secret, which is never stored or shown again."""
+    if expires_at is not None and expires_at <= timezone.now():
+        raise invalid("The expiry of a new key must be in the future")
     prefix = secrets.token_hex(4)
     secret = f"{KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
     key = ApiKey.objects.create(
@@ -48,9 +77,17 @@ def apikey_create(
         secret_hash=apikey_hash(secret),
         scopes=apikey_parse_scopes(scopes),
         created_by=created_by,
+        expires_at=expires_at,
     )
     event_record(
-        kind="apikey.created", team=team, payload={"name": name, "prefix": prefix, "scopes": key.scopes}
+        kind="apikey.created",
+        team=team,
+        payload={
+            "name": name,
+            "prefix": prefix,
+            "scopes": key.scopes,
+            "expires_at": expires_at.isoformat() if expires_at else None,
+        },
     )
     return key, secret
 
@@ -65,7 +102,8 @@ def apikey_revoke(*, key: ApiKey) -> ApiKey:
 
 
 def apikey_authenticate(secret: str) -> ApiKey | None:
-    """The active key for a presented secret, or None. Records last use (at most once a minute)."""
+    """The active key for a presented secret, or None; raises ApiKeyExpired for an expired one.
+    Records last use (at most once a minute)."""
     if not secret.startswith(f"{KEY_PREFIX}_"):
         return None
     key = (
@@ -75,6 +113,8 @@ def apikey_authenticate(secret: str) -> ApiKey | None:
     )
     if key is None:
         return None
+    if key.is_expired:
+        raise ApiKeyExpired(key)
     now = timezone.now()
     if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)

@@ -97,14 +97,17 @@ class ApiKeyAuth:
     openapi_scheme = "bearer"
 
     def __call__(self, request: HttpRequest) -> Actor | None:
-        from contracts.services.apikeys import apikey_authenticate
+        from contracts.services.apikeys import ApiKeyExpired, apikey_authenticate
 
         header = request.META.get("HTTP_AUTHORIZATION", "")
         if header:
             scheme, _, token = header.partition(" ")
             if scheme.lower() != "bearer" or not token.strip():
                 raise ApiError(401, "unauthorized", "Use 'Authorization: Bearer <api key>'")
-            key = apikey_authenticate(token.strip())
+            try:
+                key = apikey_authenticate(token.strip())
+            except ApiKeyExpired as exc:
+                raise ApiError(401, "expired", f"{exc}; ask an admin for a new key") from None
             if key is None:
                 raise ApiError(401, "unauthorized", "Unknown or revoked API key")
             return actor_for_key(key)
