@@ -76,9 +76,10 @@ class UpstreamUsage:
     relation: str
     columns: dict[str, list[str]] = field(default_factory=dict)  # column -> clauses, in CLAUSES order
     star: str = ""  # "" or how the model selects every column ("*", "* EXCLUDE (a, b)")
+    feeds: dict[str, list[str]] = field(default_factory=dict)  # column -> the model's output columns
 
     def as_dict(self) -> dict[str, object]:
-        return {"relation": self.relation, "columns": self.columns, "star": self.star}
+        return {"relation": self.relation, "columns": self.columns, "star": self.star, "feeds": self.feeds}
 
 
 @dataclass(slots=True)
@@ -155,11 +156,15 @@ def extract_usage(parsed: ParsedSql, *, columns_by_relation: Mapping[str, Iterab
         qualified = pushdown_projections(qualified)
         scopes = traverse_scope(qualified)
         usage: dict[str, UpstreamUsage] = {}
-        for relation, column, clause in _reads(scopes, set(known)):
+        for relation, column, clause, output in _reads(scopes, set(known)):
             entry = usage.setdefault(relation, UpstreamUsage(relation=relation))
             clauses = entry.columns.setdefault(column, [])
             if clause not in clauses:
                 clauses.append(clause)
+            if output:
+                outputs = entry.feeds.setdefault(column, [])
+                if output not in outputs:
+                    outputs.append(output)
     except (SqlglotError, _Unresolved) as exc:
         return ModelUsage(known=False, message=f"The columns could not be qualified: {_first_line(exc)}")
     for relation, star in stars.items():
@@ -169,10 +174,12 @@ def extract_usage(parsed: ParsedSql, *, columns_by_relation: Mapping[str, Iterab
             for name in known[relation]:
                 if not star.startswith("* EXCLUDE") or name not in _excluded(star):
                     entry.columns.setdefault(name, ["select"])
+                    entry.feeds.setdefault(name, [name])
     for entry in usage.values():
         entry.columns = {
             name: sorted(clauses, key=CLAUSES.index) for name, clauses in sorted(entry.columns.items())
         }
+        entry.feeds = {name: sorted(outputs) for name, outputs in sorted(entry.feeds.items())}
     return ModelUsage(known=True, upstream=dict(sorted(usage.items())))
 
 
@@ -221,8 +228,8 @@ class _Unresolved(Exception):
     """A column that cannot be tied to one relation: usage unknown, never guessed."""
 
 
-def _reads(scopes: list[Scope], known: set[str]) -> Iterable[tuple[str, str, str]]:
-    """(relation, column, clause) for every read of a known relation.
+def _reads(scopes: list[Scope], known: set[str]) -> Iterable[tuple[str, str, str, str]]:
+    """(relation, column, clause, output column or "") for every read of a known relation.
 
     A CTE's or derived table's projections only pass columns on: their upstream columns are
     counted where the outer query uses them (an import CTE's ``order_id`` used as a join key
@@ -246,11 +253,12 @@ def _reads(scopes: list[Scope], known: set[str]) -> Iterable[tuple[str, str, str
                 lineage[(id(scope), projection.alias_or_name.lower())] = physical
             else:
                 clause = _subquery_clause(scope)
-                yield from ((rel, col, clause) for rel, col in physical)
+                output = "" if scope.is_subquery else projection.alias_or_name.lower()
+                yield from ((rel, col, clause, output) for rel, col in physical)
         for column in scope.columns:
             if id(column) not in projected:
                 clause = _clause_of(column, scope)
-                yield from ((rel, col, clause) for rel, col in _physical(scope, column, lineage, known))
+                yield from ((rel, col, clause, "") for rel, col in _physical(scope, column, lineage, known))
 
 
 def _require_expanded_stars(tree: exp.Expression) -> None:

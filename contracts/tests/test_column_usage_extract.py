@@ -72,6 +72,8 @@ def test_marketing_touchpoints_read_country_code_of_core_customers_through_an_al
         "customer_segment": ["select"],
     }
     assert customers.star == ""
+    # column-level lineage: which of the model's own columns each upstream column feeds
+    assert customers.feeds == {"country_code": ["country_code"], "customer_segment": ["customer_segment"]}
 
 
 def test_attribution_reads_order_status_only_as_a_filter_inside_a_cte_with_a_window(
