@@ -5,6 +5,12 @@
  * page's lineage without JavaScript. What remains for the browser is drawing positioned boxes and
  * panning/zooming one <g> transform, which SVG does well for thousands of nodes; a library such as
  * cytoscape (~400 KB) would draw on a canvas our browser tests and screen readers cannot inspect.
+ *
+ * Keyboard: the graph is one tab stop (a roving tabindex: the focused asset, else the first one).
+ * Arrow keys move between neighbours (right: an asset that reads this one, left: one it reads,
+ * up/down: the next asset in the same column), Enter opens the asset, + and − zoom, 0 fits,
+ * Escape clears the selection. The focused node is described by the info panel, which lists what it
+ * reads and what reads it: the graph's text alternative.
  */
 (function () {
   "use strict";
@@ -19,8 +25,11 @@
     return node;
   }
 
-  var state = { scale: 1, x: 0, y: 0, data: null, byId: {}, selected: null };
-  var svg = el("svg", { class: "graph full", role: "img", "aria-label": "Lineage graph" });
+  var state = { scale: 1, x: 0, y: 0, data: null, byId: {}, selected: null, current: null };
+  var svg = el("svg", {
+    class: "graph full", role: "group", "aria-roledescription": "lineage graph",
+    "aria-label": "Lineage graph", "aria-describedby": "graph-help"
+  });
   var viewport = el("g", { class: "viewport" }, svg);
   var edgeLayer = el("g", { class: "edges" }, viewport);
   var nodeLayer = el("g", { class: "nodes" }, viewport);
@@ -60,12 +69,13 @@
   }
 
   function select(id) {
+    var node;
     svg.querySelectorAll(".selected, .near").forEach(function (n) { n.classList.remove("selected", "near"); });
     var info = document.getElementById("graph-info");
     state.selected = id;
     if (id == null) { info.hidden = true; svg.classList.remove("has-selection"); return; }
+    node = state.byId[id];
     svg.classList.add("has-selection");
-    var node = state.byId[id];
     node.el.classList.add("selected");
     var ups = [], downs = [];
     state.data.edges.forEach(function (e) {
@@ -82,12 +92,12 @@
       }).join("") || '<li class="muted">none in view</li>';
     }
     info.innerHTML =
-      '<button type="button" class="close" aria-label="Close">×</button>' +
-      "<h3>" + escapeHtml(node.name) + "</h3>" +
+      '<button type="button" class="close" aria-label="Close the details">×</button>' +
+      '<h3 id="graph-info-h">' + escapeHtml(node.name) + "</h3>" +
       '<p class="mono small">' + escapeHtml(node.relation) + "</p>" +
       '<p class="small"><span class="chip">' + escapeHtml(node.team || "no team") + "</span> " + escapeHtml(node.project) + " · " + escapeHtml(node.type) + "</p>" +
       (node.proposal ? '<p class="small"><a href="/proposals/' + node.proposal + '/">Open proposal #' + node.proposal + "</a></p>" : "") +
-      '<p><a class="btn small" href="' + node.url + '">Open asset</a> <a class="btn small" href="?focus=' + node.id + '&hops=2">Focus here</a></p>' +
+      '<p><a class="btn small" href="' + node.url + '">Open asset<span class="sr-only"> ' + escapeHtml(node.name) + '</span></a> <a class="btn small" href="?focus=' + node.id + '&hops=2">Focus here<span class="sr-only"> on ' + escapeHtml(node.name) + "</span></a></p>" +
       '<h4>Reads</h4><ul class="plain small">' + list(ups) + "</ul>" +
       '<h4>Read by</h4><ul class="plain small">' + list(downs) + "</ul>";
     info.hidden = false;
@@ -110,10 +120,18 @@
       if (a.impact && b.impact) cls += " impact";
       e.el = el("path", { d: e.d, class: cls, "data-from": e.from, "data-to": e.to }, edgeLayer);
     });
+    data.nodes.forEach(function (n) { n.ups = []; n.downs = []; });
+    data.edges.forEach(function (e) {
+      data.nodesById[e.from].downs.push(data.nodesById[e.to]);
+      data.nodesById[e.to].ups.push(data.nodesById[e.from]);
+    });
     data.nodes.forEach(function (n) {
       var cls = "node" + (n.focus ? " focus" : "") + (n.impact ? " " + n.impact : "") + (n.status === "retired" ? " retired" : "");
       var g = el("g", {
-        class: cls, transform: "translate(" + n.x + "," + n.y + ")", tabindex: "0",
+        class: cls, transform: "translate(" + n.x + "," + n.y + ")", tabindex: "-1", role: "link",
+        "aria-label": n.name + ", " + n.project + " project, " + (n.team || "no team") +
+          (n.impact ? ", " + n.impact + " by the proposal" : "") + (n.status === "retired" ? ", retired" : "") +
+          ". Reads " + n.ups.length + ", read by " + n.downs.length + ".",
         "data-id": n.id, "data-name": n.name, "data-team": n.team || "", "data-project": n.project, "data-relation": n.relation
       }, nodeLayer);
       el("title", {}, g).textContent = n.relation + " (" + (n.team || "no team") + ", " + n.project + ")";
@@ -126,15 +144,76 @@
       n.el = g;
       state.byId[n.id] = n;
     });
-    svg.setAttribute("data-ready", "true");
-    document.getElementById("graph-count").textContent =
-      data.nodes.length + " assets · " + data.edges.length + " edges" + (data.truncated ? " (truncated: focus on an asset)" : "");
-    document.getElementById("graph-legend").innerHTML = data.teams.map(function (t) {
-      return '<span class="dot" style="background:' + t.colour + '"></span>' + escapeHtml(t.slug);
-    }).join(" ");
+    var summary = data.nodes.length + " assets · " + data.edges.length + " edges" + (data.truncated ? " (truncated: focus on an asset)" : "");
+    document.getElementById("graph-count").textContent = summary;
+    svg.setAttribute("aria-label", "Lineage graph, " + summary);
+    drawLegend(data.teams);
     fit();
     var focus = data.nodes.filter(function (n) { return n.focus; })[0];
     if (focus && data.nodes.length > 60) centreOn(focus);
+    // Reading order (column by column, top to bottom) decides the first tab stop when nothing is focused.
+    var first = focus || data.nodes.slice().sort(function (a, b) { return a.x - b.x || a.y - b.y; })[0];
+    makeCurrent(first);
+    svg.setAttribute("data-ready", "true");
+  }
+
+  function drawLegend(teams) {
+    // Built node by node: the policy forbids style attributes in markup, the CSSOM is allowed.
+    var legend = document.getElementById("graph-legend");
+    legend.textContent = "";
+    teams.forEach(function (t) {
+      var dot = document.createElement("span");
+      dot.className = "dot";
+      dot.style.background = t.colour;
+      dot.setAttribute("aria-hidden", "true");
+      legend.appendChild(dot);
+      legend.appendChild(document.createTextNode(t.slug + " "));
+    });
+  }
+
+  // --- keyboard ------------------------------------------------------------------------------
+  function makeCurrent(node) {
+    if (state.current) {
+      state.current.el.setAttribute("tabindex", "-1");
+      state.current.el.removeAttribute("aria-describedby");
+    }
+    state.current = node;
+    node.el.setAttribute("tabindex", "0");
+    node.el.setAttribute("aria-describedby", "graph-info");
+  }
+
+  function isVisible(node) {
+    var box = host.getBoundingClientRect();
+    var left = state.x + node.x * state.scale, top = state.y + node.y * state.scale;
+    return left >= 0 && top >= 0 && left + state.data.node_w * state.scale <= box.width &&
+      top + state.data.node_h * state.scale <= box.height;
+  }
+
+  function nearestTo(node, candidates) {
+    return candidates.slice().sort(function (a, b) { return Math.abs(a.y - node.y) - Math.abs(b.y - node.y); })[0];
+  }
+
+  function neighbour(node, key) {
+    if (key === "ArrowRight") return nearestTo(node, node.downs);
+    if (key === "ArrowLeft") return nearestTo(node, node.ups);
+    var column = state.data.nodes.filter(function (n) { return n.x === node.x; });
+    column.sort(function (a, b) { return a.y - b.y; });
+    return column[column.indexOf(node) + (key === "ArrowDown" ? 1 : -1)];
+  }
+
+  function moveTo(node) {
+    makeCurrent(node);
+    if (!isVisible(node)) centreOn(node);
+    node.el.focus();
+  }
+
+  function zoomKey(key) {
+    var box = host.getBoundingClientRect();
+    if (key === "+" || key === "=") zoomAt(1.3, box.width / 2, box.height / 2);
+    else if (key === "-" || key === "_" || key === "−") zoomAt(1 / 1.3, box.width / 2, box.height / 2);
+    else if (key === "0") fit();
+    else return false;
+    return true;
   }
 
   // --- pan, zoom, select ---------------------------------------------------------------------
@@ -163,9 +242,24 @@
     var box = host.getBoundingClientRect();
     zoomAt(ev.deltaY < 0 ? 1.15 : 1 / 1.15, ev.clientX - box.left, ev.clientY - box.top);
   }, { passive: false });
+  svg.addEventListener("focusin", function (ev) {
+    var g = ev.target.closest && ev.target.closest("g.node");
+    if (!g) return;
+    var node = state.byId[Number(g.getAttribute("data-id"))];
+    if (state.current !== node) makeCurrent(node);
+    select(node.id);
+  });
   svg.addEventListener("keydown", function (ev) {
     var g = ev.target.closest && ev.target.closest("g.node");
-    if (g && ev.key === "Enter") window.location = state.byId[Number(g.getAttribute("data-id"))].url;
+    if (!g || ev.altKey || ev.ctrlKey || ev.metaKey) return;
+    var node = state.byId[Number(g.getAttribute("data-id"))];
+    if (ev.key === "Enter") { window.location = node.url; return; }
+    if (ev.key === "Escape") { select(null); return; }
+    if (zoomKey(ev.key)) { ev.preventDefault(); return; }
+    if (ev.key.indexOf("Arrow") !== 0) return;
+    ev.preventDefault();  // arrows move in the graph, not the page
+    var next = neighbour(node, ev.key);
+    if (next) moveTo(next);
   });
   document.querySelectorAll("[data-zoom]").forEach(function (button) {
     button.addEventListener("click", function () {

@@ -1,0 +1,255 @@
+"""Every page of the dashboard, signed in and out, at desktop and phone width: no serious or critical
+axe-core violation (WCAG 2.1 AA and axe's best practices), and no Content-Security-Policy
+violation with the real policy on. Then the keyboard: a proposal answered from the home page and an
+asset opened from the lineage graph without touching the mouse.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import log_in, shot
+from tests.browser.pagecheck import DESKTOP, PHONE, assert_clean, check_page, watch_context
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def _running_sync(demo_artifacts) -> int:
+    """A sync a worker has claimed and is halfway through: the page polls it while we look."""
+    from contracts.models import SyncRun
+    from contracts.services.sync import sync_submit
+    from tessera_site.lib.auth import SYSTEM
+    from tessera_site.lib.jobs import job_claim, job_stage
+
+    run = sync_submit(
+        manifest=demo_artifacts.read_bytes(demo_artifacts.core_additive_manifest),
+        team_slug=None,
+        actor=SYSTEM,
+    )
+    assert job_claim(SyncRun, run.pk)
+    job_stage(SyncRun, run.pk, "diffing contracts", progress=40)
+    return run.pk
+
+
+def _wait_until_drawn(page, path: str) -> None:
+    if path.startswith("/lineage/"):
+        page.locator("svg.graph[data-ready=true]").wait_for()
+
+
+def _signed_in_pages(world, sync_id: int, email_ids: list[int]) -> list[tuple[str, str]]:
+    from contracts.models import Proposal
+
+    proposal = Proposal.objects.get(pk=world.proposal_id)
+    dim = world.dim_customers_id
+    diff = f"/assets/{dim}/diff/{proposal.base_version_id}/{proposal.proposed_version_id}/"
+    pages = [
+        ("home", "/"),
+        ("assets", "/assets/"),
+        ("assets-filtered", "/assets/?project=marketing&sort=-version"),
+        ("asset", f"/assets/{dim}/"),
+        ("version-diff", diff),
+        ("proposal", f"/proposals/{world.proposal_id}/"),
+        ("lineage", "/lineage/"),
+        ("lineage-focused", f"/lineage/?focus={dim}&hops=2"),
+        ("lineage-impact", f"/lineage/?proposal={world.proposal_id}&hops=2"),
+        ("upload", "/upload/"),
+        ("sync-running", f"/syncs/{sync_id}/"),
+        ("audit-log", "/events/"),
+        ("team", "/teams/marketing-analytics/"),
+        ("outbox", "/outbox/"),
+    ]
+    return pages + [(f"email-{pk}", f"/outbox/{pk}/") for pk in email_ids]
+
+
+@pytest.fixture
+def world_with_emails(demo_world, settings, live_server):
+    """The demo world, in DEBUG (the outbox exists), with the proposal's emails recorded."""
+    from contracts.models import OutboundEmail
+    from contracts.tasks_workflow import proposal_opened_emails_task
+
+    settings.DEBUG = True
+    settings.TESSERA_BASE_URL = live_server.url
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    proposal_opened_emails_task(demo_world.proposal_id)
+    assert OutboundEmail.objects.filter(proposal_id=demo_world.proposal_id).count() == 2
+    return demo_world
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_every_signed_in_page_passes_axe_and_the_csp(
+    browser, live_server, world_with_emails, demo_artifacts, viewport
+):
+    from contracts.models import OutboundEmail
+
+    width = "desktop" if viewport is DESKTOP else "phone"
+    sync_id = _running_sync(demo_artifacts)
+    email_ids = list(OutboundEmail.objects.order_by("pk").values_list("pk", flat=True))
+    context = browser.new_context(viewport=viewport, base_url=live_server.url, is_mobile=viewport is PHONE)
+    watch = watch_context(context)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    problems: list[str] = []
+    try:
+        log_in(page, live_server.url, "marketing-lead")
+        for name, path in _signed_in_pages(world_with_emails, sync_id, email_ids):
+            response = page.goto(f"{live_server.url}{path}")
+            assert response.status == 200, path
+            _wait_until_drawn(page, path)
+            problems += check_page(page, f"a11y-{width}-{name}")
+            if name.startswith("email-"):
+                # Each button's name says the action and the proposal, not only "Approve".
+                about = rf"proposal #{world_with_emails.proposal_id} \(dim_customers\) for \S+-analytics$"
+                for action in ("Approve", "Need time on", "Block"):
+                    assert page.get_by_role("link", name=re.compile(f"^{action} {about}")).count() == 1, (
+                        action
+                    )
+        # The running sync keeps polling in place; its panel must still be there and clean.
+        page.goto(f"{live_server.url}/syncs/{sync_id}/")
+        assert page.locator("#progress").get_attribute("data-status") == "running"
+        page.wait_for_timeout(2_500)  # two polls
+        problems += check_page(page, f"a11y-{width}-sync-running-polled")
+    finally:
+        context.close()
+    assert_clean(f"signed-in-{width}", problems, watch)
+
+
+def test_the_producer_sees_clean_pages_with_its_own_forms(browser, live_server, demo_world):
+    """platform-lead owns dim_customers: the proposal page shows Withdraw and Force publish."""
+    context = browser.new_context(viewport=DESKTOP, base_url=live_server.url)
+    watch = watch_context(context)
+    page = context.new_page()
+    problems: list[str] = []
+    try:
+        log_in(page, live_server.url, "platform-lead")
+        for name, path in [
+            ("home", "/"),
+            ("team", "/teams/data-platform/"),
+            ("proposal", f"/proposals/{demo_world.proposal_id}/"),
+        ]:
+            page.goto(f"{live_server.url}{path}")
+            problems += check_page(page, f"a11y-producer-{name}")
+        assert page.locator("#producer").get_by_role("button", name="Withdraw").count() == 1
+    finally:
+        context.close()
+    assert_clean("producer", problems, watch)
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_signed_out_pages_and_the_email_answer_pages_pass_axe_and_the_csp(
+    browser, live_server, world_with_emails, viewport
+):
+    """Signed out: the login page, and every page an email's answer link leads to — confirm (each
+    action), recorded, already answered, and a broken link."""
+    from contracts.models import Acknowledgment, Proposal, Team
+    from contracts.services.proposal_emails import answer_links
+
+    width = "desktop" if viewport is DESKTOP else "phone"
+    proposal = Proposal.objects.get(pk=world_with_emails.proposal_id)
+    team = Team.objects.get(slug="finance-analytics")
+    links = {
+        link["action"]: urlsplit(link["url"]).path for link in answer_links(proposal=proposal, team=team)
+    }
+    context = browser.new_context(viewport=viewport, base_url=live_server.url, is_mobile=viewport is PHONE)
+    watch = watch_context(context)
+    page = context.new_page()
+    problems: list[str] = []
+    try:
+        page.goto(f"{live_server.url}/")
+        page.wait_for_url(re.compile(r"/accounts/login/"))
+        problems += check_page(page, f"a11y-{width}-login")
+        page.fill("#id_username", "marketing-lead")
+        page.fill("#id_password", "wrong")
+        page.click("button[type=submit]")
+        problems += check_page(page, f"a11y-{width}-login-error")
+
+        for action in ("migrating", "blocked", "approved"):
+            page.goto(f"{live_server.url}{links[action]}")
+            problems += check_page(page, f"a11y-{width}-answer-confirm-{action}")
+        page.get_by_role("button", name=re.compile("^Confirm: Approve")).click()
+        page.locator(".answer-done").wait_for()
+        problems += check_page(page, f"a11y-{width}-answer-done")
+        assert Acknowledgment.objects.get(proposal=proposal, team=team).answer == "approved"
+
+        page.goto(f"{live_server.url}{links['blocked']}")  # made before the answer: spent
+        page.locator(".answer-problem[data-kind=used]").wait_for()
+        problems += check_page(page, f"a11y-{width}-answer-used")
+        page.goto(f"{live_server.url}/answer/not-a-real-token/")
+        page.locator(".answer-problem[data-kind=invalid]").wait_for()
+        problems += check_page(page, f"a11y-{width}-answer-invalid")
+    finally:
+        context.close()
+    assert_clean(f"signed-out-{width}", problems, watch)
+
+
+def _tab_to(page, predicate_js: str, *, limit: int = 200) -> None:
+    """Press Tab until the focused element satisfies `predicate_js` (a JS expression on `el`)."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate(f"(() => {{ const el = document.activeElement; return !!({predicate_js}); }})()"):
+            return
+    pytest.fail(f"Tab never reached an element where {predicate_js}")
+
+
+def test_keyboard_only_answers_a_proposal_and_opens_an_asset_from_the_lineage(
+    browser, live_server, demo_world
+):
+    from contracts.models import Acknowledgment
+
+    context = browser.new_context(viewport=DESKTOP, base_url=live_server.url)
+    watch = watch_context(context)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        # Sign in with the keyboard too.
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.keyboard.type("marketing-lead")  # the username field has focus on load
+        page.keyboard.press("Tab")
+        page.keyboard.type("correct-horse-battery")
+        page.keyboard.press("Enter")
+        page.wait_for_url(f"{live_server.url}/")
+
+        item = f"#waiting-{demo_world.proposal_id}-marketing-analytics"
+        _tab_to(page, f"el.closest('{item}') && el.matches('button[value=approved]')")
+        name = page.evaluate("document.activeElement.textContent.replace(/\\s+/g, ' ').trim()")
+        assert name.startswith("Approve") and f"#{demo_world.proposal_id}" in name, name
+        page.keyboard.press("Enter")
+        # The in-place update is read out: the live region says what was recorded, for whom, where.
+        live = page.locator("#live-status")
+        expect(live).to_contain_text(f"proposal #{demo_world.proposal_id}: approved", timeout=10_000)
+        assert "marketing-analytics" in live.inner_text()
+        ack = Acknowledgment.objects.get(proposal_id=demo_world.proposal_id, team__slug="marketing-analytics")
+        assert ack.answer == "approved" and ack.via == "dashboard"
+        page.locator(f"#answered-{demo_world.proposal_id}-marketing-analytics").wait_for()
+        shot(page, "keyboard-answered")
+
+        # The lineage graph: Tab into it, arrow keys to a neighbour, Enter opens that asset.
+        page.goto(f"{live_server.url}/lineage/?focus={demo_world.dim_customers_id}&hops=1")
+        page.locator("svg.graph[data-ready=true]").wait_for()
+        _tab_to(page, "el.matches('g.node')")
+        start = page.evaluate("document.activeElement.dataset.name")
+        assert start == "dim_customers", start  # the focused asset takes the graph's tab stop
+        assert "dim_customers" in page.locator("#graph-info").inner_text()  # announced (aria-live)
+        page.keyboard.press("ArrowRight")  # downstream: a model that reads dim_customers
+        reader = page.evaluate("document.activeElement.dataset")
+        assert reader["name"] != "dim_customers"
+        reads = page.evaluate(
+            "(id) => Array.from(document.querySelectorAll(`path.edge[data-to='${id}']`)).map(e => e.dataset.from)",
+            reader["id"],
+        )
+        assert str(demo_world.dim_customers_id) in reads
+        assert reader["name"] in page.locator("#graph-info").inner_text()
+        before = page.locator("g.viewport").get_attribute("transform")
+        page.keyboard.press("+")
+        assert page.locator("g.viewport").get_attribute("transform") != before
+        page.keyboard.press("-")
+        shot(page, "keyboard-lineage")
+        page.keyboard.press("Enter")
+        page.wait_for_url(re.compile(rf"/assets/{reader['id']}/$"))
+        assert reader["name"] in page.locator("h1").inner_text()
+    finally:
+        context.close()
+    assert_clean("keyboard", [], watch)
