@@ -92,7 +92,7 @@ def load(env: dict[str, str]) -> dict[str, object]:
         )
     from contracts.services.sync import sync_submit
     from contracts.services.teams import team_ensure
-    from contracts.tasks import sync_run_task
+    from contracts.tasks.sync import sync_run_task
     from tessera_site.lib.auth import SYSTEM
 
     team_ensure(slug=PLATFORM)

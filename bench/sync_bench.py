@@ -115,7 +115,7 @@ def child_execute(sync_id: str) -> dict:
     from django.test.utils import CaptureQueriesContext
 
     from contracts.models import SyncRun
-    from contracts.tasks import sync_run_task
+    from contracts.tasks.sync import sync_run_task
 
     baseline = _peak_rss_mb()
     started = time.perf_counter()

@@ -7,4 +7,4 @@ class ContractsConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the workflow tasks and the webhook event listener in every process (web and worker).
-        from contracts import tasks_workflow  # noqa: F401
+        from contracts import tasks  # noqa: F401

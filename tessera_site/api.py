@@ -173,9 +173,9 @@ def events_list(
 
 
 from audits.api import router as audits_router  # noqa: E402
-from contracts.api import router as sync_router  # noqa: E402
-from contracts.api_read import router as read_router  # noqa: E402
-from contracts.api_workflow import router as workflow_router  # noqa: E402
+from contracts.api.proposals import router as workflow_router  # noqa: E402
+from contracts.api.read import router as read_router  # noqa: E402
+from contracts.api.sync import router as sync_router  # noqa: E402
 
 api.add_router("", sync_router)
 api.add_router("", read_router)

@@ -18,7 +18,7 @@ def test_run_results_sent_with_the_manifest_become_audit_runs_after_the_sync(
     django_capture_on_commit_callbacks,
 ):
     from contracts.services.sync import sync_submit
-    from contracts.tasks import sync_run_task
+    from contracts.tasks.sync import sync_run_task
 
     platform = TeamFactory(slug="data-platform")
     key, _ = api_key_for(platform)

@@ -1,5 +1,5 @@
 """Who is told that an asset was retired (SPEC §4), with what in it. Called only by tasks
-(contracts.tasks_workflow.assets_retired_emails_task).
+(contracts.tasks.workflow.assets_retired_emails_task).
 
 One email per consumer team per sync run, listing every asset of that run the team consumes:
 a sync that drops twenty models a team reads sends it one email, not twenty. The dedupe key names

@@ -1,4 +1,4 @@
-"""Who gets which workflow email, with what in it. Called only by tasks (contracts.tasks_workflow).
+"""Who gets which workflow email, with what in it. Called only by tasks (contracts.tasks.workflow).
 
 One email per team per event: every email has a dedupe key naming the event and the team, so a
 retried task sends nothing twice.

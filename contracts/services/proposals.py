@@ -50,7 +50,7 @@ TERMINAL_STATUSES = (
 # --- enqueueing (tasks are imported lazily: tasks import this module) -------------------------
 def _enqueue(task_name: str, *args: Any) -> None:
     def send() -> None:
-        from contracts import tasks_workflow
+        from contracts.tasks import workflow as tasks_workflow
 
         getattr(tasks_workflow, task_name).delay(*args)
 

@@ -252,7 +252,7 @@ def sync_submit(
         run.catalog.save(f"{stamp}-catalog.json", _as_file(catalog), save=False)
     with transaction.atomic():
         run.save()
-        from contracts.tasks import sync_run_task
+        from contracts.tasks.sync import sync_run_task
 
         transaction.on_commit(lambda: sync_run_task.delay(run.pk))
     return run
@@ -1152,7 +1152,7 @@ def _retired_emails_enqueue(*, run: SyncRun, asset_ids: list[int]) -> None:
         return
 
     def send() -> None:
-        from contracts.tasks_workflow import assets_retired_emails_task
+        from contracts.tasks.workflow import assets_retired_emails_task
 
         assets_retired_emails_task.delay(run.pk, asset_ids)
 

@@ -118,7 +118,7 @@ def webhook_fanout(event: Event) -> list[int]:
             event=event, endpoint__in=endpoints, status=WebhookDelivery.Status.PENDING
         ).values_list("pk", flat=True)
     )
-    from contracts.tasks_workflow import webhook_deliver_task
+    from contracts.tasks.workflow import webhook_deliver_task
 
     for delivery_id in ids:
         webhook_deliver_task.delay(delivery_id)

@@ -308,7 +308,7 @@ def test_reads_record_no_events(world: World) -> None:
 def demo_reader(db, demo_artifacts) -> Client:
     from contracts.services.sync import sync_submit
     from contracts.services.teams import team_ensure
-    from contracts.tasks import sync_run_task
+    from contracts.tasks.sync import sync_run_task
     from tessera_site.lib.auth import Actor
 
     actor = Actor(label="test-open", is_open=True, scopes=("read", "write", "admin"))

@@ -9,7 +9,7 @@ from django.core import mail
 
 from contracts.models import OutboundEmail, Proposal
 from contracts.services.proposals import acknowledgment_record, proposal_withdraw
-from contracts.tasks_workflow import (
+from contracts.tasks.workflow import (
     answer_recorded_email_task,
     proposal_opened_emails_task,
     proposal_reminders_task,

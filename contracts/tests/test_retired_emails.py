@@ -17,8 +17,8 @@ from contracts.factories import TeamFactory, TeamMembershipFactory, UserFactory
 from contracts.models import Asset, OutboundEmail, SyncRun
 from contracts.services.registrations import registration_add
 from contracts.services.sync import sync_submit
-from contracts.tasks import sync_run_task
-from contracts.tasks_workflow import assets_retired_emails_task
+from contracts.tasks.sync import sync_run_task
+from contracts.tasks.workflow import assets_retired_emails_task
 from tessera_site.lib.auth import Actor
 from tessera_site.lib.urls import absolute_url
 

@@ -29,7 +29,7 @@ from contracts.models import (
 from contracts.services.apikeys import apikey_create
 from contracts.services.sync import sync_submit
 from contracts.services.teams import team_ensure
-from contracts.tasks import sync_run_task
+from contracts.tasks.sync import sync_run_task
 from tessera_site.lib.auth import Actor, actor_for_key
 from tessera_site.lib.errors import ApiError
 from tessera_site.testing.fixtures import requires_postgres

@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from contracts.models import Asset, ContractVersion, Event, Project, SyncRun, Team
 from contracts.services.apikeys import apikey_create
 from contracts.services.teams import team_ensure
-from contracts.tasks import sync_run_task
+from contracts.tasks.sync import sync_run_task
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SMALL = (FIXTURES / "small_shop_manifest.json").read_bytes()

@@ -501,7 +501,7 @@ def test_upload_without_a_file_re_renders_the_form(client, world):
 
 
 def test_upload_then_progress_panel_polls_until_done(client, world, django_capture_on_commit_callbacks):
-    from contracts.tasks import sync_run_task
+    from contracts.tasks.sync import sync_run_task
 
     client = login(client, world.core_lead)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from contracts.views_graphics import (
+from contracts.presenters.graphics import (
     MIN_COLUMN,
     NODE_W,
     Mark,

@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 
 from contracts.models import Acknowledgment, OutboundEmail, Proposal
-from contracts.tasks_workflow import proposal_opened_emails_task
+from contracts.tasks.workflow import proposal_opened_emails_task
 from contracts.tests.workflow_setup import ANSWER_LINK, open_breaking
 from tessera_site.lib.signing import answer_token
 

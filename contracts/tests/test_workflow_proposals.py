@@ -16,7 +16,7 @@ from contracts.services.proposals import (
     proposal_publish_matching_check,
     proposal_withdraw,
 )
-from contracts.tasks_workflow import proposal_expire_due_task
+from contracts.tasks.workflow import proposal_expire_due_task
 from contracts.tests.workflow_setup import open_breaking, other_breaking_spec
 from tessera_site.lib.auth import actor_for_key, actor_for_user
 from tessera_site.lib.errors import ApiError

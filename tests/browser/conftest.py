@@ -27,7 +27,7 @@ class DemoWorld:
 def _sync(content: bytes, *, actor) -> object:
     from contracts.models import SyncRun
     from contracts.services.sync import sync_submit
-    from contracts.tasks import sync_run_task
+    from contracts.tasks.sync import sync_run_task
 
     sync_run = sync_submit(manifest=content, team_slug=None, actor=actor)
     sync_run_task(sync_run.pk)  # what the worker does, here in the test's thread

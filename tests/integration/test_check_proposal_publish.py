@@ -10,7 +10,7 @@ from contracts.services.check import sync_check
 from contracts.services.proposals import acknowledgment_record
 from contracts.services.sync import sync_submit
 from contracts.services.teams import membership_set, team_ensure
-from contracts.tasks import sync_run_task
+from contracts.tasks.sync import sync_run_task
 from tessera_site.lib.auth import SYSTEM, actor_for_key, actor_for_user
 
 pytestmark = [pytest.mark.integration]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from contracts.models import Acknowledgment, OutboundEmail
-from contracts.tasks_workflow import proposal_opened_emails_task
+from contracts.tasks.workflow import proposal_opened_emails_task
 from contracts.tests.workflow_setup import make_story, open_breaking
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]

@@ -20,13 +20,7 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
 from contracts.models import Asset, ContractVersion, Proposal, SyncRun, Team
-from contracts.selectors import dashboard as sel
-from contracts.selectors.access import (
-    asset_audits_readable,
-    proposals_readable,
-    reader_for_user,
-)
-from contracts.views_graphics import (
+from contracts.presenters.graphics import (
     NODE_H,
     NODE_W,
     Mark,
@@ -34,6 +28,12 @@ from contracts.views_graphics import (
     layered_layout,
     team_colour,
     timeline_layout,
+)
+from contracts.selectors import dashboard as sel
+from contracts.selectors.access import (
+    asset_audits_readable,
+    proposals_readable,
+    reader_for_user,
 )
 
 ANSWER_PARTIAL = "proposals/_answer_form.html"

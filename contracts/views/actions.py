@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from contracts.models import Proposal, Team
 from contracts.selectors import dashboard as sel
 from contracts.selectors.access import reader_for_user, result_upload_readable
-from contracts.views import proposal_context, render_page, sync_context
+from contracts.views.browse import proposal_context, render_page, sync_context
 from tessera_site.lib.auth import actor_for_user
 from tessera_site.lib.errors import ApiError
 
@@ -206,11 +206,11 @@ def upload_results(request: HttpRequest) -> HttpResponse:
 def _submit_results(request: HttpRequest, form: ResultUploadForm, team: Team | None) -> Any:
     import dataclasses
 
+    from audits.services import result_upload_create
     from django.conf import settings
     from django.db import transaction
 
     from audits.selectors import asset_consumer_team_ids, asset_find_by_ref
-    from audits.services import result_upload_create
     from audits.tasks import ingest_result_upload
 
     upload_file = form.cleaned_data["results"]

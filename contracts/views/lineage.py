@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET
 
 from contracts.models import Asset, Proposal
 from contracts.selectors import dashboard as sel
-from contracts.views import _graph_drawing, render_page
+from contracts.views.browse import _graph_drawing, render_page
 
 MAX_HOPS = 6
 
