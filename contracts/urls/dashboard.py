@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from contracts.views import actions, browse, lineage
+from contracts.views import browse, lineage, proposal_actions, uploads
 
 urlpatterns = [
     path("", browse.home, name="home"),
@@ -10,13 +10,13 @@ urlpatterns = [
     path("assets/<int:pk>/", browse.asset_detail, name="asset_detail"),
     path("assets/<int:pk>/diff/<int:a>/<int:b>/", browse.version_diff, name="version_diff"),
     path("proposals/<int:pk>/", browse.proposal_detail, name="proposal_detail"),
-    path("proposals/<int:pk>/withdraw/", actions.proposal_withdraw, name="proposal_withdraw"),
-    path("proposals/<int:pk>/force/", actions.proposal_force, name="proposal_force"),
+    path("proposals/<int:pk>/withdraw/", proposal_actions.proposal_withdraw, name="proposal_withdraw"),
+    path("proposals/<int:pk>/force/", proposal_actions.proposal_force, name="proposal_force"),
     path("lineage/", lineage.lineage_page, name="lineage"),
     path("lineage/graph.json", lineage.lineage_json, name="lineage_json"),
-    path("upload/", actions.upload, name="upload"),
-    path("upload/results/", actions.upload_results, name="upload_results"),
-    path("uploads/results/<int:pk>/", actions.result_upload_detail, name="result_upload_detail"),
+    path("upload/", uploads.upload, name="upload"),
+    path("upload/results/", uploads.upload_results, name="upload_results"),
+    path("uploads/results/<int:pk>/", uploads.result_upload_detail, name="result_upload_detail"),
     path("syncs/<int:pk>/", browse.sync_detail, name="sync_detail"),
     path("teams/<slug:slug>/", browse.team_detail, name="team_detail"),
     path("events/", browse.event_log, name="event_log"),

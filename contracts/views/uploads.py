@@ -1,9 +1,9 @@
-"""Dashboard actions: withdraw/force a proposal, upload a manifest or a result file.
+"""Upload pages: a manifest (starts a sync) or a result file (starts an audit ingestion).
 
-Each action looks its object up together with the team check (a stranger gets 404, not a hint
-that the object exists), binds the form, calls one service, and then redirects — or, for htmx,
-renders the partial that replaces the form. Invalid input re-renders the form with its error
-(400 without htmx; 200 with htmx, which swaps only successful responses).
+Each upload checks the team it is for (a stranger gets 404), binds the form, calls one service,
+and then redirects — or, for htmx, renders the partial that replaces the form. Invalid input
+re-renders the form with its error (400 without htmx; 200 with htmx, which swaps only successful
+responses).
 """
 
 from __future__ import annotations
@@ -11,99 +11,18 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from contracts.models import Proposal, Team
+from contracts.models import Team
 from contracts.selectors import dashboard as sel
 from contracts.selectors.access import reader_for_user, result_upload_readable
-from contracts.views.browse import proposal_context, render_page, sync_context
+from contracts.views.access import team_for_member_or_404
+from contracts.views.browse import render_page, sync_context
 from tessera_site.lib.auth import actor_for_user
 from tessera_site.lib.errors import ApiError
-
-
-# --- access helpers -------------------------------------------------------------------------------
-def proposal_for_producer_or_404(request: HttpRequest, pk: int) -> Proposal:
-    """The proposal, if the user is in its asset's owner team (or a superuser); 404 otherwise."""
-    proposal = get_object_or_404(sel.proposals_with_answers(Proposal.objects.all()), pk=pk)
-    if not request.user.is_superuser and proposal.asset.owner_team_id not in sel.user_team_ids(
-        user=request.user
-    ):
-        raise Http404("No such proposal")
-    return proposal
-
-
-def team_for_member_or_404(request: HttpRequest, slug: str) -> Team:
-    team = get_object_or_404(Team, slug=slug)
-    if not request.user.is_superuser and team.pk not in sel.user_team_ids(user=request.user):
-        raise Http404("No such team")
-    return team
-
-
-# --- producer actions ---------------------------------------------------------------------------------
-class WithdrawForm(forms.Form):
-    reason = forms.CharField(required=False, max_length=2000)
-
-
-class ForceForm(forms.Form):
-    reason = forms.CharField(
-        max_length=2000, error_messages={"required": "Say why you force it: consumers read this."}
-    )
-
-
-def _producer_response(
-    request: HttpRequest, proposal: Proposal, *, error: str = "", form_name: str = "", status: int = 400
-) -> HttpResponse:
-    proposal = sel.proposals_with_answers(Proposal.objects.all()).get(
-        pk=proposal.pk
-    )  # the state after the action
-    context = proposal_context(request, proposal, action_error=error, action_form=form_name)
-    if request.htmx:
-        return render_page(request, "contracts/proposal_detail.html", context, partial="producer")
-    if error:
-        return render_page(request, "contracts/proposal_detail.html", context, status=status)
-    return redirect(proposal)
-
-
-@login_required
-@require_POST
-def proposal_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
-    from contracts.services.proposals import proposal_withdraw as withdraw
-
-    proposal = proposal_for_producer_or_404(request, pk)
-    form = WithdrawForm(request.POST)
-    if not form.is_valid():
-        return _producer_response(
-            request, proposal, error=" ".join(form.errors.get("reason", [])), form_name="withdraw"
-        )
-    try:
-        withdraw(proposal=proposal, actor=actor_for_user(request.user), reason=form.cleaned_data["reason"])
-    except ApiError as exc:
-        return _producer_response(
-            request, proposal, error=exc.detail, form_name="withdraw", status=exc.status
-        )
-    messages.success(request, f"Proposal #{proposal.pk} withdrawn; the consumers are told.")
-    return _producer_response(request, proposal)
-
-
-@login_required
-@require_POST
-def proposal_force(request: HttpRequest, pk: int) -> HttpResponse:
-    from contracts.services.proposals import proposal_force as force
-
-    proposal = proposal_for_producer_or_404(request, pk)
-    form = ForceForm(request.POST)
-    if not form.is_valid():
-        return _producer_response(request, proposal, error=" ".join(form.errors["reason"]), form_name="force")
-    try:
-        force(proposal=proposal, actor=actor_for_user(request.user), reason=form.cleaned_data["reason"])
-    except ApiError as exc:
-        return _producer_response(request, proposal, error=exc.detail, form_name="force", status=exc.status)
-    messages.success(request, f"Proposal #{proposal.pk} force-published; the consumers are told.")
-    return _producer_response(request, proposal)
 
 
 # --- uploads ----------------------------------------------------------------------------------------------

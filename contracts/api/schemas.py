@@ -1,0 +1,203 @@
+"""Input and output schemas of the read API (assets, versions, lineage, registrations, teams)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ninja import Field, Schema
+
+from contracts.selectors.assets import DEFAULT_PAGE_SIZE
+
+
+class AssetSummaryOut(Schema):
+    id: int
+    relation: str
+    unique_id: str
+    name: str
+    type: str
+    status: str
+    team: str
+    project: str | None
+    mode: str
+    version: str | None
+    consumer_count: int
+
+
+class AssetListOut(Schema):
+    count: int
+    page: int
+    page_size: int
+    pages: int
+    items: list[AssetSummaryOut]
+
+
+class ColumnOut(Schema):
+    name: str
+    data_type: str
+    normalized_type: str
+    nullable: bool
+    description: str
+
+
+class GuaranteeOut(Schema):
+    kind: str
+    column: str | None
+    arguments: dict[str, Any]
+    severity: str
+    test_unique_id: str | None
+    name: str
+
+
+class _VersionFields(Schema):
+    """What a version is, in the full and the summary form alike."""
+
+    id: int
+    version: str
+    status: str
+    change_kind: str
+    mode: str
+    content_hash: str
+    created_at: datetime
+    published_at: datetime | None
+
+
+class VersionOut(_VersionFields):
+    columns: list[ColumnOut]
+    guarantees: list[GuaranteeOut]
+
+
+class VersionSummaryOut(_VersionFields):
+    summary: str
+    reasons: list[str]
+
+
+class ConsumerOut(Schema):
+    team: str
+    team_name: str
+    origin: str
+    purpose: str
+    created_at: datetime
+
+
+class OpenProposalOut(Schema):
+    id: int
+    status: str
+    origin: str
+    proposed_version: str | None
+    deadline: datetime
+
+
+class AssetDetailOut(AssetSummaryOut):
+    description: str
+    database: str
+    db_schema: str
+    identifier: str
+    model_version: str
+    materialized: str
+    tags: list[str]
+    active_version: VersionOut | None
+    consumers: list[ConsumerOut]
+    consumer_teams: list[str]
+    open_proposal: OpenProposalOut | None
+    open_proposal_id: int | None
+
+
+class VersionRefOut(Schema):
+    id: int
+    version: str
+    status: str
+
+
+class DiffOut(Schema):
+    asset_id: int
+    relation: str
+    base: VersionRefOut
+    target: VersionRefOut
+    mode: str
+    breaking: bool
+    bump: str | None
+    summary: str
+    reasons: list[str]
+    unknown: list[str]
+    changes: list[dict[str, Any]]
+    breaking_changes: list[dict[str, Any]]
+
+
+class LineageNodeOut(Schema):
+    id: int
+    relation: str
+    name: str
+    type: str
+    status: str
+    team: str
+    project: str | None
+    hops: int
+
+
+class LineageEdgeOut(Schema):
+    upstream: int
+    downstream: int
+
+
+class LineageOut(Schema):
+    root: LineageNodeOut
+    depth: int
+    upstream: list[LineageNodeOut]
+    downstream: list[LineageNodeOut]
+    edges: list[LineageEdgeOut]
+
+
+class RegistrationIn(Schema):
+    team: str | None = Field(None, description="Consumer team slug; defaults to the API key's team")
+    purpose: str = ""
+
+
+class RegistrationOut(ConsumerOut):
+    asset_id: int
+    created: bool
+
+
+class RemovedOut(Schema):
+    removed: int
+
+
+class TeamMemberOut(Schema):
+    username: str
+    role: str
+
+
+class TeamConsumesOut(Schema):
+    asset_id: int
+    relation: str
+    owner_team: str
+    origin: str
+    purpose: str
+
+
+class TeamDetailOut(Schema):
+    slug: str
+    name: str
+    email: str
+    description: str
+    is_active: bool
+    projects: list[str]
+    owned_assets: dict[str, int]
+    consumes: list[TeamConsumesOut]
+    members: list[TeamMemberOut]
+
+
+class ErrorOut(Schema):
+    error: str
+    detail: str
+
+
+class AssetFilters(Schema):
+    search: str = ""
+    team: str = ""
+    project: str = ""
+    type: str = ""
+    status: str = ""
+    consumer: str = Field("", description="Only assets this team consumes")
+    page: int = 1
+    page_size: int = DEFAULT_PAGE_SIZE

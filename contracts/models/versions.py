@@ -1,0 +1,86 @@
+"""Versioned contracts: immutable snapshots of an asset's interface and their guarantees."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from contracts.models.assets import Asset
+from contracts.models.choices import MODE_CHOICES
+
+
+class ContractVersion(models.Model):
+    """Immutable snapshot of an asset's interface."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "active"
+        PROPOSED = "proposed", "proposed"
+        SUPERSEDED = "superseded", "superseded"
+        REJECTED = "rejected", "rejected"  # a proposal that was withdrawn or expired
+
+    class ChangeKind(models.TextChoices):
+        INITIAL = "initial", "initial"
+        MAJOR = "major", "major"
+        MINOR = "minor", "minor"
+        PATCH = "patch", "patch"
+
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="versions")
+    major = models.PositiveIntegerField(default=1)
+    minor = models.PositiveIntegerField(default=0)
+    patch = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE, db_index=True)
+    change_kind = models.CharField(max_length=16, choices=ChangeKind.choices, default=ChangeKind.INITIAL)
+    # Ordered list of {name, data_type, normalized_type, nullable, description}
+    columns = models.JSONField(default=list)
+    # List of guarantee dicts (see contracts.domain.GuaranteeSpec.as_dict); the Guarantee rows mirror it.
+    guarantees = models.JSONField(default=list)
+    compatibility_mode = models.CharField(max_length=32, choices=MODE_CHOICES, default="backward")
+    content_hash = models.CharField(max_length=64, db_index=True)
+    # The verdict against the version it followed (contracts.compat Verdict.as_dict()).
+    verdict = models.JSONField(default=dict, blank=True)
+    sync_run = models.ForeignKey(
+        "SyncRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="versions"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["asset_id", "-major", "-minor", "-patch", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["asset"], condition=Q(status="active"), name="one_active_version_per_asset"
+            ),
+        ]
+        indexes = [models.Index(fields=["asset", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.asset_id} v{self.semver}"
+
+    @property
+    def semver(self) -> str:
+        return f"{self.major}.{self.minor}.{self.patch}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("asset_detail", args=[self.asset_id]) + f"#v{self.semver}"
+
+
+class Guarantee(models.Model):
+    """One promise of one contract version, kept with the dbt test it came from."""
+
+    version = models.ForeignKey(ContractVersion, on_delete=models.CASCADE, related_name="guarantee_rows")
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="guarantee_rows")
+    key = models.CharField(max_length=500, help_text="Identity across versions (kind, column, arguments)")
+    kind = models.CharField(max_length=200)
+    column = models.CharField(max_length=300, blank=True, default="")
+    arguments = models.JSONField(default=dict, blank=True)
+    severity = models.CharField(max_length=8, default="error")
+    test_unique_id = models.CharField(max_length=500, blank=True, default="", db_index=True)
+    name = models.CharField(max_length=500, blank=True, default="")
+
+    class Meta:
+        indexes = [models.Index(fields=["asset", "key"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind}({self.column})" if self.column else self.kind
