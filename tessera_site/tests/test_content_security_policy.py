@@ -77,7 +77,7 @@ def test_only_the_outbox_email_frame_relaxes_the_policy(client, signed_in_story)
     """Emails keep their styles inline (mail clients ignore stylesheets); the DEBUG outbox frames
     them from its own page, so that one response allows inline styles and a same-origin parent."""
     from contracts.models import OutboundEmail
-    from contracts.tasks_workflow import proposal_opened_emails_task
+    from contracts.tasks.workflow import proposal_opened_emails_task
 
     _story, proposal = signed_in_story
     proposal_opened_emails_task(proposal.pk)

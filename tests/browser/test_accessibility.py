@@ -69,7 +69,7 @@ def _signed_in_pages(world, sync_id: int, email_ids: list[int]) -> list[tuple[st
 def world_with_emails(demo_world, settings, live_server):
     """The demo world, in DEBUG (the outbox exists), with the proposal's emails recorded."""
     from contracts.models import OutboundEmail
-    from contracts.tasks_workflow import proposal_opened_emails_task
+    from contracts.tasks.workflow import proposal_opened_emails_task
 
     settings.DEBUG = True
     settings.TESSERA_BASE_URL = live_server.url
