@@ -107,6 +107,13 @@ def test_every_signed_in_page_passes_axe_and_the_csp(
                     assert page.get_by_role("link", name=re.compile(f"^{action} {about}")).count() == 1, (
                         action
                     )
+        # The upload form, answered in place by the new sync's panel (no worker takes it: it waits).
+        page.goto(f"{live_server.url}/upload/")
+        page.set_input_files("#m-manifest", str(demo_artifacts.manifests["marketing"]))
+        page.locator("#manifest-form").get_by_role("button", name="Sync manifest").click()
+        page.locator("#job-area #progress").wait_for()
+        expect(page.locator("#live-status")).to_contain_text("Pending")  # the new panel is read out
+        problems += check_page(page, f"a11y-{width}-upload-job-waiting")
         # The running sync keeps polling in place; its panel must still be there and clean.
         page.goto(f"{live_server.url}/syncs/{sync_id}/")
         assert page.locator("#progress").get_attribute("data-status") == "running"
@@ -165,6 +172,15 @@ def test_signed_out_pages_and_the_email_answer_pages_pass_axe_and_the_csp(
         page.fill("#id_password", "wrong")
         page.click("button[type=submit]")
         problems += check_page(page, f"a11y-{width}-login-error")
+        for _ in range(20):  # django-axes pauses a username+address that keeps guessing
+            page.fill("#id_username", "intruder")
+            page.fill("#id_password", "guess")
+            page.click("button[type=submit]")
+            if page.get_by_role("heading", name="Too many failed logins").count():
+                break
+            page.goto(f"{live_server.url}/accounts/login/")
+        assert page.get_by_role("heading", name="Too many failed logins").count() == 1
+        problems += check_page(page, f"a11y-{width}-login-locked-out")
 
         for action in ("migrating", "blocked", "approved"):
             page.goto(f"{live_server.url}{links[action]}")
