@@ -69,13 +69,16 @@ def _signed_in_pages(world, sync_id: int, email_ids: list[int]) -> list[tuple[st
 def world_with_emails(demo_world, settings, live_server):
     """The demo world, in DEBUG (the outbox exists), with the proposal's emails recorded."""
     from contracts.models import OutboundEmail
-    from contracts.tasks.workflow import proposal_opened_emails_task
+    from contracts.tasks.workflow import proposal_opened_emails_task, proposal_reminders_task
 
     settings.DEBUG = True
     settings.TESSERA_BASE_URL = live_server.url
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     proposal_opened_emails_task(demo_world.proposal_id)
     assert OutboundEmail.objects.filter(proposal_id=demo_world.proposal_id).count() == 2
+    # A digest lists several proposals: its buttons must say which one each answers.
+    proposal_reminders_task()
+    assert OutboundEmail.objects.filter(kind="reminder_digest").count() == 2
     return demo_world
 
 

@@ -7,6 +7,7 @@ import re
 import pytest
 
 from tests.browser.conftest import log_in, shot
+from tests.browser.pagecheck import serious_axe_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -42,6 +43,7 @@ def test_marketing_lead_approves_the_dim_customers_proposal_in_place(page, live_
     ack = Acknowledgment.objects.get(proposal_id=demo_world.proposal_id, team__slug="marketing-analytics")
     assert ack.answer == "approved" and ack.via == "dashboard"
     shot(page, "home-answered")
+    assert not serious_axe_violations(page)  # the state after an in-place update, too
 
 
 def test_asset_page_shows_the_timeline_with_versions_and_the_proposal(page, live_server, demo_world):
@@ -95,6 +97,7 @@ def test_lineage_connects_core_dim_customers_to_marketing_models(page, live_serv
     assert "marketing" in info.inner_text()
     page.click("[data-zoom=out]")
     shot(page, "lineage-selected")
+    assert not serious_axe_violations(page)  # the state after an in-place update, too
 
 
 def test_whole_lineage_graph_draws_every_project(page, live_server, demo_world):
@@ -133,6 +136,7 @@ def test_upload_a_manifest_and_watch_the_progress_panel_reach_done(
     text = panel.inner_text()
     assert "Succeeded" in text and "dim_customers" in text  # the additive column is a minor change
     shot(page, "upload-done")
+    assert not serious_axe_violations(page)  # the state after an in-place update, too
 
 
 def test_answer_and_upload_without_javascript(browser, live_server, demo_world, demo_artifacts, request):
@@ -275,6 +279,7 @@ def test_consumer_asks_for_time_on_the_proposal_page_and_the_answers_update_in_p
     ack = Acknowledgment.objects.get(proposal_id=demo_world.proposal_id, team__slug="marketing-analytics")
     assert ack.answer == "migrating" and str(ack.ready_by) == "2027-01-31"
     shot(page, "proposal-migrating")
+    assert not serious_axe_violations(page)  # the state after an in-place update, too
 
 
 def test_upload_failing_test_results_and_see_the_failed_audit(
@@ -287,6 +292,7 @@ def test_upload_failing_test_results_and_see_the_failed_audit(
     page.locator("#progress[data-status=succeeded]").wait_for(timeout=60_000)
     assert "dim_customers" in page.locator("#progress").inner_text()
     shot(page, "upload-results-done")
+    assert not serious_axe_violations(page)  # the state after an in-place update, too
 
     page.goto(f"{live_server.url}/assets/{demo_world.dim_customers_id}/#audits")
     audits = page.locator("#audits")
@@ -294,6 +300,7 @@ def test_upload_failing_test_results_and_see_the_failed_audit(
     assert "not_null_dim_customers_email" in audits.inner_text()
     assert page.locator("svg.timeline [data-lane=audit].audit-failed").count() == 1
     shot(page, "asset-failed-audit")
+    assert not serious_axe_violations(page)  # the state after an in-place update, too
 
     log_in(page, live_server.url, "marketing-lead")  # a consumer sees it on its home page
     assert "dim_customers" in page.locator("#failing").inner_text()
