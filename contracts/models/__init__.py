@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from contracts.models.assets import Asset, AssetNode, LineageEdge, Project
 from contracts.models.choices import MODE_CHOICES
+from contracts.models.column_usage import ColumnUsage, ColumnUsageRun, ModelSql, ProposalImpact
 from contracts.models.emails import OutboundEmail
 from contracts.models.events import Event
 from contracts.models.ownership import AssetTransfer, ProjectOwnerConsent
@@ -41,4 +42,8 @@ __all__ = [
     "WebhookDelivery",
     "WebhookAttempt",
     "OutboundEmail",
+    "ModelSql",
+    "ColumnUsage",
+    "ColumnUsageRun",
+    "ProposalImpact",
 ]

@@ -54,6 +54,7 @@ from contracts.models import (
     SyncRun,
     Team,
 )
+from contracts.services.column_usage import column_usage_enqueue
 from contracts.services.events import events_record_bulk
 from contracts.services.versions import (
     BULK_BATCH,
@@ -674,6 +675,7 @@ def sync_apply(*, parsed: ParsedManifest, run: SyncRun, actor: Actor) -> dict[st
         error="",
     )
     _after_commit_hooks(run=run)
+    column_usage_enqueue(sync_run_id=run.pk)  # its own task: it must not slow the sync
     return summary
 
 
