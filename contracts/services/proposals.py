@@ -30,6 +30,7 @@ from contracts.models import (
     TeamMembership,
 )
 from contracts.services.events import asset_event_record, event_record
+from contracts.services.impact import proposal_impact_apply
 from contracts.services.versions import version_publish
 from tessera_site.lib.errors import ApiError, forbidden, invalid
 
@@ -201,7 +202,8 @@ def proposal_open(
         opened_by=actor.label if actor is not None else "system",
         created_at=now,
     )
-    required = consumer_teams(asset=asset)
+    # Consumer-aware: asks the teams whose reads the change touches (or whose reads are unknown).
+    required = proposal_impact_apply(proposal=proposal, verdict=verdict_dict)
     proposal.required_teams.set(required)
 
     for old in open_proposals:
@@ -233,6 +235,25 @@ def proposal_open(
         },
     )
     _enqueue("proposal_opened_emails_task", proposal.pk)
+    if not required:
+        return _approve_unasked(proposal=proposal, actor=actor)
+    return proposal
+
+
+def _approve_unasked(*, proposal: Proposal, actor: Actor | None) -> Proposal:
+    """Every consumer team was informed and none asked: there is no answer to wait for."""
+    proposal.status = Proposal.Status.APPROVED
+    proposal.save(update_fields=["status"])
+    asset_event_record(
+        kind="proposal.approved",
+        actor=actor,
+        asset=proposal.asset,
+        proposal=proposal,
+        payload={"previous_status": Proposal.Status.OPEN, "blocked_by": [],
+                 "detail": "No consumer team reads what changes: every consumer was informed, none asked."},
+    )  # fmt: skip
+    if proposal.origin == Proposal.Origin.SYNC:
+        return proposal_publish(proposal=proposal, actor=actor)
     return proposal
 
 

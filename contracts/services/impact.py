@@ -1,0 +1,227 @@
+"""Consumer-aware impact: which consumer teams a breaking change asks, and which it only informs.
+
+A team is asked (required) when its models read a column or guarantee the change touches, or
+when its usage is unknown: no model of it that Tessera knows reads the asset (a BI tool, a
+notebook, a project not synced here), a model without compiled SQL, SQL that could not be
+parsed or qualified, or ``SELECT *``. Every other consumer team is informed: told, shown why,
+not asked to answer. An asset asks everyone with ``meta.tessera.ask: all`` (default
+``affected``).
+
+``impact_decide`` is the rule, pure; ``proposal_impact_assess`` gathers its inputs and
+``proposal_impact_record`` keeps the outcome with the proposal (the snapshot the pages show).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+
+from contracts.models import Asset, ColumnUsage, OutboundEmail, Proposal, ProposalImpact, Registration, Team
+from tessera_site.lib.email import email_send, team_recipients
+from tessera_site.lib.urls import absolute_url
+
+ASK_ALL = "all"
+ASK_AFFECTED = "affected"
+
+
+@dataclass(slots=True)
+class TeamImpact:
+    team_id: int
+    required: bool
+    reason: str
+    readers: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class ImpactAssessment:
+    teams: dict[int, TeamImpact] = field(default_factory=dict)
+
+    @property
+    def required_ids(self) -> list[int]:
+        return sorted(t.team_id for t in self.teams.values() if t.required)
+
+    @property
+    def informed_ids(self) -> list[int]:
+        return sorted(t.team_id for t in self.teams.values() if not t.required)
+
+
+def changed_columns(verdict: Mapping[str, Any]) -> tuple[set[str], bool]:
+    """The columns the breaking changes touch, and whether one touches the whole relation (a
+    relation removed or moved, a guarantee over no single column): then every reader is touched."""
+    columns: set[str] = set()
+    whole = False
+    for change in verdict.get("breaking_changes") or ():
+        column = change.get("column")
+        if column:
+            columns.add(str(column).lower())
+        else:
+            whole = True
+    return columns, whole
+
+
+def ask_policy(asset: Asset) -> str:
+    tessera = (asset.meta or {}).get("tessera") if isinstance(asset.meta, dict) else None
+    value = str((tessera or {}).get("ask") or ASK_AFFECTED).strip().lower()
+    return ASK_ALL if value == ASK_ALL else ASK_AFFECTED
+
+
+def impact_decide(
+    *,
+    team_ids: Iterable[int],
+    readers_by_team: Mapping[int, list[dict[str, Any]]],
+    changed: set[str],
+    whole_relation: bool,
+    ask: str = ASK_AFFECTED,
+) -> ImpactAssessment:
+    """The rule (module docstring). ``readers``: one dict per model of the team reading the
+    asset: ``name``, ``columns`` {column: clauses}, ``star``, ``known``, ``message``."""
+    out = ImpactAssessment()
+    for team_id in team_ids:
+        readers = [dict(r) for r in readers_by_team.get(team_id, ())]
+        for reader in readers:
+            columns = reader.get("columns") or {}
+            everything = whole_relation or bool(reader.get("star"))
+            reader["touched"] = sorted(columns if everything else changed & set(columns))
+        reasons = _ask_reasons(readers, whole_relation=whole_relation)
+        if ask == ASK_ALL:
+            reasons.insert(0, "The asset asks every consumer team (meta.tessera.ask: all).")
+        if reasons:
+            out.teams[team_id] = TeamImpact(team_id, True, " ".join(reasons), readers)
+        else:
+            out.teams[team_id] = TeamImpact(team_id, False, _informed_reason(readers, changed), readers)
+    return out
+
+
+def _ask_reasons(readers: list[dict[str, Any]], *, whole_relation: bool) -> list[str]:
+    if not readers:
+        return [
+            "Usage unknown: no dbt model of this team that Tessera knows reads it (a BI tool, a "
+            "notebook or a project not synced here), so it cannot be shown unaffected."
+        ]
+    reasons = []
+    for reader in readers:
+        name = reader.get("name", "?")
+        if not reader.get("known", True):
+            reasons.append(f"Usage unknown for {name}: {reader.get('message') or 'no reason recorded'}")
+        elif reader.get("star"):
+            reasons.append(f"{name} selects {reader['star']} from it, so it reads every column.")
+        elif reader["touched"]:
+            where = ", ".join(f"{col} ({', '.join(reader['columns'][col])})" for col in reader["touched"])
+            scope = "The change concerns the whole relation; " if whole_relation else ""
+            reasons.append(f"{scope}{name} reads {where}.")
+    return reasons
+
+
+def _informed_reason(readers: list[dict[str, Any]], changed: set[str]) -> str:
+    names = ", ".join(r.get("name", "?") for r in readers)
+    read = sorted({c for r in readers for c in (r.get("columns") or {})})
+    changed_text = ", ".join(sorted(changed)) or "no column"
+    read_text = ", ".join(read) if read else "no column of it"
+    return f"Informed, not asked: its models ({names}) read {read_text}; the change touches {changed_text}."
+
+
+# --- gathering and recording ------------------------------------------------------------------------
+def readers_by_team(*, asset: Asset) -> dict[int, list[dict[str, Any]]]:
+    """Every live model reading ``asset``, grouped by the model's owner team."""
+    out: dict[int, list[dict[str, Any]]] = {}
+    usages = (
+        ColumnUsage.objects.filter(upstream=asset, consumer__status=Asset.Status.ACTIVE)
+        .select_related("consumer")
+        .order_by("consumer__name")
+    )
+    for usage in usages:
+        consumer = usage.consumer
+        out.setdefault(consumer.owner_team_id, []).append(
+            {
+                "asset_id": consumer.pk,
+                "name": consumer.display_name,
+                "relation": consumer.relation,
+                "columns": usage.columns,
+                "star": usage.star,
+                "known": usage.known,
+                "message": usage.message,
+            }
+        )
+    return out
+
+
+def proposal_impact_assess(*, asset: Asset, verdict: Mapping[str, Any]) -> ImpactAssessment:
+    """Who a breaking change of ``asset`` asks and who it informs, from the stored column usage."""
+    team_ids = sorted(
+        set(Registration.objects.filter(asset=asset).values_list("team_id", flat=True))
+        - {asset.owner_team_id}
+    )
+    changed, whole = changed_columns(verdict)
+    return impact_decide(
+        team_ids=team_ids,
+        readers_by_team=readers_by_team(asset=asset),
+        changed=changed,
+        whole_relation=whole,
+        ask=ask_policy(asset),
+    )
+
+
+def proposal_impact_record(*, proposal: Proposal, assessment: ImpactAssessment) -> list[Team]:
+    """Keep the assessment with the proposal; returns the required teams (ordered by slug)."""
+    ProposalImpact.objects.filter(proposal=proposal).delete()
+    ProposalImpact.objects.bulk_create(
+        [
+            ProposalImpact(
+                proposal=proposal,
+                team_id=impact.team_id,
+                role=ProposalImpact.Role.REQUIRED if impact.required else ProposalImpact.Role.INFORMED,
+                reason=impact.reason[:5000],
+                readers=impact.readers,
+            )
+            for impact in assessment.teams.values()
+        ]
+    )
+    return list(Team.objects.filter(pk__in=assessment.required_ids).order_by("slug"))
+
+
+def proposal_impact_apply(*, proposal: Proposal, verdict: Mapping[str, Any]) -> list[Team]:
+    """Assess and record who a newly opened proposal asks and informs; the informed teams are
+    emailed once the proposal is committed. Returns the required teams."""
+    assessment = proposal_impact_assess(asset=proposal.asset, verdict=verdict)
+    required = proposal_impact_record(proposal=proposal, assessment=assessment)
+    if assessment.informed_ids:
+        proposal_id = proposal.pk
+
+        def send() -> None:
+            from contracts.tasks.column_usage import proposal_informed_emails_task
+
+            proposal_informed_emails_task.delay(proposal_id)
+
+        transaction.on_commit(send)
+    return required
+
+
+def proposal_informed_notify(*, proposal_id: int) -> list[OutboundEmail]:
+    """To each informed team: what changes, why it is not asked, which of its models read what."""
+    proposal = Proposal.objects.select_related("asset__owner_team", "base_version", "proposed_version").get(
+        pk=proposal_id
+    )
+    sent = []
+    for impact in proposal.impacts.filter(role=ProposalImpact.Role.INFORMED).select_related("team"):
+        sent.append(
+            email_send(
+                kind="proposal_informed",
+                dedupe_key=f"proposal-informed:{proposal.pk}:team:{impact.team_id}",
+                to=team_recipients(impact.team),
+                context={
+                    "proposal": proposal,
+                    "asset": proposal.asset,
+                    "owner": proposal.asset.owner_team,
+                    "team": impact.team,
+                    "impact": impact,
+                    "reasons": (proposal.verdict or {}).get("reasons") or [],
+                    "proposal_url": absolute_url(proposal.get_absolute_url()),
+                },
+                team=impact.team,
+                proposal=proposal,
+            )
+        )
+    return sent
