@@ -22,6 +22,7 @@ from contracts.domain import AssetSpec
 from contracts.ingest.column_usage import ModelUsage, dialect_for_adapter, extract_usage, parse_sql
 from contracts.ingest.manifest import gc_paused, load_manifest_json, parse_manifest_document
 from contracts.models import Asset, AssetNode, ColumnUsage, ColumnUsageRun, LineageEdge, ModelSql, SyncRun
+from tessera_site.lib.jobs import JobStatus
 
 NO_SQL = (
     "The manifest has no compiled SQL for this model (dbt parse writes none): sync a manifest from "
@@ -57,16 +58,46 @@ def column_usage_enqueue(*, sync_run_id: int) -> None:
 
 
 def column_usage_refresh(*, sync_run_id: int) -> dict[str, Any]:
-    """Bring the stored column usage of a synced project up to date with that sync's manifest."""
-    started = time.perf_counter()
+    """Bring the stored column usage of a synced project up to date with that sync's manifest,
+    then that of the projects reading it (their models read contracts this sync may have changed;
+    the upstream signature makes that a two-query check when nothing did)."""
     run = SyncRun.objects.select_related("project").get(pk=sync_run_id)
-    project = run.project
-    if project is None or run.mode != SyncRun.Mode.SYNC or run.status != "succeeded":
+    if run.project is None or run.mode != SyncRun.Mode.SYNC or run.status != JobStatus.SUCCEEDED:
         return {"skipped": "not a finished sync"}
+    if _latest_run(run.project_id) != run.pk:
+        return {"skipped": "a later sync of the project supersedes this one"}
+    result = _refresh_project(run)
+    downstream = (
+        LineageEdge.objects.filter(upstream__project_id=run.project_id)
+        .exclude(project_id=run.project_id)
+        .values_list("project_id", flat=True)
+        .distinct()
+    )
+    for project_id in sorted(set(downstream)):
+        latest = _latest_run(project_id)
+        if latest is not None:
+            follow = _refresh_project(SyncRun.objects.select_related("project").get(pk=latest))
+            result.setdefault("downstream", {})[follow.pop("project")] = follow
+    return result
+
+
+def _latest_run(project_id: int) -> int | None:
+    return (
+        SyncRun.objects.filter(project_id=project_id, mode=SyncRun.Mode.SYNC, status=JobStatus.SUCCEEDED)
+        .order_by("-pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
+def _refresh_project(run: SyncRun) -> dict[str, Any]:
+    started = time.perf_counter()
+    project = run.project
+    assert project is not None
     signature = _upstream_signature(project_id=project.pk)
     state = ColumnUsageRun.objects.filter(project=project).first()
     if state and state.manifest_sha256 == run.manifest_sha256 and state.upstream_signature == signature:
-        return {"skipped": "unchanged", "models": state.models_total}
+        return {"project": project.name, "skipped": "unchanged", "models": state.models_total}
     with gc_paused():
         adapter, models = _compiled_models(run)
         result = _refresh_models(project_id=project.pk, models=models, dialect=dialect_for_adapter(adapter))
@@ -82,7 +113,12 @@ def column_usage_refresh(*, sync_run_id: int) -> dict[str, Any]:
             "finished_at": timezone.now(),
         },
     )
-    return {"models": len(models), "analyzed": result.analyzed, "unknown": result.unknown}
+    return {
+        "project": project.name,
+        "models": len(models),
+        "analyzed": result.analyzed,
+        "unknown": result.unknown,
+    }
 
 
 def _upstream_signature(*, project_id: int) -> str:

@@ -61,7 +61,11 @@ def test_an_identical_resync_is_recognised_and_nothing_is_parsed_again(demo_arti
     before = dict(ModelSql.objects.values_list("asset_id", "analyzed_at"))
     run = sync_submit(manifest=marketing, team_slug=None, actor=SYSTEM)
     sync_run_task(run.pk)
-    assert column_usage_refresh(sync_run_id=run.pk) == {"skipped": "unchanged", "models": 10}
+    assert column_usage_refresh(sync_run_id=run.pk) == {
+        "project": "marketing",
+        "skipped": "unchanged",
+        "models": 10,
+    }
     assert dict(ModelSql.objects.values_list("asset_id", "analyzed_at")) == before
 
 
@@ -72,7 +76,20 @@ def test_a_changed_upstream_contract_reanalyses_only_the_models_that_read_it(dem
     Asset.objects.filter(pk=core.pk).update(content_hash="changed-upstream")
     result = column_usage_refresh(sync_run_id=run.pk)
     # the two marketing models reading dim_customers, nothing else
-    assert result == {"models": 10, "analyzed": 2, "unknown": 0}
+    assert result["analyzed"] == 2 and result["unknown"] == 0
+
+
+def test_a_new_core_contract_reanalyses_the_reading_projects_after_cores_own_sync(
+    demo_artifacts, demo_synced
+):
+    run = _sync(demo_artifacts.read_bytes(demo_artifacts.core_additive_manifest))
+    result = column_usage_refresh(sync_run_id=run.pk)  # again: the task already ran inside _sync
+    assert result["skipped"] == "unchanged"
+    # the additive sync published dim_customers 1.1.0; the step that followed it re-read only the
+    # marketing models that read dim_customers (finance has none)
+    state = {r.project.name: r for r in ColumnUsageRun.objects.select_related("project")}
+    assert state["marketing"].models_analyzed == 2
+    assert state["finance"].models_analyzed == 12  # untouched since its own first pass
 
 
 def test_a_manifest_from_dbt_parse_gives_unknown_usage_that_says_why(demo_artifacts, demo_synced):
