@@ -174,6 +174,7 @@ def events_list(
 
 from audits.api import router as audits_router  # noqa: E402
 from contracts.api.assets import router as assets_router  # noqa: E402
+from contracts.api.ownership import router as ownership_router  # noqa: E402
 from contracts.api.proposals import router as workflow_router  # noqa: E402
 from contracts.api.registrations import router as registrations_router  # noqa: E402
 from contracts.api.sync import router as sync_router  # noqa: E402
@@ -184,4 +185,5 @@ api.add_router("", assets_router)
 api.add_router("", registrations_router)
 api.add_router("", teams_router)
 api.add_router("", workflow_router)
+api.add_router("", ownership_router)
 api.add_router("", audits_router)
