@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import log_in, shot
-from tests.browser.pagecheck import DESKTOP, PHONE, assert_clean, check_page, watch_context
+from tests.browser.pagecheck import DESKTOP, PHONE, assert_clean, check_page, csp_violations, watch_context
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -272,3 +272,36 @@ def test_keyboard_only_answers_a_proposal_and_opens_an_asset_from_the_lineage(
     finally:
         context.close()
     assert_clean("keyboard", [], watch)
+
+
+def test_the_admin_runs_under_the_policy_too(browser, live_server, demo_world):
+    """The admin is Django's own: no axe walk (its markup is not ours), but the policy must not
+    break it. Lists, a change form with its widgets and the add form, with CSP violations recorded."""
+    from django.contrib.auth import get_user_model
+
+    from contracts.models import Team
+
+    admin = get_user_model().objects.create_superuser("admin", "admin@example.com", "correct-horse-battery")
+    assert admin.is_superuser
+    team = Team.objects.get(slug="marketing-analytics")
+    context = browser.new_context(viewport=DESKTOP, base_url=live_server.url)
+    watch = watch_context(context)
+    page = context.new_page()
+    problems: list[str] = []
+    try:
+        log_in(page, live_server.url, "admin")
+        for name, path in [
+            ("index", "/admin/"),
+            ("teams", "/admin/contracts/team/"),
+            ("team", f"/admin/contracts/team/{team.pk}/change/"),
+            ("team-add", "/admin/contracts/team/add/"),
+            ("assets", "/admin/contracts/asset/"),
+            ("apikey-add", "/admin/contracts/apikey/add/"),
+        ]:
+            response = page.goto(f"{live_server.url}{path}")
+            assert response.status == 200, path
+            shot(page, f"admin-{name}")
+            problems += [f"admin-{name}: CSP: {v}" for v in csp_violations(page)]
+    finally:
+        context.close()
+    assert_clean("admin", problems, watch)
