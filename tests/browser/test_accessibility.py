@@ -251,7 +251,13 @@ def test_keyboard_only_answers_a_proposal_and_opens_an_asset_from_the_lineage(
         _tab_to(page, "el.matches('g.node')")
         start = page.evaluate("document.activeElement.dataset.name")
         assert start == "dim_customers", start  # the focused asset takes the graph's tab stop
-        assert "dim_customers" in page.locator("#graph-info").inner_text()  # announced (aria-live)
+        # Its description is the panel listing what it reads and what reads it (the text alternative).
+        assert page.evaluate("document.activeElement.getAttribute('aria-describedby')") == "graph-info"
+        assert (
+            page.evaluate("document.querySelectorAll('g.node[tabindex=\"0\"]').length") == 1
+        )  # one tab stop
+        info = page.locator("#graph-info").inner_text()
+        assert "dim_customers" in info and "READ BY" in info.upper() and "fct_attribution" in info
         page.keyboard.press("ArrowRight")  # downstream: a model that reads dim_customers
         reader = page.evaluate("document.activeElement.dataset")
         assert reader["name"] != "dim_customers"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import log_in, shot
 from tests.browser.pagecheck import serious_axe_violations
@@ -186,6 +187,7 @@ def test_other_pages_render_for_screenshots(page, live_server, demo_world):
     page.wait_for_url(re.compile(r"sort=version"))
     page.select_option("#f-project", "marketing")
     page.wait_for_url(re.compile(r"project=marketing"))  # htmx pushed the filtered URL
+    expect(page.locator("#live-status")).to_contain_text("assets")  # the new count is read out
     assert "sort=version" in page.url  # the sort chosen by clicking a header survives the filter
     page.locator("#results td.mono.small").first.wait_for()
     relations = page.locator("#results td.mono.small").all_inner_texts()
