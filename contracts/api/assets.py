@@ -35,6 +35,7 @@ from contracts.selectors.assets import (
     version_diff,
     version_get,
 )
+from contracts.selectors.column_usage import column_lineage
 from contracts.selectors.lineage import MAX_DEPTH, lineage_graph
 
 router = Router(tags=["assets"])
@@ -226,7 +227,13 @@ def asset_versions_diff(request: HttpRequest, ref: str, a: str, b: str):
     response={200: LineageOut, 404: ErrorOut},
     summary="Upstream and downstream assets, across projects",
 )
-def asset_lineage(request: HttpRequest, ref: str, depth: int = Query(1, ge=1, le=MAX_DEPTH)):
+def asset_lineage(
+    request: HttpRequest,
+    ref: str,
+    depth: int = Query(1, ge=1, le=MAX_DEPTH),
+    columns: bool = Query(False, description="Add the column-level edges downstream (column usage)"),
+    column: str | None = Query(None, max_length=300, description="Follow one column only (implies columns)"),
+):
     request_actor(request, "read")
     asset = asset_get(ref=ref)
     graph = lineage_graph(asset=asset, depth=depth)
@@ -236,4 +243,7 @@ def asset_lineage(request: HttpRequest, ref: str, depth: int = Query(1, ge=1, le
         "upstream": [_node(n.asset, n.hops) for n in graph.upstream],
         "downstream": [_node(n.asset, n.hops) for n in graph.downstream],
         "edges": [{"upstream": up, "downstream": down} for up, down in graph.edges],
+        "column_edges": column_lineage(asset=asset, column=column, depth=depth)
+        if columns or column
+        else None,
     }

@@ -140,12 +140,25 @@ class LineageEdgeOut(Schema):
     downstream: int
 
 
+class ColumnEdgeOut(Schema):
+    """One column read across an edge: ``upstream_column`` of asset ``upstream`` is read by the
+    model ``downstream`` in ``clauses`` and flows into its columns ``feeds``."""
+
+    upstream: int
+    upstream_column: str
+    downstream: int
+    clauses: list[str]
+    feeds: list[str]
+    team: str
+
+
 class LineageOut(Schema):
     root: LineageNodeOut
     depth: int
     upstream: list[LineageNodeOut]
     downstream: list[LineageNodeOut]
     edges: list[LineageEdgeOut]
+    column_edges: list[ColumnEdgeOut] | None = None  # with ?columns=true (or ?column=NAME)
 
 
 class RegistrationIn(Schema):

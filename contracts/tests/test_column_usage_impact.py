@@ -4,7 +4,9 @@ core's breaking variant asks the teams whose models read what changes and inform
 from __future__ import annotations
 
 import pytest
+from django.test import Client
 
+from contracts.factories import api_key_for
 from contracts.models import Asset, ColumnUsage, ColumnUsageRun, ModelSql, Proposal, ProposalImpact, SyncRun
 from contracts.services.column_usage import column_usage_refresh
 from contracts.services.sync import sync_submit
@@ -128,3 +130,45 @@ def test_breaking_variant_asks_the_readers_of_what_changed_and_informs_the_other
     assert "item_count" in finance.reason and "total_amount" in finance.reason
     proposal = Proposal.objects.get(asset__relation="core.main.fct_orders", status="open")
     assert set(proposal.required_teams.values_list("slug", flat=True)) == {"marketing-analytics"}
+
+
+# --- the API ------------------------------------------------------------------------------------
+@pytest.fixture
+def reader(demo_synced) -> Client:
+    from contracts.models import Team
+
+    _, secret = api_key_for(Team.objects.get(slug="finance-analytics"), scopes="read")
+    return Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
+
+
+def test_api_lists_the_models_and_teams_reading_one_column(reader):
+    response = reader.get("/api/v1/assets/core.main.dim_customers/columns/COUNTRY_CODE/usage")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["column"] == "country_code" and body["in_contract"] is True
+    readers = {(r["model"], r["team"]): r for r in body["readers"]}
+    assert set(readers) == {
+        ("fct_attribution", "marketing-analytics"),
+        ("int_customer_touchpoints", "marketing-analytics"),
+    }
+    assert readers[("int_customer_touchpoints", "marketing-analytics")]["feeds"] == ["country_code"]
+    assert body["unknown"] == []
+
+
+def test_api_answers_404_json_for_a_column_nobody_has(reader):
+    response = reader.get("/api/v1/assets/core.main.dim_customers/columns/no_such_column/usage")
+    assert response.status_code == 404
+    assert response.json()["error"] == "not_found"
+    assert reader.get("/api/v1/assets/nope.main.nothing/columns/x/usage").status_code == 404
+
+
+def test_lineage_endpoint_adds_column_edges_across_projects_on_request(reader):
+    plain = reader.get("/api/v1/assets/core.main.fct_orders/lineage").json()
+    assert plain["column_edges"] is None
+    body = reader.get("/api/v1/assets/core.main.fct_orders/lineage", {"column": "status", "depth": 2}).json()
+    edges = {(e["upstream_column"], e["downstream"], tuple(e["clauses"])) for e in body["column_edges"]}
+    attribution = Asset.objects.get(relation="marketing.main.int_order_attribution").pk
+    assert ("status", attribution, ("filter",)) in edges
+    assert all(e["upstream_column"] == "status" for e in body["column_edges"] if e["upstream"] != attribution)
+    every = reader.get("/api/v1/assets/core.main.fct_orders/lineage", {"columns": "true"}).json()
+    assert {e["upstream_column"] for e in every["column_edges"]} >= {"order_id", "total_amount", "status"}
