@@ -58,9 +58,12 @@ class GuaranteeSpec:
     severity: str = "error"  # "error" | "warn"
     test_unique_id: str | None = None
     name: str = ""
+    # What carries the promise: a data "test", or a "constraint" of an enforced dbt contract
+    # (column- or model-level). The same promise made both ways is one guarantee.
+    mechanism: str = "test"
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "kind": self.kind,
             "column": self.column,
             "arguments": self.arguments,
@@ -68,6 +71,9 @@ class GuaranteeSpec:
             "test_unique_id": self.test_unique_id,
             "name": self.name,
         }
+        if self.mechanism != "test":
+            out["mechanism"] = self.mechanism
+        return out
 
 
 @dataclass(slots=True)
@@ -77,6 +83,12 @@ class ContractSpec:
     columns: list[ColumnSpec] = field(default_factory=list)
     guarantees: list[GuaranteeSpec] = field(default_factory=list)
     mode: str = DEFAULT_MODE
+    # The warehouse the types are spelled for (manifest metadata.adapter_type); "" when unknown.
+    # Not part of the content hash: it says how to read the types, not what they are.
+    adapter: str = ""
+    # What the manifest could not say or what was deliberately not counted (e.g. constraints of
+    # a contract that is not enforced); the verdict repeats these so nothing is dropped silently.
+    notes: list[str] = field(default_factory=list)
 
     def content_hash(self) -> str:
         return contract_hash(self)
@@ -121,10 +133,11 @@ class AssetSpec:
 @dataclass(slots=True)
 class ParsedManifest:
     project_name: str
-    schema_version: int  # 10, 11, 12
+    schema_version: int  # 4 … 12
     dbt_version: str
     generated_at: str
     invocation_id: str
+    adapter_type: str = ""  # metadata.adapter_type: which warehouse the types are written for
     assets: list[AssetSpec] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -146,7 +159,13 @@ def contract_hash(contract: ContractSpec) -> str:
         "mode": contract.mode,
         "columns": [(c.name, c.data_type.strip(), c.nullable, c.description) for c in contract.columns],
         "guarantees": sorted(
-            orjson.dumps([g.kind, g.column, g.arguments, g.severity], option=orjson.OPT_SORT_KEYS).decode()
+            # The mechanism joins the hash only when it is not a test, so hashes of contracts
+            # recorded before constraints were read stay as they were (no spurious new versions).
+            orjson.dumps(
+                [g.kind, g.column, g.arguments, g.severity]
+                + ([g.mechanism] if g.mechanism != "test" else []),
+                option=orjson.OPT_SORT_KEYS,
+            ).decode()
             for g in contract.guarantees
         ),
     }

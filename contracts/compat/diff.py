@@ -35,16 +35,24 @@ from typing import Any
 
 import orjson
 
-from contracts.compat.types import compare_types, normalize_type
+from contracts.compat.types import type_deltas
 from contracts.domain import ColumnSpec, ContractSpec, GuaranteeSpec
 
 SCHEMA_KINDS = frozenset(
-    {"column_removed", "column_added", "type_widened", "type_narrowed", "type_changed", "type_unknown"}
-)
+    {
+        "column_removed", "column_added", "field_removed", "field_added", "type_widened", "type_narrowed",
+        "type_changed", "type_unknown", "relation_removed", "relation_moved",
+    }
+)  # fmt: skip
 GUARANTEE_KINDS = frozenset(
     {"guarantee_loosened", "guarantee_tightened", "guarantee_changed", "nullability_changed"}
 )
-METADATA_KINDS = frozenset({"description_changed", "column_order_changed", "mode_changed"})
+METADATA_KINDS = frozenset(
+    {
+        "description_changed", "column_order_changed", "mode_changed", "type_declared", "type_undeclared",
+        "type_respelled", "guarantee_mechanism_changed",
+    }
+)  # fmt: skip
 
 # dbt_utils / dbt-expectations spell some guarantees with a namespace; the engine compares
 # them by what they promise.
@@ -56,6 +64,7 @@ _KIND_ALIASES = {
 }
 
 _SEVERITY_RANK = {"warn": 0, "error": 1}
+_MECHANISMS = {"test": "a data test", "constraint": "a constraint of the enforced contract"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +120,9 @@ def guarantee_key(g: GuaranteeSpec) -> str:
     """
     kind = canonical_kind(g.kind)
     column = (g.column or "").lower()
+    if kind == "unique_combination_of_columns" and len(_combination(g)) == 1:
+        # Unique over one column is the unique test, whichever spelling (or constraint) says it.
+        kind, column = "unique", _combination(g)[0]
     if kind in {"not_null", "unique", "accepted_values", "accepted_range"}:
         return f"{kind}:{column}"
     if kind == "relationships":
@@ -125,7 +137,8 @@ def guarantee_key(g: GuaranteeSpec) -> str:
         return f"singular:{g.name or g.test_unique_id or ''}"
     if kind == "expression":
         return f"expression:{column}:{g.arguments.get('expression', '')}"
-    arguments = {k: v for k, v in g.arguments.items() if k not in {"column_name", "model"}}
+    # A row filter makes the same promise weaker, not another promise: compared, not keyed.
+    arguments = {k: v for k, v in g.arguments.items() if k not in {"column_name", "model", "where"}}
     return f"{kind}:{column}:{_json(arguments)}"
 
 
@@ -183,14 +196,12 @@ def _change(
 
 
 def _type_text(raw: str) -> str:
-    normalized = normalize_type(raw)
-    if not raw or not raw.strip():
-        return "no declared type"
-    return normalized if not normalized.startswith("unknown") else f"'{raw.strip()}'"
+    """A type as the warehouse wrote it (reasons show raw types, not our canonical names)."""
+    return raw.strip() if raw and raw.strip() else "no declared type"
 
 
-# How the type of a column moved (compare_types) -> the change: its kind, whether it breaks
-# backward and forward, and the reason (a format string of the column name and both types).
+# How a part of a column's type moved (type_deltas) -> the change: its kind, whether it breaks
+# backward and forward, and the reason (a format string of the column/field path and both types).
 _TYPE_CHANGES = {
     "wider": ("type_widened", True, False, "Column {name} type widened from {old} to {new}."),
     "narrower": ("type_narrowed", False, True, "Column {name} type narrowed from {old} to {new}."),
@@ -205,29 +216,72 @@ _TYPE_CHANGES = {
         True,
         True,
         "Column {name} type changed from {old} to {new}, which cannot be compared "
-        "(unrecognised or composite type); treated as breaking.",
+        "(unrecognised type); treated as breaking.",
     ),
+    # Inside a struct a field is a column of its own: added and removed alike.
+    "field_removed": ("field_removed", True, False, "Field {name} ({old}) was removed."),
+    "field_added": ("field_added", False, True, "Field {name} ({new}) was added."),
 }
 
 
-def _column_changes(old: ColumnSpec, new: ColumnSpec) -> list[Change]:
+def _column_changes(old: ColumnSpec, new: ColumnSpec, adapter: str) -> list[Change]:
     changes: list[Change] = []
     name = new.name
-    relation = compare_types(old.data_type, new.data_type)
-    old_t, new_t = _type_text(old.data_type), _type_text(new.data_type)
-    if relation in _TYPE_CHANGES:
-        kind, backward, forward, reason = _TYPE_CHANGES[relation]
+    old_raw, new_raw = old.data_type.strip(), new.data_type.strip()
+    if not old_raw and new_raw:
+        # A first catalog or a first declared type: the warehouse did not change, we learnt more.
         changes.append(
             _change(
-                kind,
+                "type_declared",
                 column=name,
                 old=old.data_type,
                 new=new.data_type,
-                backward=backward,
-                forward=forward,
-                reason=reason.format(name=name, old=old_t, new=new_t),
-            )
+                backward=False,
+                forward=False,
+                reason=f"Column {name} is now typed: {new_raw} (no type was known before).",
+            )  # fmt: skip
         )
+    elif old_raw and not new_raw:
+        changes.append(
+            _change(
+                "type_undeclared",
+                column=name,
+                old=old.data_type,
+                new=new.data_type,
+                backward=False,
+                forward=False,
+                reason=f"Column {name} no longer declares a type (was {old_raw}); it cannot be compared until it does.",
+            )  # fmt: skip
+        )
+    else:
+        deltas = type_deltas(old.data_type, new.data_type, adapter)
+        for delta in deltas:
+            kind, backward, forward, reason = _TYPE_CHANGES[delta.change]
+            path = name + delta.path
+            changes.append(
+                _change(
+                    kind,
+                    column=path,
+                    old=delta.old if delta.path else old.data_type,
+                    new=delta.new if delta.path else new.data_type,
+                    backward=backward,
+                    forward=forward,
+                    reason=reason.format(name=path, old=_type_text(delta.old), new=_type_text(delta.new)),
+                )  # fmt: skip
+            )
+        if not deltas and _clean_spelling(old_raw) != _clean_spelling(new_raw):
+            where = f" on {adapter}" if adapter else ""
+            changes.append(
+                _change(
+                    "type_respelled",
+                    column=name,
+                    old=old.data_type,
+                    new=new.data_type,
+                    backward=False,
+                    forward=False,
+                    reason=f"Column {name} type is now written {new_raw} (was {old_raw}): the same type{where}.",
+                )  # fmt: skip
+            )
     if old.description != new.description:
         changes.append(
             _change(
@@ -241,6 +295,10 @@ def _column_changes(old: ColumnSpec, new: ColumnSpec) -> list[Change]:
             )
         )
     return changes
+
+
+def _clean_spelling(raw: str) -> str:
+    return " ".join(raw.lower().split())
 
 
 def _bound_cmp(old: Any, new: Any) -> int | None:
@@ -388,6 +446,23 @@ def _guarantee_pair_changes(key: str, old: GuaranteeSpec, new: GuaranteeSpec) ->
     elif _comparable_arguments(kind, old) != _comparable_arguments(kind, new):
         changed(f"{label} changed its arguments.")
 
+    if old.mechanism != new.mechanism:
+        was, now = (
+            _MECHANISMS.get(old.mechanism, old.mechanism),
+            _MECHANISMS.get(new.mechanism, new.mechanism),
+        )
+        changes.append(
+            _change(
+                "guarantee_mechanism_changed",
+                column=column,
+                guarantee=key,
+                old=old.as_dict(),
+                new=new.as_dict(),
+                backward=False,
+                forward=False,
+                reason=f"{label} is now made by {now} (was {was}): the same promise.",
+            )  # fmt: skip
+        )
     old_rank = _SEVERITY_RANK.get(old.severity, 1)
     new_rank = _SEVERITY_RANK.get(new.severity, 1)
     if new_rank < old_rank:
@@ -399,11 +474,15 @@ def _guarantee_pair_changes(key: str, old: GuaranteeSpec, new: GuaranteeSpec) ->
 
 def _comparable_arguments(kind: str, g: GuaranteeSpec) -> str:
     arguments = {k: v for k, v in g.arguments.items() if k != "where"}
+    if canonical_kind(g.kind) == "unique_combination_of_columns" and len(_combination(g)) == 1:
+        kind = "unique"  # keyed as the unique test on that column: compare it as one
+        arguments.pop("combination_of_columns", None)
+        arguments.pop("columns", None)
     if kind == "relationships":
         # Already compared through the key (where quoting and case are normalised).
         arguments.pop("to", None)
         arguments.pop("field", None)
-    if kind == "unique_combination_of_columns":
+    elif kind == "unique_combination_of_columns" and canonical_kind(g.kind) == kind:
         # The order the columns are listed in promises nothing.
         arguments.pop("combination_of_columns", None)
         arguments.pop("columns", None)
@@ -411,39 +490,106 @@ def _comparable_arguments(kind: str, g: GuaranteeSpec) -> str:
     return _json(arguments)
 
 
+def _strength(g: GuaranteeSpec) -> tuple[int, int]:
+    """Orders the same promise made several ways: unfiltered beats filtered, error beats warn."""
+    return (0 if g.arguments.get("where") else 1, _SEVERITY_RANK.get(g.severity, 1))
+
+
 def _keyed(guarantees: Sequence[GuaranteeSpec]) -> dict[str, GuaranteeSpec]:
+    """One guarantee per meaning: the same promise made by a test and a constraint (or twice)
+    is one promise, the strongest of them; the same kind with other arguments stays apart."""
     keyed: dict[str, GuaranteeSpec] = {}
     for g in guarantees:
         key = guarantee_key(g)
-        # The same test declared twice still makes one promise; keep distinct entries apart.
+        kind = canonical_kind(g.kind)
         n = 2
         unique = key
         while unique in keyed and keyed[unique] != g:
+            held = keyed[unique]
+            if _comparable_arguments(kind, held) == _comparable_arguments(kind, g):
+                stronger = _strength(g) > _strength(held)
+                if stronger or (_strength(g) == _strength(held) and g.mechanism == "test"):
+                    keyed[unique] = g  # a test is kept over an equal constraint: results name tests
+                break
             unique = f"{key}#{n}"
             n += 1
-        keyed[unique] = g
+        else:
+            keyed[unique] = g
     return keyed
+
+
+def _uniqueness(g: GuaranteeSpec) -> frozenset[str] | None:
+    """The column set a uniqueness guarantee is over (unique test, combination, key constraint)."""
+    kind = canonical_kind(g.kind)
+    if kind == "unique" and g.column:
+        return frozenset({g.column.lower()})
+    if kind == "unique_combination_of_columns":
+        return frozenset(_combination(g))
+    return None
+
+
+def _uniqueness_changes(dropped: dict[str, GuaranteeSpec], added: dict[str, GuaranteeSpec]) -> list[Change]:
+    """Pair a dropped uniqueness with an added one over a superset (looser: more columns promise
+    less) or a subset (tighter). Paired keys leave ``dropped``/``added``; the rest stay drops/adds."""
+    changes: list[Change] = []
+    for old_key, old_g in list(dropped.items()):
+        old_set = _uniqueness(old_g)
+        if old_set is None or old_g.arguments.get("where"):
+            continue
+        for new_key, new_g in list(added.items()):
+            new_set = _uniqueness(new_g)
+            if (
+                new_set is None
+                or new_g.arguments.get("where")
+                or not (new_set > old_set or new_set < old_set)
+            ):
+                continue
+            looser = new_set > old_set
+            text = (
+                f"Uniqueness over ({', '.join(sorted(old_set))}) is now over ({', '.join(sorted(new_set))})"
+                + (
+                    ": more columns, a weaker promise (loosened)."
+                    if looser
+                    else ": fewer columns, a stronger promise (tightened)."
+                )
+            )
+            changes.append(
+                _change(
+                    "guarantee_loosened" if looser else "guarantee_tightened",
+                    column=new_g.column,
+                    guarantee=new_key,
+                    old=old_g.as_dict(),
+                    new=new_g.as_dict(),
+                    backward=looser,
+                    forward=not looser,
+                    reason=text,
+                )  # fmt: skip
+            )
+            del dropped[old_key], added[new_key]
+            break
+    return changes
 
 
 def _guarantee_changes(old: ContractSpec, new: ContractSpec) -> list[Change]:
     old_keyed, new_keyed = _keyed(old.guarantees), _keyed(new.guarantees)
-    changes: list[Change] = []
-    for key, g in old_keyed.items():
-        if key not in new_keyed:
-            changes.append(
-                _change(
-                    "guarantee_loosened",
-                    column=g.column,
-                    guarantee=key,
-                    old=g.as_dict(),
-                    new=None,
-                    backward=True,
-                    forward=False,
-                    reason=f"Guarantee {_describe_guarantee(g)} was dropped (loosened).",
-                )
-            )
+    dropped = {k: g for k, g in old_keyed.items() if k not in new_keyed}
+    added = {k: g for k, g in new_keyed.items() if k not in old_keyed}
+    changes = _uniqueness_changes(dropped, added)
+    for key, g in dropped.items():
+        changes.append(
+            _change(
+                "guarantee_loosened",
+                column=g.column,
+                guarantee=key,
+                old=g.as_dict(),
+                new=None,
+                backward=True,
+                forward=False,
+                reason=f"Guarantee {_describe_guarantee(g)} was dropped (loosened).{_mechanism_note(g, new)}",
+            )  # fmt: skip
+        )
     for key, g in new_keyed.items():
-        if key not in old_keyed:
+        if key in added:
             changes.append(
                 _change(
                     "guarantee_tightened",
@@ -454,17 +600,25 @@ def _guarantee_changes(old: ContractSpec, new: ContractSpec) -> list[Change]:
                     backward=False,
                     forward=True,
                     reason=f"Guarantee {_describe_guarantee(g)} was added (tightened).",
-                )
+                )  # fmt: skip
             )
-        else:
+        elif key in old_keyed:
             changes.extend(_guarantee_pair_changes(key, old_keyed[key], g))
     return changes
+
+
+def _mechanism_note(g: GuaranteeSpec, new: ContractSpec) -> str:
+    """Why a constraint's promise went: usually the contract is no longer enforced (the parser's note)."""
+    if g.mechanism != "constraint" or not new.notes:
+        return ""
+    return " " + " ".join(new.notes)
 
 
 def diff_contracts(old: ContractSpec, new: ContractSpec) -> list[Change]:
     """Every difference between ``old`` and ``new``, in a stable order: columns (old order,
     then added ones), column order, guarantees, mode."""
     changes: list[Change] = []
+    adapter = new.adapter or old.adapter
     old_cols = {c.name.lower(): c for c in old.columns}
     new_cols = {c.name.lower(): c for c in new.columns}
     removed = {n for n in old_cols if n not in new_cols}
@@ -503,7 +657,7 @@ def diff_contracts(old: ContractSpec, new: ContractSpec) -> list[Change]:
                 )
             )
         else:
-            changes.extend(_column_changes(col, new_cols[name]))
+            changes.extend(_column_changes(col, new_cols[name], adapter))
     for name, col in new_cols.items():
         if name in added:
             changes.append(

@@ -13,12 +13,12 @@ from contracts.compat.types import normalize_type
 from contracts.domain import DEFAULT_MODE, ColumnSpec, ContractSpec, GuaranteeSpec
 
 
-def column_to_json(column: ColumnSpec) -> dict[str, Any]:
-    return {**column.as_dict(), "normalized_type": normalize_type(column.data_type)}
+def column_to_json(column: ColumnSpec, adapter: str = "") -> dict[str, Any]:
+    return {**column.as_dict(), "normalized_type": normalize_type(column.data_type, adapter)}
 
 
 def columns_to_json(spec: ContractSpec) -> list[dict[str, Any]]:
-    return [column_to_json(c) for c in spec.columns]
+    return [column_to_json(c, spec.adapter) for c in spec.columns]
 
 
 def guarantees_to_json(spec: ContractSpec) -> list[dict[str, Any]]:
@@ -49,6 +49,7 @@ def spec_from_json(
                 severity=str(g.get("severity") or "error"),
                 test_unique_id=g.get("test_unique_id") or None,
                 name=str(g.get("name") or ""),
+                mechanism=str(g.get("mechanism") or "test"),
             )
             for g in (guarantees or [])
         ],

@@ -41,11 +41,11 @@ represented exactly, with the same meaning, by B. Lossy or meaning-changing conv
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Literal
 
-TypeRelation = Literal["same", "wider", "narrower", "unrelated", "unknown"]
+TypeRelation = Literal["same", "wider", "narrower", "unrelated", "unknown", "structural"]
 
 UNKNOWN = "unknown"
 
@@ -211,6 +211,76 @@ _BARE_COMPOSITES = {"array": "array", "list": "array", "struct": "struct", "reco
 
 
 @dataclass(frozen=True, slots=True)
+class AdapterTypes:
+    """How one warehouse spells its types, applied before the shared tables and the lattice.
+
+    ``bare``: what a type name means when written without arguments on this warehouse
+    (Snowflake's ``INT`` is ``NUMBER(38,0)``, BigQuery's ``NUMERIC`` is ``NUMERIC(38,9)``).
+    ``renames``: names that mean another type on this warehouse, arguments kept.
+    """
+
+    bare: dict[str, str]
+    renames: dict[str, str] = field(default_factory=dict)
+
+
+_SNOWFLAKE_INT = dict.fromkeys(("int", "integer", "bigint", "smallint", "tinyint", "byteint"), "number(38,0)")
+_BIGQUERY_INT = dict.fromkeys(
+    ("int", "integer", "int64", "bigint", "smallint", "tinyint", "byteint"), "bigint"
+)
+
+# Sources: each warehouse's data type reference (Snowflake "Numeric data types", BigQuery "Data
+# types", PostgreSQL §8, Redshift "Data types", DuckDB "Data types", Databricks "Data types").
+ADAPTER_TYPES: dict[str, AdapterTypes] = {
+    "snowflake": AdapterTypes(
+        bare=_SNOWFLAKE_INT
+        | dict.fromkeys(("number", "decimal", "numeric"), "number(38,0)")
+        # FLOAT, FLOAT4, FLOAT8, REAL, DOUBLE are all 64-bit on Snowflake.
+        | dict.fromkeys(("float", "float4", "float8", "real", "double", "double precision"), "double")
+        | dict.fromkeys(("timestamp", "datetime", "timestamp_ntz", "timestampntz"), "timestamp_ntz(9)")
+        | dict.fromkeys(("timestamp_tz", "timestamptz", "timestamp_ltz", "timestampltz"), "timestamp_tz(9)")
+        | {
+            "time": "time(9)",
+            "text": "varchar",
+            "string": "varchar",
+            "char": "char(1)",
+            "character": "char(1)",
+        },
+        renames=dict.fromkeys(("int", "integer", "bigint", "smallint", "tinyint", "byteint"), "number")
+        | {"timestamp": "timestamp_ntz", "datetime": "timestamp_ntz", "text": "varchar", "string": "varchar"},
+    ),
+    "bigquery": AdapterTypes(
+        bare=_BIGQUERY_INT
+        | dict.fromkeys(("float", "float64"), "double")
+        | dict.fromkeys(("numeric", "decimal"), "decimal(38,9)")
+        | dict.fromkeys(("bignumeric", "bigdecimal"), "decimal(76,38)")
+        # BigQuery's TIMESTAMP is an absolute instant; its DATETIME is the civil (zone-less) one.
+        | {"timestamp": "timestamptz", "datetime": "timestamp", "string": "varchar"},
+        renames={"timestamp": "timestamptz", "datetime": "timestamp", "string": "varchar"},
+    ),
+    "postgres": AdapterTypes(bare={"float": "double"}),  # float without a precision is float8
+    "redshift": AdapterTypes(
+        bare={"float": "double", "numeric": "decimal(18,0)", "decimal": "decimal(18,0)", "super": "variant"}
+        | dict.fromkeys(("varchar", "character varying", "nvarchar", "text"), "varchar(256)")
+        | dict.fromkeys(("char", "character", "nchar"), "char(1)")
+        | {"bpchar": "char(256)"},
+    ),
+    "duckdb": AdapterTypes(bare={"decimal": "decimal(18,3)", "numeric": "decimal(18,3)", "float": "real"}),
+    "databricks": AdapterTypes(
+        bare=dict.fromkeys(("decimal", "dec", "numeric"), "decimal(10,0)")
+        | {"float": "real", "byte": "tinyint", "timestamp": "timestamptz", "timestamp_ltz": "timestamptz"},
+        # Spark's TIMESTAMP is TIMESTAMP_LTZ: an instant shown in the session time zone.
+        renames={"timestamp": "timestamptz", "timestamp_ltz": "timestamptz", "byte": "tinyint"},
+    ),
+}
+ADAPTER_TYPES["spark"] = ADAPTER_TYPES["databricks"]
+
+# metadata.adapter_type -> sqlglot dialect, for composite types.
+_DIALECTS = {
+    name: name for name in ("duckdb", "postgres", "redshift", "snowflake", "bigquery", "databricks", "spark")
+}
+
+
+@dataclass(frozen=True, slots=True)
 class TypeInfo:
     """A parsed type: its canonical spelling and what the lattice needs to compare it."""
 
@@ -226,6 +296,11 @@ class TypeInfo:
     char: bool = False  # fixed-length blank-padded string
     temporal: str = ""  # date | timestamp | timestamptz | time | timetz
     fraction_digits: int = 0
+    composite: str = ""  # array | struct | map (family composite)
+    # Composite parts in order: struct fields by name, "[]" for an array's element, "{key}" and
+    # "{value}" for a map's. Empty for a bare ARRAY / OBJECT, which says nothing about its parts.
+    children: tuple[tuple[str, TypeInfo], ...] = ()
+    raw: str = ""  # a composite's spelling in its dialect (sqlglot's rendering)
 
     @property
     def is_unknown(self) -> bool:
@@ -317,17 +392,44 @@ def _temporal(kind: str, digits: int | None) -> TypeInfo:
     return TypeInfo(canonical=canonical, family="temporal", temporal=kind, fraction_digits=digits)
 
 
-def _parse_composite(text: str) -> TypeInfo | None:
-    """Arrays, structs and maps in DuckDB, PostgreSQL, Snowflake and BigQuery syntax."""
+_STRUCT_FIELD = re.compile(r"(?P<name>\"[^\"]+\"|`[^`]+`|[a-z_][a-z0-9_$]*)(?::| )(?P<type>.+)")
+
+
+def _composite(kind: str, children: list[tuple[str, TypeInfo]], raw: str) -> TypeInfo:
+    unknown = next((c for _, c in children if c.is_unknown), None)
+    if unknown is not None:
+        return unknown
+    if kind == "struct":
+        inner = ", ".join(f"{name} {child.canonical}" for name, child in children)
+    else:
+        inner = ", ".join(child.canonical for _, child in children)
+    return TypeInfo(
+        canonical=f"{kind}<{inner}>", family="composite", composite=kind, children=tuple(children), raw=raw
+    )
+
+
+def _part(text: str, adapter: str) -> TypeInfo:
+    """A composite's part, remembering its spelling for the reasons."""
+    info = _parse(text, adapter)
+    return info if info.raw or info.is_unknown else replace(info, raw=text.strip())
+
+
+def _parse_composite(text: str, adapter: str) -> TypeInfo | None:
+    """Arrays, structs and maps, parsed into their parts (DuckDB, PostgreSQL, Snowflake, BigQuery
+    and Spark syntax: ``integer[]``, ``array<int>``, ``struct<a:int>``, ``STRUCT<a INT64>``,
+    ``STRUCT(a INTEGER)``, ``OBJECT(a NUMBER)``, ``MAP(k, v)``, ``row(a integer)``).
+
+    Hand-written rather than sqlglot's ``DataType.build`` (measured: 0.84 ms per spelling, fast
+    enough once cached): sqlglot re-spells the parts in its own names and loses what the verdicts
+    need — outside the Postgres dialect ``int8[]`` becomes ``ARRAY<TINYINT>``, ``NUMBER`` becomes
+    ``DECIMAL``, and an element type it does not know vanishes (``ARRAY<FOO>`` → ``ARRAY``), where
+    the per-adapter tables and the reasons need each part as the warehouse wrote it.
+    """
     # PostgreSQL / DuckDB arrays: integer[], integer[3], text[][]
     match = re.fullmatch(r"(?P<elem>.+?)\[(?P<size>\d*)\]", text)
     if match:
-        elem = _parse(match.group("elem"))
-        if elem.is_unknown:
-            return elem
-        size = match.group("size")
-        canonical = f"array<{elem.canonical}, {size}>" if size else f"array<{elem.canonical}>"
-        return TypeInfo(canonical=canonical, family="composite")
+        elem = _part(match.group("elem"), adapter)
+        return _composite("array", [("[]", elem)], text)
     match = re.fullmatch(r"(?P<kind>array|list|struct|map|object|row|record)[<(](?P<body>.*)[>)]", text)
     if not match:
         return None
@@ -338,46 +440,43 @@ def _parse_composite(text: str) -> TypeInfo | None:
     if not parts:
         return None
     if kind == "array":
-        if len(parts) != 1:
-            return None
-        elem = _parse(parts[0])
-        if elem.is_unknown:
-            return elem
-        return TypeInfo(canonical=f"array<{elem.canonical}>", family="composite")
+        return _composite("array", [("[]", _part(parts[0], adapter))], text) if len(parts) == 1 else None
     if kind == "map":
         if len(parts) != 2:
             return None
-        key, value = _parse(parts[0]), _parse(parts[1])
-        if key.is_unknown or value.is_unknown:
-            return key if key.is_unknown else value
-        return TypeInfo(canonical=f"map<{key.canonical}, {value.canonical}>", family="composite")
+        return _composite(
+            "map", [("{key}", _part(parts[0], adapter)), ("{value}", _part(parts[1], adapter))], text
+        )
     fields = []
     for part in parts:
-        field_match = re.fullmatch(r"(?P<name>\"[^\"]+\"|[a-z_][a-z0-9_$]*)[ :](?P<type>.+)", part)
+        field_match = _STRUCT_FIELD.fullmatch(part)
         if not field_match:
             return None
-        field_type = _parse(field_match.group("type"))
-        if field_type.is_unknown:
-            return field_type
-        fields.append(f"{field_match.group('name').strip(chr(34))} {field_type.canonical}")
-    return TypeInfo(canonical=f"struct<{', '.join(fields)}>", family="composite")
+        fields.append((field_match.group("name").strip('"`'), _part(field_match.group("type"), adapter)))
+    return _composite("struct", fields, text)
 
 
-def _parse(text: str) -> TypeInfo:
+def _parse(text: str, adapter: str = "") -> TypeInfo:
     text = text.strip()
     if not text:
         return _unknown(text)
-    composite = _parse_composite(text)
+    composite = _parse_composite(text, adapter)
     if composite is not None:
         return composite
     if text in _BARE_COMPOSITES:
-        return TypeInfo(canonical=_BARE_COMPOSITES[text], family="composite")
+        kind = _BARE_COMPOSITES[text]
+        return TypeInfo(canonical=kind, family="composite", composite=kind)
     # PostgreSQL's internal array names (information_schema udt_name): _int4, _text
     if text.startswith("_") and len(text) > 1:
-        elem = _parse(text[1:])
+        elem = _parse(text[1:], adapter)
         if elem.is_unknown:
             return _unknown(text)
-        return TypeInfo(canonical=f"array<{elem.canonical}>", family="composite")
+        return TypeInfo(
+            canonical=f"array<{elem.canonical}>",
+            family="composite",
+            composite="array",
+            children=(("[]", elem),),
+        )
 
     match = _NAME_ARGS.match(text)
     if not match:
@@ -399,7 +498,15 @@ def _parse(text: str) -> TypeInfo:
             name = f"{name} {rest}"
         else:
             return _unknown(text)
+    table = ADAPTER_TYPES.get(adapter)
+    if table is not None:
+        if not args and name in table.bare:
+            return _parse(table.bare[name])
+        name = table.renames.get(name, name)
+    return _parse_scalar(name, args, text)
 
+
+def _parse_scalar(name: str, args: list[int], text: str) -> TypeInfo:
     if name in _INT_ALIASES:
         if (
             args
@@ -485,28 +592,31 @@ def _parse_decimal(name: str, args: list[int], text: str) -> TypeInfo:
     return _decimal(precision, scale)
 
 
-@lru_cache(maxsize=4096)
-def parse_type(raw: str) -> TypeInfo:
-    """Parse a raw type spelling into a :class:`TypeInfo` (cached: manifests repeat types a lot)."""
+@lru_cache(maxsize=8192)
+def parse_type(raw: str, adapter: str = "") -> TypeInfo:
+    """Parse a raw type spelling, as written for ``adapter`` (dbt's ``metadata.adapter_type``; ""
+    for none), into a :class:`TypeInfo` (cached: manifests repeat types a lot)."""
     if raw is None or not str(raw).strip():
         return _unknown("")
-    info = _parse(_clean(str(raw)))
+    info = _parse(_clean(str(raw)), (adapter or "").lower())
     if info.is_unknown and info.canonical != UNKNOWN:
         return _unknown(str(raw))
     return info
 
 
-def normalize_type(raw: str) -> str:
+def normalize_type(raw: str, adapter: str = "") -> str:
     """Canonical lower-case spelling of a raw type; ``unknown`` / ``unknown:<raw>`` when not recognised.
 
     >>> normalize_type("INT4"), normalize_type("NUMERIC(12, 2)"), normalize_type("character varying(50)")
     ('integer', 'decimal(12,2)', 'varchar(50)')
+    >>> normalize_type("BIGINT", "snowflake"), normalize_type("INTEGER", "bigquery")
+    ('decimal(38,0)', 'bigint')
     """
-    return parse_type(raw).canonical
+    return parse_type(raw, adapter).canonical
 
 
-def is_known_type(raw: str) -> bool:
-    return not parse_type(raw).is_unknown
+def is_known_type(raw: str, adapter: str = "") -> bool:
+    return not parse_type(raw, adapter).is_unknown
 
 
 def _fits(a: TypeInfo, b: TypeInfo) -> bool:
@@ -554,26 +664,93 @@ def _numeric_fits(a: TypeInfo, b: TypeInfo) -> bool:
     return a.precision - a.scale <= b.precision - b.scale and a.scale <= b.scale
 
 
-def compare_types(old_raw: str, new_raw: str) -> TypeRelation:
-    """How a column's type moved from ``old_raw`` to ``new_raw``.
+@dataclass(frozen=True, slots=True)
+class TypeDelta:
+    """One difference between two types: ``path`` is "" for the type itself, else where inside a
+    composite it sits (``.address.city``, ``[]`` for an array's element, ``{value}`` for a map's)."""
 
-    ``wider``: every old value fits the new type; ``narrower``: the reverse; ``unrelated``:
-    neither; ``unknown``: at least one side is not recognised (or both are composite types that
-    differ) and the spellings differ — callers must not treat that as compatible.
-    """
-    old, new = parse_type(old_raw), parse_type(new_raw)
-    if old.canonical == new.canonical and not old.is_unknown:
+    path: str
+    change: str  # wider | narrower | unrelated | unknown | field_added | field_removed
+    old: str  # the part's spelling as written ("" for an added field)
+    new: str
+
+
+def _relation(old: TypeInfo, new: TypeInfo) -> str:
+    if old.canonical == new.canonical:
         return "same"
-    if old.is_unknown or new.is_unknown:
-        same_spelling = _clean(str(old_raw or "")) == _clean(str(new_raw or ""))
-        return "same" if same_spelling else "unknown"
-    if "composite" in (old.family, new.family):
-        return "unknown"
     forward, backward = _fits(old, new), _fits(new, old)
     if forward and backward:
         return "same"
-    if forward:
-        return "wider"
-    if backward:
-        return "narrower"
+    return "wider" if forward else "narrower" if backward else "unrelated"
+
+
+def _spelling(info: TypeInfo, fallback: str) -> str:
+    return info.raw or fallback or info.canonical
+
+
+def _deltas(old: TypeInfo, new: TypeInfo, path: str, old_raw: str, new_raw: str) -> list[TypeDelta]:
+    if old.canonical == new.canonical:
+        return []
+    both_structured = old.composite and old.composite == new.composite and old.children and new.children
+    if not both_structured:
+        if "composite" in (old.family, new.family):
+            # A struct that became an array, a bare ARRAY that gained an element type, ...
+            kind = "unknown" if old.composite == new.composite else "unrelated"
+            return [TypeDelta(path, kind, _spelling(old, old_raw), _spelling(new, new_raw))]
+        return [TypeDelta(path, _relation(old, new), old_raw or old.canonical, new_raw or new.canonical)]
+    deltas: list[TypeDelta] = []
+    old_parts, new_parts = dict(old.children), dict(new.children)
+    for name, part in old.children:
+        sub = path + (f".{name}" if old.composite == "struct" else name)
+        if name not in new_parts:
+            deltas.append(TypeDelta(sub, "field_removed", _spelling(part, part.canonical), ""))
+        else:
+            deltas.extend(
+                _deltas(
+                    part,
+                    new_parts[name],
+                    sub,
+                    part.raw or part.canonical,
+                    new_parts[name].raw or new_parts[name].canonical,
+                )
+            )
+    for name, part in new.children:
+        if name not in old_parts:
+            deltas.append(TypeDelta(path + f".{name}", "field_added", "", _spelling(part, part.canonical)))
+    return deltas
+
+
+def type_deltas(old_raw: str, new_raw: str, adapter: str = "") -> list[TypeDelta]:
+    """Every difference between two column types, composites compared part by part.
+
+    Struct fields are matched by name (order is no change); element, key and value types are
+    compared recursively on the same lattice. An unrecognised spelling on either side gives one
+    ``unknown`` delta unless both sides are spelled the same.
+    """
+    old, new = parse_type(old_raw, adapter), parse_type(new_raw, adapter)
+    if old.is_unknown or new.is_unknown:
+        if old.canonical == new.canonical or _clean(str(old_raw or "")) == _clean(str(new_raw or "")):
+            return []
+        return [TypeDelta("", "unknown", str(old_raw or "").strip(), str(new_raw or "").strip())]
+    return _deltas(old, new, "", str(old_raw).strip(), str(new_raw).strip())
+
+
+def compare_types(old_raw: str, new_raw: str, adapter: str = "") -> TypeRelation:
+    """How a column's type moved from ``old_raw`` to ``new_raw`` (spelled for ``adapter``).
+
+    ``wider``: every old value fits the new type; ``narrower``: the reverse; ``unrelated``:
+    neither; ``unknown``: at least one side is not recognised and the spellings differ — callers
+    must not treat that as compatible; ``structural``: composites whose fields were added or
+    removed (see :func:`type_deltas` for which). Composites whose parts all moved one way take
+    that way.
+    """
+    kinds = {d.change for d in type_deltas(old_raw, new_raw, adapter)}
+    if not kinds:
+        return "same"
+    if "unknown" in kinds:
+        return "unknown"
+    if kinds & {"field_added", "field_removed"}:
+        return "structural"
+    if len(kinds) == 1:
+        return kinds.pop()  # type: ignore[return-value]
     return "unrelated"

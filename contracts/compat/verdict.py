@@ -115,7 +115,7 @@ def _unknown_notes(new: ContractSpec, changes: list[Change]) -> list[str]:
     notes = [c.reason for c in changes if c.kind == "type_unknown"]
     seen = {c.column for c in changes if c.kind == "type_unknown"}
     for column in new.columns:
-        if column.name in seen or not parse_type(column.data_type).is_unknown:
+        if column.name in seen or not parse_type(column.data_type, new.adapter).is_unknown:
             continue
         if column.data_type.strip():
             notes.append(
@@ -167,6 +167,7 @@ def evaluate(
             mode=mode,
             breaking=False,
             bump="initial",
+            reasons=list(new.notes),
             unknown=_unknown_notes(new, []),
             summary="First version of this contract.",
         )
@@ -189,6 +190,7 @@ def evaluate(
     reasons = [_explain(c, directions, mode) for c in breaking_changes]
     breaking_ids = {id(c) for c in breaking_changes}
     reasons.extend(c.reason for c in changes if id(c) not in breaking_ids)
+    reasons.extend(note for note in new.notes if note not in reasons)  # e.g. constraints not counted
     bump = _bump(changes, breaking)
 
     if not changes and not breaking:

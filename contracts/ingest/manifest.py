@@ -1,4 +1,10 @@
-"""Parse a dbt ``manifest.json`` (schema v10–v12) into plain dataclasses.
+"""Parse a dbt ``manifest.json`` (schema v4–v12, dbt 1.0 to 1.11 and Fusion) into plain dataclasses.
+
+Older schemas are read into the same internal form: the keys read here (``columns.*.data_type``,
+``test_metadata``, ``meta`` / ``config.meta``, ``depends_on``) have kept their shape since v4; what
+an older dbt cannot say is reported in the warnings, never guessed: no model contracts or
+constraints before v9 (dbt 1.5), no ``attached_node`` before v9 (tests are attached through their
+``model`` argument instead), no ``metadata.project_name`` before v10.
 
 Pure: bytes in, :class:`~contracts.domain.ParsedManifest` out, no ORM, no I/O.
 
@@ -16,6 +22,7 @@ Those keys are checked by hand and reported as ``ManifestError`` with a message 
 from __future__ import annotations
 
 import gc
+import hashlib
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -38,7 +45,11 @@ from contracts.ingest.errors import ManifestError
 
 __all__ = ["SUPPORTED_SCHEMA_VERSIONS", "ManifestError", "parse_manifest", "schema_version_of"]
 
-SUPPORTED_SCHEMA_VERSIONS = (10, 11, 12)
+SUPPORTED_SCHEMA_VERSIONS = (4, 5, 6, 7, 8, 9, 10, 11, 12)
+SUPPORTED_TEXT = "v4–v12 (dbt 1.0 to 1.11)"
+# The dbt release that wrote each schema version (for messages about what it could not say).
+DBT_OF_SCHEMA = {4: "1.0", 5: "1.1", 6: "1.2", 7: "1.3", 8: "1.4", 9: "1.5", 10: "1.6", 11: "1.7", 12: "1.8+"}
+CONTRACTS_SINCE = 9  # model contracts, constraints, attached_node, model versions: dbt 1.5
 ASSET_RESOURCE_TYPES = frozenset({"model", "seed", "snapshot"})
 
 _SCHEMA_URL = re.compile(r"/dbt/([a-z_-]+)/v(\d+)\.json$")
@@ -126,8 +137,8 @@ def load_manifest_json(data: bytes | str) -> dict[str, Any]:
     if number not in SUPPORTED_SCHEMA_VERSIONS:
         raise ManifestError(
             "unsupported_schema_version",
-            f"Manifest schema v{number} is not supported; supported are "
-            f"v{SUPPORTED_SCHEMA_VERSIONS[0]}–v{SUPPORTED_SCHEMA_VERSIONS[-1]} (dbt 1.6 to 1.11).",
+            f"Manifest schema v{number} is not supported; supported are {SUPPORTED_TEXT}. "
+            + ("Upgrade the project to dbt 1.0 or later and run dbt parse again." if number < 4 else ""),
         )
     if not isinstance(doc.get("nodes"), dict):
         raise ManifestError("not_a_manifest", "The manifest has no 'nodes' object.")
@@ -170,17 +181,25 @@ def _parse_document(
     project_name = metadata.get("project_name") or ""
     warnings: list[str] = []
     if not project_name:
-        # dbt < 1.8 does not always write project_name; the root package is the most common one.
-        project_name = _guess_project_name(doc["nodes"])
-        warnings.append(f"metadata.project_name is missing; using '{project_name}'.")
+        # Before dbt 1.6 the manifest names its project only as project_id, the md5 of the name:
+        # the package whose name hashes to it is the project (exact, not a guess).
+        project_name = _project_by_id(doc["nodes"], metadata.get("project_id"))
+        if not project_name:
+            project_name = _guess_project_name(doc["nodes"])
+            warnings.append(
+                f"metadata.project_name is missing; using '{project_name}' (the package with most models)."
+            )
     parsed = ParsedManifest(
         project_name=project_name,
         schema_version=schema_version,
         dbt_version=str(metadata.get("dbt_version") or ""),
         generated_at=str(metadata.get("generated_at") or ""),
         invocation_id=str(metadata.get("invocation_id") or ""),
+        adapter_type=str(metadata.get("adapter_type") or "").lower(),
         warnings=warnings,
     )
+    if not parsed.adapter_type:
+        warnings.append("metadata.adapter_type is missing: types are read without a warehouse's own aliases.")
 
     if consume:
         for key in _UNUSED_KEYS:
@@ -221,7 +240,34 @@ def _parse_document(
         if not isinstance(source, dict) or (source.get("config") or {}).get("enabled") is False:
             continue
         assets.append(_asset_from_node(source, guarantees_by_node, catalog_columns, warnings))
+    for asset in assets:
+        asset.contract.adapter = parsed.adapter_type
+    if schema_version < CONTRACTS_SINCE:
+        _report_old_schema(parsed, has_catalog=catalog_columns is not None)
     return parsed
+
+
+def _report_old_schema(parsed: ParsedManifest, *, has_catalog: bool) -> None:
+    """Say what a manifest from before dbt 1.5 cannot tell us (instead of guessing it)."""
+    dbt = DBT_OF_SCHEMA.get(parsed.schema_version, "?")
+    parsed.warnings.append(
+        f"Manifest schema v{parsed.schema_version} (dbt {dbt}) predates model contracts and constraints "
+        "(dbt 1.5): only data tests give guarantees, and tests are attached through their model argument."
+    )
+    columns = [c for a in parsed.assets if a.resource_type != "source" for c in a.contract.columns]
+    untyped = sum(1 for c in columns if not c.data_type.strip())
+    if untyped and not has_catalog:
+        parsed.warnings.append(
+            f"{untyped} of {len(columns)} documented columns declare no data_type: their types are unknown "
+            "(not guessed) until a catalog.json is sent with the manifest."
+        )
+
+
+def _project_by_id(nodes: dict[str, Any], project_id: Any) -> str:
+    if not isinstance(project_id, str) or not project_id:
+        return ""
+    packages = {n.get("package_name") or "" for n in nodes.values() if isinstance(n, dict)}
+    return next((p for p in packages if p and hashlib.md5(p.encode()).hexdigest() == project_id), "")  # noqa: S324
 
 
 def _guess_project_name(nodes: dict[str, Any]) -> str:
@@ -353,18 +399,21 @@ def _asset_from_node(
     not_null_columns: set[str] = set()
     declared: dict[str, tuple[str, str]] = {}  # name -> (raw type, description)
     column_types = config.get("column_types") or {}  # seeds declare types here
+    constraints: list[tuple[dict[str, Any], list[str]]] = []  # (constraint, its columns)
     for key, column in (node.get("columns") or {}).items():
         name = _strip_ident(column.get("name") or key)
         if not name:
             continue
         data_type = column.get("data_type") or column_types.get(column.get("name") or key) or ""
         declared[name] = (str(data_type), column.get("description") or "")
-        for constraint in column.get("constraints") or ():
-            if constraint.get("type") in ("not_null", "primary_key"):
-                not_null_columns.add(name)
+        constraints.extend((c, [name]) for c in column.get("constraints") or () if isinstance(c, dict))
     for constraint in node.get("constraints") or ():
-        if constraint.get("type") in ("not_null", "primary_key"):
-            not_null_columns.update(_strip_ident(c) for c in constraint.get("columns") or ())
+        if isinstance(constraint, dict):
+            constraints.append((constraint, [_strip_ident(c) for c in constraint.get("columns") or ()]))
+    enforced = bool(
+        ((config.get("contract") or {}).get("enforced")) or (node.get("contract") or {}).get("enforced")
+    )
+    constraint_guarantees, notes = _constraint_guarantees(constraints, enforced=enforced)
     for raw_name, raw_type in column_types.items():
         name = _strip_ident(raw_name)
         if name and name not in declared:
@@ -378,7 +427,7 @@ def _asset_from_node(
             declared[name] = (warehouse_type, previous[1] if previous else "")
 
     guarantees: list[GuaranteeSpec] = []
-    for guarantee in guarantees_by_node.get(unique_id, ()):
+    for guarantee in (*guarantees_by_node.get(unique_id, ()), *constraint_guarantees):
         guarantees.append(guarantee)
         if guarantee.kind == "not_null" and guarantee.column and "where" not in guarantee.arguments:
             not_null_columns.add(guarantee.column)
@@ -422,7 +471,7 @@ def _asset_from_node(
         depends_on=list((node.get("depends_on") or {}).get("nodes") or ()),
         tags=list(node.get("tags") or ()),
         meta=dict(config.get("meta") or node.get("meta") or {}),
-        contract=ContractSpec(columns=columns, guarantees=guarantees, mode=mode or DEFAULT_MODE),
+        contract=ContractSpec(columns=columns, guarantees=guarantees, mode=mode or DEFAULT_MODE, notes=notes),
         compiled_code=_compiled_code(node) if resource_type == "model" else None,
     )
 
@@ -431,3 +480,61 @@ def _compiled_code(node: dict[str, Any]) -> str | None:
     """The model's compiled SQL, or None (dbt parse writes none; a blank string is none too)."""
     code = node.get("compiled_code", node.get("compiled_sql"))
     return code if isinstance(code, str) and code.strip() else None
+
+
+def _constraint_guarantee(
+    kind: str, column: str | None, arguments: dict[str, Any], label: str
+) -> GuaranteeSpec:
+    return GuaranteeSpec(kind=kind, column=column, arguments=arguments, mechanism="constraint", name=label)
+
+
+def _constraint_guarantees(
+    constraints: list[tuple[dict[str, Any], list[str]]], *, enforced: bool
+) -> tuple[list[GuaranteeSpec], list[str]]:
+    """Guarantees promised by dbt constraints, normalised to what the same promise as a test is:
+    a primary key is not_null on each column plus uniqueness over them; unique over several
+    columns is a unique combination. They count only when the model's contract is enforced
+    (dbt applies them only then); otherwise the note says they were not counted."""
+    labels = [
+        f"{c.get('type')}({', '.join(cols)})" if cols else str(c.get("type")) for c, cols in constraints
+    ]
+    if not constraints:
+        return [], []
+    if not enforced:
+        return [], [
+            f"Constraints {', '.join(labels)} are not counted as guarantees: contract.enforced is not true."
+        ]
+    out: list[GuaranteeSpec] = []
+    for (constraint, columns), label in zip(constraints, labels, strict=True):
+        kind = str(constraint.get("type") or "")
+        label = f"constraint {label}"
+        if kind in ("not_null", "primary_key"):
+            out.extend(_constraint_guarantee("not_null", c, {}, label) for c in columns)
+        if kind in ("unique", "primary_key") and columns:
+            if len(columns) == 1:
+                out.append(_constraint_guarantee("unique", columns[0], {}, label))
+            else:
+                out.append(
+                    _constraint_guarantee(
+                        "unique_combination_of_columns", None, {"columns": sorted(columns)}, label
+                    )
+                )
+        elif kind == "check":
+            column = columns[0] if len(columns) == 1 else None
+            out.append(
+                _constraint_guarantee(
+                    "expression", column, {"expression": constraint.get("expression") or ""}, label
+                )
+            )
+        elif (
+            kind == "foreign_key"
+            and constraint.get("to")
+            and constraint.get("to_columns")
+            and len(columns) == 1
+        ):
+            arguments = {"to": constraint["to"], "field": _strip_ident(constraint["to_columns"][0])}
+            out.append(_constraint_guarantee("relationships", columns[0], arguments, label))
+        elif kind not in ("not_null", "primary_key", "unique"):
+            arguments = {"expression": constraint.get("expression") or "", "columns": columns}
+            out.append(_constraint_guarantee(f"constraint.{kind}", None, arguments, label))
+    return out, []

@@ -72,7 +72,7 @@ def version_columns(spec: ContractSpec) -> list[dict[str, Any]]:
         {
             "name": c.name,
             "data_type": c.data_type,
-            "normalized_type": normalize_type(c.data_type),
+            "normalized_type": normalize_type(c.data_type, spec.adapter),
             "nullable": c.nullable,
             "description": c.description,
         }

@@ -158,7 +158,7 @@ def manifest_precheck(upload: bytes | UploadedFile) -> None:
             422,
             "unsupported_schema_version",
             f"Manifest schema v{parts.group(2)} is not supported; supported are "
-            f"v{SUPPORTED_SCHEMA_VERSIONS[0]}–v{SUPPORTED_SCHEMA_VERSIONS[-1]} (dbt 1.6 to 1.11).",
+            f"v{SUPPORTED_SCHEMA_VERSIONS[0]}–v{SUPPORTED_SCHEMA_VERSIONS[-1]} (dbt 1.0 to 1.11).",
         )
 
 

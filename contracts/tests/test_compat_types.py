@@ -217,14 +217,28 @@ def test_unrelated_types_are_neither_wider_nor_narrower(old: str, new: str) -> N
         ("foo", "integer"),
         ("", "integer"),
         ("integer", ""),
-        ("ARRAY<INT64>", "ARRAY<STRING>"),
-        ("STRUCT<a INT64>", "STRUCT<a INT64, b STRING>"),
-        ("ARRAY<INT64>", "INT64"),
-        ("MAP(VARCHAR, INTEGER)", "MAP(VARCHAR, BIGINT)"),
+        ("ARRAY", "ARRAY<INT64>"),
+        ("ARRAY<FOO>", "ARRAY<INT64>"),
     ],
 )
-def test_unrecognised_or_differing_composite_types_are_unknown_never_compatible(old: str, new: str) -> None:
+def test_unrecognised_types_are_unknown_never_compatible(old: str, new: str) -> None:
     assert compare_types(old, new) == "unknown"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "relation"),
+    [
+        ("ARRAY<INT64>", "ARRAY<STRING>", "unrelated"),
+        ("ARRAY<INT64>", "INT64", "unrelated"),
+        ("STRUCT<a INT64>", "ARRAY<INT64>", "unrelated"),
+        ("MAP(VARCHAR, INTEGER)", "MAP(VARCHAR, BIGINT)", "wider"),
+        ("integer[]", "bigint[]", "wider"),
+        ("STRUCT<a INT64>", "STRUCT<a INT64, b STRING>", "structural"),
+        ("struct<a:int,b:string>", "STRUCT<b STRING, a INT>", "same"),
+    ],
+)
+def test_composite_types_are_compared_part_by_part(old: str, new: str, relation: str) -> None:
+    assert compare_types(old, new) == relation
 
 
 def test_narrowing_varchar_from_unbounded_to_bounded_is_narrower() -> None:

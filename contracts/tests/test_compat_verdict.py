@@ -245,9 +245,12 @@ def test_identical_contract_is_no_change() -> None:
     assert verdict.summary == "No change."
 
 
-def test_alias_spelling_is_no_change() -> None:
+def test_alias_spelling_is_only_a_respelling_patch() -> None:
     verdict = evaluate(old=spec(col("id", "INT4")), new=spec(col("id", "integer")), mode="full")
-    assert verdict.changes == []
+    assert [c.kind for c in verdict.changes] == ["type_respelled"]
+    assert not verdict.breaking
+    assert verdict.bump == "patch"
+    assert "now written integer (was INT4)" in verdict.reasons[0]
 
 
 @pytest.mark.parametrize(

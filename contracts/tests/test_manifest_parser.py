@@ -1,4 +1,4 @@
-"""The manifest parser on real dbt manifests (v10–v12) and on malformed input. No database."""
+"""The manifest parser on real dbt manifests (v4–v12) and on malformed input. No database."""
 
 from __future__ import annotations
 
@@ -14,6 +14,9 @@ from contracts.ingest.manifest import ManifestError, parse_manifest
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REAL_MANIFESTS = {
+    "manifest_v4_jaffle_shop.json": (4, "1.0.0", {"model": 5, "seed": 3}),
+    "manifest_v7_jaffle_shop.json": (7, "1.3.0", {"model": 5, "seed": 3}),
+    "manifest_v9_jaffle_shop_dbt1.5.json": (9, "1.5.0rc1", {"model": 34, "seed": 3}),
     "manifest_v10_jaffle_shop.json": (10, "1.6.0", {"model": 6, "seed": 3}),
     "manifest_v11_jaffle_shop.json": (11, "1.7.0", {"model": 35, "seed": 3}),
     "manifest_v12_jaffle_shop_dbt1.8.json": (12, "1.8.9", {"model": 36, "seed": 3}),
@@ -295,14 +298,72 @@ def test_source_freshness_becomes_a_guarantee_and_meta_at_top_level_is_read():
     assert any("sideways" in w for w in parsed.warnings)
 
 
-def test_not_null_constraint_makes_column_not_nullable():
+def _with_constraints(*, enforced: bool):
     def mutate(doc):
-        doc["nodes"]["model.jaffle_shop.customers"]["columns"]["customer_name"]["constraints"] = [
-            {"type": "not_null"}
+        node = doc["nodes"]["model.jaffle_shop.customers"]
+        node["config"]["contract"] = {"enforced": enforced}
+        node["columns"]["customer_name"]["constraints"] = [{"type": "not_null"}]
+        node["constraints"] = [
+            {"type": "primary_key", "columns": ["customer_id", "first_name"]},
+            {"type": "check", "columns": ["customer_id"], "expression": "customer_id > 0"},
         ]
 
-    customers = _by_id(parse_manifest(_mutated(mutate)))["model.jaffle_shop.customers"]
+    return _by_id(parse_manifest(_mutated(mutate)))["model.jaffle_shop.customers"]
+
+
+def test_constraints_of_an_enforced_contract_are_guarantees_like_tests():
+    customers = _with_constraints(enforced=True)
     assert {c.name: c.nullable for c in customers.contract.columns}["customer_name"] is False
+    made = sorted(
+        (g.kind, g.column, tuple(g.arguments.get("columns", ())))
+        for g in customers.contract.guarantees
+        if g.mechanism == "constraint"
+    )
+    assert made == [
+        ("expression", "customer_id", ()),
+        ("not_null", "customer_id", ()),
+        ("not_null", "customer_name", ()),
+        ("not_null", "first_name", ()),
+        ("unique_combination_of_columns", None, ("customer_id", "first_name")),
+    ]
+    assert customers.contract.notes == []
+
+
+def test_constraints_of_an_unenforced_contract_are_not_counted_and_say_so():
+    customers = _with_constraints(enforced=False)
+    assert not [g for g in customers.contract.guarantees if g.mechanism == "constraint"]
+    assert {c.name: c.nullable for c in customers.contract.columns}["customer_name"] is True
+    assert "contract.enforced is not true" in customers.contract.notes[0]
+    assert "primary_key(customer_id, first_name)" in customers.contract.notes[0]
+
+
+def test_the_adapter_type_travels_with_every_contract():
+    parsed = parse_manifest(_read("manifest_v12_jaffle_shop_dbt1.11.json"))
+    assert parsed.adapter_type == "duckdb"
+    assert {a.contract.adapter for a in parsed.assets} == {"duckdb"}
+
+
+@pytest.mark.parametrize("name", ["manifest_v4_jaffle_shop.json", "manifest_v7_jaffle_shop.json"])
+def test_old_manifest_names_its_project_by_id_and_reports_what_it_cannot_say(name):
+    parsed = parse_manifest(_read(name))
+    assert parsed.project_name == "jaffle_shop"  # from metadata.project_id, the md5 of the name
+    assert not any("project_name is missing" in w for w in parsed.warnings)
+    assert any("predates model contracts and constraints" in w for w in parsed.warnings)
+    assert any("declare no data_type" in w and "not guessed" in w for w in parsed.warnings)
+    assert all(
+        c.data_type == "" for a in parsed.assets for c in a.contract.columns if a.resource_type == "model"
+    )
+
+
+def test_old_manifest_tests_attach_through_their_model_argument():
+    assets = _by_id(parse_manifest(_read("manifest_v4_jaffle_shop.json")))
+    orders = assets["model.jaffle_shop.orders"]
+    kinds = sorted({(g.kind, g.column) for g in orders.contract.guarantees})
+    assert ("relationships", "customer_id") in kinds
+    assert ("accepted_values", "status") in kinds
+    # A relationships test is the child's guarantee only, never its parent's.
+    customers = assets.get("model.jaffle_shop.customers")
+    assert customers is None or not [g for g in customers.contract.guarantees if g.kind == "relationships"]
 
 
 @pytest.mark.parametrize(
@@ -319,14 +380,19 @@ def test_not_null_constraint_makes_column_not_nullable():
             "run-results",
         ),
         (
-            b'{"metadata": {"dbt_schema_version": "https://schemas.getdbt.com/dbt/manifest/v9.json"}, "nodes": {}}',
+            b'{"metadata": {"dbt_schema_version": "https://schemas.getdbt.com/dbt/manifest/v3.json"}, "nodes": {}}',
             "unsupported_schema_version",
-            "v9 is not supported",
+            "v3 is not supported",
+        ),
+        (
+            b'{"metadata": {"dbt_schema_version": "https://schemas.getdbt.com/dbt/manifest/v1.json"}, "nodes": {}}',
+            "unsupported_schema_version",
+            "dbt 1.0 or later",
         ),
         (
             b'{"metadata": {"dbt_schema_version": "https://schemas.getdbt.com/dbt/manifest/v13.json"}, "nodes": {}}',
             "unsupported_schema_version",
-            "v10",
+            "v4–v12",
         ),
         (
             b'{"metadata": {"dbt_schema_version": "https://schemas.getdbt.com/dbt/manifest/v12.json"}, "nodes": []}',

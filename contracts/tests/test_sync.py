@@ -248,7 +248,7 @@ def test_submit_enqueues_the_task_only_on_commit(shop_team, django_capture_on_co
         (b"definitely not json", 400, "invalid_json"),
         (b'{"metadata": {}, "nodes": {}}', 422, "not_a_manifest"),
         (
-            b'{"metadata": {"dbt_schema_version": "https://schemas.getdbt.com/dbt/manifest/v7.json"}, "nodes": {}}',
+            b'{"metadata": {"dbt_schema_version": "https://schemas.getdbt.com/dbt/manifest/v3.json"}, "nodes": {}}',
             422,
             "unsupported_schema_version",
         ),
