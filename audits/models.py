@@ -91,6 +91,11 @@ class AuditRun(models.Model):
     )
     triggered_by = models.CharField(max_length=100, blank=True, default="")
     run_id = models.CharField(max_length=255, blank=True, default="")
+    # What the tool was asked to do, as people say it (dbt: build, test, run, source freshness).
+    run_kind = models.CharField(max_length=32, blank=True, default="")
+    # dbt only: whether this run built the asset ("success"/"error"; "" = it did not build it).
+    # A failed build holds the publish gate until a later run builds the asset successfully.
+    build_status = models.CharField(max_length=8, blank=True, default="")
     status = models.CharField(max_length=16, choices=Status.choices)
     checked = models.PositiveIntegerField(default=0)
     passed = models.PositiveIntegerField(default=0)
@@ -131,6 +136,9 @@ class AuditRun(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["asset", "-run_at"]), models.Index(fields=["status", "-run_at"])]
+
+    BUILD_SUCCESS = "success"
+    BUILD_ERROR = "error"
 
     def __str__(self) -> str:
         return f"{self.tool} audit of {self.asset_id} at {self.run_at:%Y-%m-%d %H:%M} ({self.status})"

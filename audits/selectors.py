@@ -78,6 +78,13 @@ class GuaranteeState:
     status: str  # pass / fail / warn / error / skipped / unchecked
     checked_at: datetime | None = None
     message: str = ""
+    # Which run last checked it, with which tool, and whether that check really ran (pass, fail
+    # or warn: an errored or skipped check is no evidence).
+    audit_run_id: int | None = None
+    run_id: str = ""
+    tool: str = ""
+    run_kind: str = ""
+    executed: bool = False
 
 
 @dataclass
@@ -88,6 +95,7 @@ class GateResult:
     version: str | None = None  # semver of the contract version the gate looked at
     version_status: str | None = None
     latest_run: dict[str, Any] | None = None
+    latest_build: dict[str, Any] | None = None
     max_age_hours: int | None = None
     guarantees: list[GuaranteeState] = field(default_factory=list)
 
@@ -103,6 +111,7 @@ class GateResult:
             "version": self.version,
             "version_status": self.version_status,
             "latest_run": self.latest_run,
+            "latest_build": self.latest_build,
             "max_age_hours": self.max_age_hours,
             "guarantees": [g.__dict__ for g in self.guarantees],
         }
@@ -130,12 +139,113 @@ def _label(kind: str, column: str, name: str = "") -> str:
     return f"{kind} {name}" if name and name != kind else kind
 
 
+_RUN_FIELDS = (
+    "id", "tool", "run_id", "run_kind", "status", "build_status", "run_at", "checked", "passed", "failed",
+    "warned", "errored", "skipped",
+)  # fmt: skip
+_EXECUTED = {CheckResult.Status.PASS, CheckResult.Status.FAIL, CheckResult.Status.WARN}
+
+
+def _when(run: dict[str, Any]) -> str:
+    kind = f" {run['run_kind']}" if run.get("run_kind") else ""
+    return f"{run['tool']}{kind} run at {run['run_at']:%Y-%m-%d %H:%M} UTC"
+
+
+def _latest_run_reasons(result: GateResult, recent: list[dict[str, Any]], cutoff: datetime | None) -> None:
+    latest = recent[0] if recent else None
+    result.latest_run = latest
+    if latest is None:
+        result.reasons.append("No audit results have been recorded for this asset.")
+        return
+    if latest["status"] == AuditRun.Status.FAILED:
+        result.reasons.append(
+            f"The latest audit ({_when(latest)}) failed: {latest['failed']} failing check(s)."
+        )
+    elif latest["status"] == AuditRun.Status.ERROR:
+        result.reasons.append(
+            f"The latest audit ({_when(latest)}) could not run {latest['errored']} check(s)."
+        )
+    if cutoff and latest["run_at"] < cutoff:
+        result.reasons.append(
+            f"The latest audit ({_when(latest)}) is older than the asset's maximum age of "
+            f"{result.max_age_hours} hours."
+        )
+    build = next((run for run in recent if run["build_status"]), None)
+    result.latest_build = build
+    if build is not None and build["build_status"] == AuditRun.BUILD_ERROR:
+        result.reasons.append(
+            f"The latest build of this asset failed ({_when(build)}): the data was not written; the gate "
+            "holds until a later run builds it successfully."
+        )
+
+
+def _latest_by_guarantee(required: list[dict[str, Any]], run_ids: list[int]) -> dict[str, dict[str, Any]]:
+    """Each required guarantee's latest check result (by guarantee key, or its dbt test's id)."""
+    keys = {g["key"] for g in required}
+    by_uid = {g["test_unique_id"]: g["key"] for g in required if g["test_unique_id"]}
+    latest: dict[str, dict[str, Any]] = {}
+    if not run_ids or not (keys or by_uid):
+        return latest
+    rows = (
+        CheckResult.objects.filter(audit_run_id__in=run_ids)
+        .filter(Q(guarantee__key__in=keys) | Q(name__in=set(by_uid)))
+        .values(
+            "guarantee__key",
+            "name",
+            "status",
+            "message",
+            "audit_run__run_at",
+            "audit_run_id",
+            "audit_run__run_id",
+            "audit_run__tool",
+            "audit_run__run_kind",
+        )  # fmt: skip
+        .order_by("-audit_run__run_at", "-audit_run_id", "-id")
+    )
+    for row in rows:
+        key = row["guarantee__key"] if row["guarantee__key"] in keys else by_uid.get(row["name"])
+        if key and key not in latest:
+            latest[key] = row
+    return latest
+
+
+def _guarantee_state(g: dict[str, Any], row: dict[str, Any] | None) -> GuaranteeState:
+    state = GuaranteeState(
+        guarantee=_label(g["kind"], g["column"], g["name"]),
+        key=g["key"],
+        severity=g["severity"],
+        status="unchecked",
+    )
+    if row is not None:
+        state.status, state.message = row["status"], row["message"]
+        state.checked_at, state.audit_run_id = row["audit_run__run_at"], row["audit_run_id"]
+        state.run_id, state.tool = row["audit_run__run_id"], row["audit_run__tool"]
+        state.run_kind, state.executed = row["audit_run__run_kind"], row["status"] in _EXECUTED
+    return state
+
+
+def _guarantee_reason(state: GuaranteeState, cutoff: datetime | None, max_age: int | None) -> str | None:
+    label, when = state.guarantee, state.checked_at
+    if state.status == "unchecked":
+        return f"Guarantee {label} has not been checked by any recorded audit."
+    if state.status == CheckResult.Status.FAIL:
+        return f"Guarantee {label} failed its latest check ({when:%Y-%m-%d %H:%M} UTC)."
+    if state.status == CheckResult.Status.ERROR:
+        return f"Guarantee {label} could not be checked: its latest check errored."
+    if state.status == CheckResult.Status.SKIPPED:
+        return f"Guarantee {label} was skipped in its latest check, so it is unchecked."
+    if cutoff and when is not None and when < cutoff:
+        return f"Guarantee {label} was last checked at {when:%Y-%m-%d %H:%M} UTC, older than {max_age} hours."
+    return None
+
+
 def publish_gate(
     *, asset: Asset, version: ContractVersion | str | None = None, now: datetime | None = None
 ) -> GateResult:
-    """``publish`` when the latest audit passed, every error-severity guarantee of the contract
-    (active, or the proposed one) has a passing latest check, and nothing is older than the
-    asset's ``audit_max_age_hours``; ``hold`` with every reason otherwise. Four queries."""
+    """``publish`` when the latest audit passed, the latest build did not fail, every
+    error-severity guarantee of the contract (active, or the proposed one) has a passing latest
+    check, and nothing is older than the asset's ``audit_max_age_hours``; ``hold`` with every
+    reason otherwise. Four queries."""
     now = now or timezone.now()
     contract = _gate_version(asset, version)
     result = GateResult(
@@ -145,92 +255,27 @@ def publish_gate(
         version_status=contract.status if contract else None,
         max_age_hours=asset.audit_max_age_hours,
     )
-    reasons = result.reasons
     cutoff = now - timedelta(hours=asset.audit_max_age_hours) if asset.audit_max_age_hours else None
-
     recent = list(
-        AuditRun.objects.filter(asset=asset)
-        .order_by("-run_at", "-id")
-        .values(
-            "id", "tool", "status", "run_at", "checked", "passed", "failed", "warned", "errored", "skipped"
-        )[:GATE_RUN_WINDOW]
+        AuditRun.objects.filter(asset=asset).order_by("-run_at", "-id").values(*_RUN_FIELDS)[:GATE_RUN_WINDOW]
     )
-    run_ids = [run["id"] for run in recent]
-    latest = recent[0] if recent else None
-    result.latest_run = latest
-    if latest is None:
-        reasons.append("No audit results have been recorded for this asset.")
-    else:
-        when = f"{latest['tool']} run at {latest['run_at']:%Y-%m-%d %H:%M} UTC"
-        if latest["status"] == AuditRun.Status.FAILED:
-            reasons.append(f"The latest audit ({when}) failed: {latest['failed']} failing check(s).")
-        elif latest["status"] == AuditRun.Status.ERROR:
-            reasons.append(f"The latest audit ({when}) could not run {latest['errored']} check(s).")
-        if cutoff and latest["run_at"] < cutoff:
-            reasons.append(
-                f"The latest audit ({when}) is older than the asset's maximum age of "
-                f"{asset.audit_max_age_hours} hours."
-            )
-
-    required = (
-        list(
-            Guarantee.objects.filter(version=contract).values(
-                "id", "key", "kind", "column", "name", "severity", "test_unique_id"
-            )
-        )
-        if contract
-        else []
-    )
+    _latest_run_reasons(result, recent, cutoff)
     if contract is None:
-        reasons.append("The asset has no active or proposed contract version to audit.")
-    keys = {g["key"] for g in required}
-    unique_ids = {g["test_unique_id"] for g in required if g["test_unique_id"]}
-    latest_by_key: dict[str, dict[str, Any]] = {}
-    if run_ids and (keys or unique_ids):
-        rows = (
-            CheckResult.objects.filter(audit_run_id__in=run_ids)
-            .filter(Q(guarantee__key__in=keys) | Q(name__in=unique_ids))
-            .values("guarantee__key", "name", "status", "message", "audit_run__run_at", "audit_run_id")
-            .order_by("-audit_run__run_at", "-audit_run_id", "-id")
-        )
-        by_uid = {g["test_unique_id"]: g["key"] for g in required if g["test_unique_id"]}
-        for row in rows:
-            key = row["guarantee__key"] if row["guarantee__key"] in keys else by_uid.get(row["name"])
-            if key and key not in latest_by_key:
-                latest_by_key[key] = row
-
+        result.reasons.append("The asset has no active or proposed contract version to audit.")
+    fields = ("id", "key", "kind", "column", "name", "severity", "test_unique_id")
+    required = list(Guarantee.objects.filter(version=contract).values(*fields)) if contract else []
+    latest = _latest_by_guarantee(required, [run["id"] for run in recent])
     for g in required:
-        label = _label(g["kind"], g["column"], g["name"])
-        row = latest_by_key.get(g["key"])
-        state = GuaranteeState(
-            guarantee=label,
-            key=g["key"],
-            severity=g["severity"],
-            status=row["status"] if row else "unchecked",
-            checked_at=row["audit_run__run_at"] if row else None,
-            message=(row or {}).get("message", ""),
-        )
+        state = _guarantee_state(g, latest.get(g["key"]))
         result.guarantees.append(state)
-        if g["severity"] != "error":
-            continue
-        if row is None:
-            reasons.append(f"Guarantee {label} has not been checked by any recorded audit.")
-        elif row["status"] == CheckResult.Status.FAIL:
-            reasons.append(
-                f"Guarantee {label} failed its latest check ({row['audit_run__run_at']:%Y-%m-%d %H:%M} UTC)."
-            )
-        elif row["status"] == CheckResult.Status.ERROR:
-            reasons.append(f"Guarantee {label} could not be checked: its latest check errored.")
-        elif row["status"] == CheckResult.Status.SKIPPED:
-            reasons.append(f"Guarantee {label} was skipped in its latest check, so it is unchecked.")
-        elif cutoff and row["audit_run__run_at"] < cutoff:
-            reasons.append(
-                f"Guarantee {label} was last checked at {row['audit_run__run_at']:%Y-%m-%d %H:%M} UTC, "
-                f"older than {asset.audit_max_age_hours} hours."
-            )
-    if not reasons:
+        reason = (
+            _guarantee_reason(state, cutoff, asset.audit_max_age_hours) if g["severity"] == "error" else None
+        )
+        if reason:
+            result.reasons.append(reason)
+    if not result.reasons:
         result.decision = "publish"
-        reasons.append("The latest audit passed and every required guarantee passed its latest check.")
+        result.reasons.append("The latest audit passed and every required guarantee passed its latest check.")
     return result
 
 

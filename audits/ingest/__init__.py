@@ -1,6 +1,6 @@
 """Pure parsers of data-quality result files: bytes in, ``ParsedResults`` out, no database.
 
-``detect_format`` recognises dbt ``run_results.json``, Great Expectations 1.x validation and
+``detect_format`` recognises dbt ``run_results.json`` and ``sources.json``, Great Expectations 1.x validation and
 checkpoint results, Soda Core scan results and Tessera's generic format; ``parse_results`` parses
 with the named or detected format. Anything else raises ``ResultFileError`` with a reason.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from audits.ingest import dbt_run_results, generic, great_expectations, soda
+from audits.ingest import dbt_run_results, dbt_sources, generic, great_expectations, soda
 from audits.ingest._common import load_json
 from audits.ingest.types import (
     CHECK_STATUSES,
@@ -19,6 +19,7 @@ from audits.ingest.types import (
     FORMAT_GX,
     FORMAT_SODA,
     FORMATS,
+    BuildOutcome,
     CheckOutcome,
     ParsedResults,
     ResultFileError,
@@ -27,6 +28,7 @@ from audits.ingest.types import (
 __all__ = [
     "CHECK_STATUSES",
     "FORMATS",
+    "BuildOutcome",
     "CheckOutcome",
     "ParsedResults",
     "ResultFileError",
@@ -37,12 +39,19 @@ __all__ = [
 # Checked in this order; each test looks at distinctive keys only, so they do not overlap.
 _DETECTORS: tuple[tuple[str, Callable[[Any], bool]], ...] = (
     (FORMAT_GENERIC, generic.looks_like),
-    (FORMAT_DBT, dbt_run_results.looks_like),
+    (FORMAT_DBT, lambda doc: dbt_run_results.looks_like(doc) or dbt_sources.looks_like(doc)),
     (FORMAT_GX, great_expectations.looks_like),
     (FORMAT_SODA, soda.looks_like),
 )
+
+
+def _parse_dbt(doc: Any) -> ParsedResults:
+    """Both dbt artifacts with results: run_results.json and sources.json (source freshness)."""
+    return dbt_sources.parse(doc) if dbt_sources.looks_like(doc) else dbt_run_results.parse(doc)
+
+
 _PARSERS: dict[str, Callable[[Any], ParsedResults]] = {
-    FORMAT_DBT: dbt_run_results.parse,
+    FORMAT_DBT: _parse_dbt,
     FORMAT_GX: great_expectations.parse,
     FORMAT_SODA: soda.parse,
     FORMAT_GENERIC: generic.parse,
@@ -76,7 +85,7 @@ def _detect(doc: Any) -> str:
         if looks_like(doc):
             return name
     raise ResultFileError(
-        "Unknown result file: not a dbt run_results.json, a Great Expectations validation or "
+        "Unknown result file: not a dbt run_results.json or sources.json, a Great Expectations validation or "
         "checkpoint result, a Soda scan result (-srf) or a tessera.audit-results/v1 document."
     )
 

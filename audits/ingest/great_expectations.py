@@ -199,6 +199,9 @@ def parse(data: bytes | str | dict[str, Any]) -> ParsedResults:
             )
         checks.extend(found)
     when = parse_time(run_time)
+    aborted = ""
+    if checks and all(c.status == "error" for c in checks):
+        aborted = f"Great Expectations could not run any expectation: {checks[0].message}"
     return ParsedResults(
         format=FORMAT_GX,
         tool="great_expectations",
@@ -208,4 +211,5 @@ def parse(data: bytes | str | dict[str, Any]) -> ParsedResults:
         checks=checks,
         warnings=warnings,
         tool_version=version,
+        aborted=aborted,
     )

@@ -3,7 +3,8 @@
 Each entry of ``checks`` becomes a check with its ``table`` and ``column``. ``outcome`` is
 pass/fail/warn; a check Soda could not evaluate has no outcome and is reported as ``error`` (the
 check did not run), which is not a failure. The failing-row count comes from the diagnostics
-(``blocks[].totalFailingRows``, or the metric value for count metrics).
+(``blocks[].totalFailingRows``, or the metric value for count metrics). A scan that aborted
+(``hasErrors`` and no checks) says so in ``aborted``: the service records it as an error.
 """
 
 from __future__ import annotations
@@ -79,6 +80,11 @@ def parse(data: bytes | str | dict[str, Any]) -> ParsedResults:
             )
         )
     warnings = [f"Soda logged an error: {message}" for message in errors]
+    aborted = ""
+    if not checks and (doc.get("hasErrors") or errors):
+        # The scan stopped before checking anything (bad connection, bad checks file): an error,
+        # never an empty success.
+        aborted = "The Soda scan aborted before it checked anything" + (f": {errors[0]}" if errors else ".")
     started = parse_time(doc.get("scanStartTimestamp"))
     finished = parse_time(doc.get("scanEndTimestamp"))
     run_id = None
@@ -92,4 +98,5 @@ def parse(data: bytes | str | dict[str, Any]) -> ParsedResults:
         finished_at=finished,
         checks=checks,
         warnings=warnings,
+        aborted=aborted,
     )

@@ -21,7 +21,23 @@ FORMATS = (FORMAT_DBT, FORMAT_GX, FORMAT_SODA, FORMAT_GENERIC)
 
 
 class ResultFileError(ValueError):
-    """The bytes are not a result file we understand; the message says why, for a person."""
+    """The bytes are not a result file we understand; the message says why, for a person.
+
+    ``summary`` says what the file was, when that is known (its kind of run, what was not
+    counted), so a refused upload still shows it."""
+
+    def __init__(self, message: str, *, summary: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.summary = summary or {}
+
+
+@dataclass(frozen=True, slots=True)
+class BuildOutcome:
+    """What dbt did to a model, seed or snapshot in a run: the "write" of write-audit-publish."""
+
+    unique_id: str
+    status: str  # success / error / skipped
+    message: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +79,15 @@ class ParsedResults:
     checks: list[CheckOutcome] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     tool_version: str = ""
+    # What the tool was asked to do (dbt: build / test / run / source freshness ...), for people.
+    run_kind: str = ""
+    # The dbt project that produced the run, when the file says (its tests' package).
+    project: str = ""
+    builds: list[BuildOutcome] = field(default_factory=list)
+    # What the file holds that does not count as a check, and why: {"what", "count", "why"}.
+    not_counted: list[dict[str, Any]] = field(default_factory=list)
+    # Set when the tool aborted before checking anything: the reason, in the tool's words.
+    aborted: str = ""
 
     def counts(self) -> dict[str, int]:
         counts = dict.fromkeys(CHECK_STATUSES, 0)

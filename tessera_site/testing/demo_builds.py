@@ -35,7 +35,9 @@ ROOT = Path(__file__).resolve().parents[2]
 DEMO_SOURCE = ROOT / "demo_dbt_projects"
 CACHE_ROOT = ROOT / "var" / "demo-artifacts"
 PROJECTS = ("core", "marketing", "finance")
-VARIANTS = ("breaking", "additive", "failing")
+VARIANTS = ("breaking", "additive", "broken", "failing")
+# Variants whose build exits non-zero on purpose: a failing test, a model that fails to build.
+FAILING_VARIANTS = ("failing", "broken")
 # The one test the `failing` variant makes fail (see core/models/marts/dim_customers.sql).
 FAILING_TEST_NAME = "not_null_dim_customers_email"
 # What dbt writes into the tree while building; never part of the demo's content or hash.
@@ -53,7 +55,7 @@ IGNORED_PATTERNS = (
 # Files that no build reads: editing them must not make every engineer rebuild the cache.
 NOT_BUILD_INPUTS = ("README.md", "scripts")
 # Bump when the fixture stores something new, so old caches are not mistaken for complete.
-CACHE_FORMAT = "1"
+CACHE_FORMAT = "2"
 COMPLETE_MARKER = "complete.json"
 
 
@@ -162,8 +164,8 @@ def build_project(
 ) -> ProjectArtifacts:
     """Run `dbt <command>` (default `build`) for one project of a copied demo tree.
 
-    Runs `dbt deps` first when the project has no packages installed yet. Only the `failing`
-    variant may exit non-zero, and then only because of tests (checked by the callers).
+    Runs `dbt deps` first when the project has no packages installed yet. Only the `failing` and
+    `broken` variants may exit non-zero (a failing test; a model that fails to build).
     """
     project_dir = root / project
     started = time.perf_counter()
@@ -175,7 +177,7 @@ def build_project(
         "--profiles-dir",
         ".",
         *_vars_arg(variant),
-        expect_success=variant != "failing",
+        expect_success=variant not in FAILING_VARIANTS,
     )
     target = project_dir / "target"
     run_results = target / "run_results.json"
@@ -203,6 +205,22 @@ def build_project(
     )
 
 
+def source_freshness(root: Path, project: str, out: Path, *, variant: str | None = None) -> float:
+    """`dbt source freshness` of a built project; keeps its `sources.json` as `out`. A stale source
+    makes dbt exit 1 (expected: that is what the `stale` variant is for)."""
+    started = time.perf_counter()
+    project_dir = root / project
+    completed = run_dbt(
+        project_dir, "source", "freshness", "--profiles-dir", ".", *_vars_arg(variant), expect_success=False
+    )
+    sources = project_dir / "target" / "sources.json"
+    if not sources.exists():
+        raise DemoBuildError(["source", "freshness"], project_dir, completed.returncode, completed.stdout)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(sources, out)
+    return time.perf_counter() - started
+
+
 def build_demo_projects(
     dest: Path,
     *,
@@ -220,7 +238,7 @@ def build_demo_projects(
     if unknown:
         raise ValueError(f"unknown demo projects {sorted(unknown)}; expected some of {PROJECTS}")
     for project, variant in variants.items():
-        if variant is not None and (project != "core" or variant not in VARIANTS):
+        if variant is not None and (project != "core" or variant not in VARIANTS or variant == "broken"):
             raise ValueError(f"no variant {variant!r} for {project}; core has {VARIANTS}")
     started = time.perf_counter()
     root = copy_demo_projects(Path(dest))
@@ -275,6 +293,14 @@ class DemoArtifacts:
     - `core_partial_manifest`, `core_partial_run_results`: `dbt test --select dim_customers`
       on the normal build (only dim_customers' tests ran, all passing). The manifest is the
       normal one as that command wrote it.
+    - `core_docs_run_results`: the run_results.json `dbt docs generate` writes after the normal
+      build: every test `success` because it was compiled, not run.
+    - `core_broken_run_results`: `dbt build --select dim_products --vars '{tessera_demo: broken}'`:
+      the model fails to build (a conversion error), its tests are skipped; dbt exits 1. It runs
+      before the `failing` variant, whose build of dim_products succeeds again.
+    - `marketing_sources`, `marketing_stale_sources`: `sources.json` of `dbt source freshness` in
+      marketing (its source core.fct_orders has a freshness rule): `pass`, and with
+      `--vars '{tessera_demo: stale}'` dbt's `error` (three days old against a one-day rule).
     - `build_seconds`: how long each step took when the cache was built (step name → seconds).
 
     `load(path)` returns the parsed JSON (cached), `read_bytes(path)` the raw bytes as an API
@@ -293,6 +319,10 @@ class DemoArtifacts:
     core_failing_run_results: Path
     core_partial_manifest: Path
     core_partial_run_results: Path
+    core_docs_run_results: Path
+    core_broken_run_results: Path
+    marketing_sources: Path
+    marketing_stale_sources: Path
     build_seconds: dict[str, float]
     failing_test_name: str = FAILING_TEST_NAME
     _loaded: dict[Path, Any] = field(default_factory=dict, repr=False)
@@ -321,6 +351,10 @@ class DemoArtifacts:
             core_failing_run_results=root / "failing" / "core" / "run_results.json",
             core_partial_manifest=root / "partial" / "core" / "manifest.json",
             core_partial_run_results=root / "partial" / "core" / "run_results.json",
+            core_docs_run_results=root / "docs" / "core" / "run_results.json",
+            core_broken_run_results=root / "broken" / "core" / "run_results.json",
+            marketing_sources=root / "freshness" / "marketing" / "sources.json",
+            marketing_stale_sources=root / "stale" / "marketing" / "sources.json",
             build_seconds=info["seconds"],
         )
 
@@ -346,8 +380,21 @@ def build_demo_artifacts(out: Path, *, work: Path) -> dict[str, float]:
     partial = build_project(root, "core", command=("test", "--select", "dim_customers"))
     _keep(partial, out / "partial" / "core")
     seconds["partial/core"] = partial.seconds
+    # Freshness reads core's tables through marketing's source, so it runs while both are built.
+    seconds["freshness/marketing"] = source_freshness(
+        root, "marketing", out / "freshness/marketing/sources.json"
+    )
+    seconds["stale/marketing"] = source_freshness(
+        root, "marketing", out / "stale/marketing/sources.json", variant="stale"
+    )
+    # What CI uploads by mistake: docs generate overwrites the build's run_results.json.
+    docs = build_project(root, "core", command=("docs", "generate"))
+    _keep(docs, out / "docs" / "core")
+    seconds["docs/core"] = docs.seconds
     for variant in VARIANTS:
-        artifacts = build_project(root, "core", variant=variant)
+        # The broken variant builds only the model it breaks (and its tests): enough to fail a build.
+        command = ("build", "--select", "dim_products") if variant == "broken" else ("build",)
+        artifacts = build_project(root, "core", variant=variant, command=command)
         _keep(artifacts, out / variant / "core")
         seconds[f"{variant}/core"] = artifacts.seconds
     seconds["total"] = round(sum(seconds.values()), 2)

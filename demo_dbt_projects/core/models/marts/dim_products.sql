@@ -1,3 +1,5 @@
+{#- The broken variant fails this model's build (a price that is no number), as a bad deploy
+    would: its tests are skipped and the publish gate must hold until a later build succeeds. -#}
 with sales as (
     select
         items.product_id,
@@ -15,7 +17,11 @@ select
     products.sku,
     products.product_name,
     products.category,
+{%- if var('tessera_demo', none) == 'broken' %}
+    cast('n/a' as decimal(12, 2)) as unit_price,
+{%- else %}
     products.unit_price,
+{%- endif %}
     products.is_active,
     coalesce(sales.units_sold, 0) as units_sold,
     coalesce(sales.net_sales_amount, 0) as net_sales_amount
