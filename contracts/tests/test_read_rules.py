@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import pytest
 from django.core.files.base import ContentFile
 from django.test import Client
+from django.urls import reverse
 
 from audits.models import ResultUpload
 from contracts.factories import (
@@ -127,7 +128,7 @@ def test_result_uploads_are_the_same_in_the_dashboard_and_the_api(world):
     statuses = {
         name: (
             world.api.get(f"/api/v1/audit-uploads/{upload.pk}").status_code,
-            world.dashboard.get(f"/uploads/results/{upload.pk}/").status_code,
+            world.dashboard.get(reverse("result_upload_detail", args=[upload.pk])).status_code,
         )
         for name, upload in world.uploads.items()
     }

@@ -525,45 +525,6 @@ def test_upload_then_progress_panel_polls_until_done(client, world, django_captu
     assert 'data-status="succeeded"' in body and "every 1s" not in body
 
 
-def test_result_upload_for_another_team_is_404(client, world):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    from audits.models import ResultUpload
-
-    client = login(client, world.stranger)
-    upload = SimpleUploadedFile(
-        "run_results.json", (FIXTURES / "run_results_v6_jaffle_shop.json").read_bytes()
-    )
-    response = client.post(reverse("upload_results"), {"team": "data-platform", "results": upload})
-    assert response.status_code == 404
-    assert not ResultUpload.objects.exists()
-
-
-def test_result_upload_by_a_member_creates_the_job_and_shows_progress(client, world):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    from audits.models import ResultUpload
-
-    client = login(client, world.core_lead)
-    upload = SimpleUploadedFile(
-        "run_results.json", (FIXTURES / "run_results_v6_jaffle_shop.json").read_bytes()
-    )
-    response = client.post(reverse("upload_results"), {"team": "data-platform", "results": upload})
-    result_upload = ResultUpload.objects.get()
-    assert response.status_code == 302
-    assert response["Location"] == reverse("result_upload_detail", args=[result_upload.pk])
-    assert client.get(response["Location"]).status_code == 200
-
-    from audits.tasks import ingest_result_upload
-
-    ingest_result_upload(result_upload.pk)  # what the worker does
-    done = client.get(response["Location"], HTTP_HX_REQUEST="true")
-    body = done.content.decode()
-    assert done.status_code == 286
-    # jaffle_shop's tests name none of this world's assets: they are listed, never dropped.
-    assert "Unmatched checks" in body and "not_null_" in body
-
-
 # --- bounded queries ---------------------------------------------------------------------------------------
 def _count_queries(client, url, params=None) -> int:
     with CaptureQueriesContext(connection) as ctx:

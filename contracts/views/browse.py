@@ -134,6 +134,8 @@ def asset_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def asset_detail(request: HttpRequest, pk: int) -> HttpResponse:
     asset = get_object_or_404(Asset.objects.select_related("owner_team", "project", "active_version"), pk=pk)
+    from audits.presenters import asset_audit_sections, trend_bars  # the audits app draws its own sections
+
     audits_readable = asset_audits_readable(reader=reader_for_user(request.user), asset=asset)
     page = sel.asset_page(asset=asset, audit_limit=AUDIT_ROWS if audits_readable else 0)
     return render_page(
@@ -144,49 +146,12 @@ def asset_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "p": page,
             "timeline": _timeline(page),
             "mini": _mini_lineage(asset, page),
-            "trend": _trend(page.audits),
+            "trend": trend_bars(page.audits),
             "is_owner": asset.owner_team_id in sel.user_team_ids(user=request.user),
             "audits_hidden": not audits_readable,
-            **_audit_sections(asset, history=audits_readable),
+            **asset_audit_sections(asset, history=audits_readable),
         },
     )
-
-
-def _audit_sections(asset: Asset, *, history: bool) -> dict[str, Any]:
-    """The publish gate and (for readers of the audit history) the checks worst first."""
-    from audits.selectors import guarantee_pass_rates, publish_gate
-
-    rates = guarantee_pass_rates(asset=asset)[:12] if history else []
-    for rate in rates:
-        rate["label"] = check_label(rate["name"])
-    return {"gate": publish_gate(asset=asset), "check_rates": rates}
-
-
-def check_label(name: str) -> str:
-    """dbt test unique_ids read better without 'test.<project>.' and the hash: 'not_null_orders_id'."""
-    parts = name.split(".")
-    if len(parts) >= 3 and parts[0] == "test":
-        return parts[2]
-    return name
-
-
-def _trend(audits: list[Any], *, width: int = 600, height: int = 44) -> list[dict[str, Any]]:
-    """Bars of the pass rate per run, oldest first, at a fixed width so one run is not one huge bar."""
-    runs = list(reversed(audits))
-    step = width / max(len(runs), 40)
-    bars = []
-    for i, run in enumerate(runs):
-        rate = run.passed / run.checked if run.checked else 0
-        bars.append(
-            {
-                "x": round(i * step, 1),
-                "w": round(max(step - 2, 1), 1),
-                "h": round(rate * height, 1),
-                "y": round(height - rate * height, 1),
-                "run": run,
-            }
-        )
-    return bars
 
 
 def _timeline(page: sel.AssetPage) -> Any:
