@@ -124,7 +124,7 @@ def sync_status(request: HttpRequest, sync_id: int):
 @router.post("/sync/dbt/check", response=dict)
 def sync_dbt_check(request: HttpRequest, open_proposals: bool = False):
     """Dry run for CI: per changed asset the verdict, the teams that must acknowledge, and may_merge."""
-    from contracts.services.check import sync_check
+    from contracts.services.sync.check import sync_check
 
     manifest, _run_results, catalog = _uploads(request)
     return sync_check(

@@ -2,23 +2,27 @@
 
 Nothing is written unless ``open_proposals`` is set; then each breaking change that needs
 acknowledgments gets a ``check``-origin proposal, so consumers can answer before the merge. The
-next sync whose schema matches an approved check proposal publishes it (see services.sync).
+next sync whose schema matches an approved check proposal publishes it (see the proposals step
+of the sync). ``sync_check`` reads as the sync does: parse → match assets → removed assets →
+judge each change → report.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
 
-from contracts.compat.verdict import evaluate
-from contracts.domain import DEFAULT_MODE
+from contracts.compat.verdict import Verdict, evaluate
+from contracts.domain import DEFAULT_MODE, AssetSpec, ParsedManifest
 from contracts.ingest.catalog import parse_catalog
 from contracts.ingest.errors import ManifestError
 from contracts.ingest.manifest import load_manifest_json, parse_manifest_document
 from contracts.models import Acknowledgment, Asset, ContractVersion, Project, Proposal, Registration
-from contracts.services.sync import existing_assets, specs_by_relation
+from contracts.services.sync.assets import existing_assets, specs_by_relation
+from contracts.services.sync.versions import transitive_history
 from contracts.services.versions import version_spec
 from tessera_site.lib.errors import ApiError
 
@@ -28,12 +32,28 @@ if TYPE_CHECKING:
 # Proposals whose answers still count for a check: open ones, and approved/published ones.
 _LIVE = (*Proposal.OPEN_STATUSES, Proposal.Status.PUBLISHED, Proposal.Status.FORCED)
 
+Changed = list[tuple[Asset, AssetSpec, str]]
+
 
 def sync_check(
     *, manifest: bytes, catalog: bytes | None = None, actor: Actor, open_proposals: bool = False
 ) -> dict[str, Any]:
     """The per-asset verdicts of a manifest against the active contracts, and ``may_merge``."""
     actor.require_scope("write" if open_proposals else "read")
+    parsed = _parse(manifest, catalog)
+    warnings: list[str] = list(parsed.warnings)
+    project = Project.objects.filter(name=parsed.project_name).first()
+    added, changed, seen = _match(parsed, project, warnings)
+    removed = _removed(project, seen, warnings)
+    known = _Known.load(changed)
+    results = [
+        _judge(asset, spec, content_hash, known=known, actor=actor, open_proposals=open_proposals)
+        for asset, spec, content_hash in changed
+    ]
+    return _report(parsed, project, results=results, added=added, removed=removed, warnings=warnings)
+
+
+def _parse(manifest: bytes, catalog: bytes | None) -> ParsedManifest:
     limit = settings.TESSERA_MAX_UPLOAD_BYTES
     if len(manifest) > limit:
         raise ApiError(
@@ -41,20 +61,22 @@ def sync_check(
         )
     try:
         catalog_columns = parse_catalog(catalog) if catalog else None
-        parsed = parse_manifest_document(
+        return parse_manifest_document(
             load_manifest_json(manifest), catalog_columns=catalog_columns, consume=True
         )
     except ManifestError as exc:
         status = 422 if exc.code in ("not_a_manifest", "unsupported_schema_version") else 400
         raise ApiError(status, exc.code, exc.detail) from None
 
-    warnings: list[str] = list(parsed.warnings)
-    project = Project.objects.filter(name=parsed.project_name).first()
+
+def _match(
+    parsed: ParsedManifest, project: Project | None, warnings: list[str]
+) -> tuple[list[dict[str, Any]], Changed, set[int]]:
+    """New relations, this project's assets whose contract changed, and every asset seen."""
     by_relation, _ = specs_by_relation(parsed, warn=warnings.append)
     existing = existing_assets(list(by_relation))
-
     added: list[dict[str, Any]] = []
-    changed: list[tuple[Asset, Any, str]] = []
+    changed: Changed = []
     seen: set[int] = set()
     for relation, spec in by_relation.items():
         asset = existing.get(relation)
@@ -70,115 +92,151 @@ def sync_check(
         content_hash = spec.contract.content_hash()
         if asset.active_version_id is None or asset.content_hash != content_hash:
             changed.append((asset, spec, content_hash))
+    return added, changed, seen
 
+
+def _removed(project: Project | None, seen: set[int], warnings: list[str]) -> list[dict[str, Any]]:
+    """The project's active assets the manifest no longer names (a sync would retire them)."""
     removed: list[dict[str, Any]] = []
-    if project is not None:
-        vanished = Asset.objects.filter(project=project, status=Asset.Status.ACTIVE).exclude(pk__in=seen)
-        for asset in vanished.prefetch_related("registrations__team"):
-            teams = sorted(
-                {r.team.slug for r in asset.registrations.all() if r.team_id != asset.owner_team_id}
+    if project is None:
+        return removed
+    vanished = Asset.objects.filter(project=project, status=Asset.Status.ACTIVE).exclude(pk__in=seen)
+    for asset in vanished.prefetch_related("registrations__team"):
+        teams = sorted({r.team.slug for r in asset.registrations.all() if r.team_id != asset.owner_team_id})
+        removed.append({"relation": asset.relation, "asset_id": asset.pk, "consumers": teams})
+        if teams:
+            warnings.append(
+                f"{asset.relation} disappears from the manifest and is used by {', '.join(teams)}: "
+                "it will be retired and its consumers told."
             )
-            removed.append({"relation": asset.relation, "asset_id": asset.pk, "consumers": teams})
-            if teams:
-                warnings.append(
-                    f"{asset.relation} disappears from the manifest and is used by {', '.join(teams)}: "
-                    "it will be retired and its consumers told."
+    return removed
+
+
+@dataclass
+class _Known:
+    """What the database knows about the changed assets, read in a handful of queries."""
+
+    active: dict[int, ContractVersion] = field(default_factory=dict)
+    history: dict[int, list[tuple[str, Any]]] = field(default_factory=dict)
+    consumers: dict[int, dict[int, str]] = field(default_factory=dict)  # asset → team id → slug
+    proposals: dict[tuple[int, str], Proposal] = field(default_factory=dict)  # (asset, hash) → newest
+
+    @classmethod
+    def load(cls, changed: Changed) -> _Known:
+        asset_ids = [a.pk for a, _, _ in changed]
+        known = cls(
+            active={
+                v.pk: v
+                for v in ContractVersion.objects.filter(
+                    pk__in=[a.active_version_id for a, _, _ in changed if a.active_version_id]
                 )
-
-    asset_ids = [a.pk for a, _, _ in changed]
-    active = {
-        v.pk: v
-        for v in ContractVersion.objects.filter(
-            pk__in=[a.active_version_id for a, _, _ in changed if a.active_version_id]
+            },
+            history=transitive_history(
+                [a.pk for a, s, _ in changed if s.contract.mode.endswith("_transitive")]
+            ),
         )
+        for asset_id, team_id, slug in Registration.objects.filter(asset_id__in=asset_ids).values_list(
+            "asset_id", "team_id", "team__slug"
+        ):
+            known.consumers.setdefault(asset_id, {})[team_id] = slug
+        for proposal in (
+            Proposal.objects.filter(asset_id__in=asset_ids, status__in=_LIVE)
+            .prefetch_related("acknowledgments__team", "required_teams")
+            .order_by("id")
+        ):
+            known.proposals[(proposal.asset_id, proposal.proposed_hash)] = proposal  # the newest wins
+        return known
+
+
+def _judge(
+    asset: Asset, spec: AssetSpec, content_hash: str, *, known: _Known, actor: Actor, open_proposals: bool
+) -> dict[str, Any]:
+    """One changed asset: its verdict, the teams that must acknowledge it and their answers."""
+    base = known.active.get(asset.active_version_id) if asset.active_version_id else None
+    verdict = evaluate(
+        old=version_spec(base) if base else None,
+        new=spec.contract,
+        mode=spec.contract.mode,
+        history=known.history.get(asset.pk, ()),
+    )
+    required = {
+        tid: slug for tid, slug in known.consumers.get(asset.pk, {}).items() if tid != asset.owner_team_id
     }
-    history: dict[int, list[tuple[str, Any]]] = {}
-    for version in ContractVersion.objects.filter(
-        asset_id__in=[a.pk for a, s, _ in changed if s.contract.mode.endswith("_transitive")],
-        status=ContractVersion.Status.SUPERSEDED,
-    ).order_by("id"):
-        history.setdefault(version.asset_id, []).append((version.semver, version_spec(version)))
-    consumers: dict[int, dict[int, str]] = {}
-    for asset_id, team_id, slug in Registration.objects.filter(asset_id__in=asset_ids).values_list(
-        "asset_id", "team_id", "team__slug"
-    ):
-        consumers.setdefault(asset_id, {})[team_id] = slug
-    proposals: dict[tuple[int, str], Proposal] = {}
-    for proposal in (
-        Proposal.objects.filter(asset_id__in=asset_ids, status__in=_LIVE)
-        .prefetch_related("acknowledgments__team", "required_teams")
-        .order_by("id")
-    ):
-        proposals[(proposal.asset_id, proposal.proposed_hash)] = proposal  # the newest wins
+    proposal = known.proposals.get((asset.pk, content_hash))
+    if verdict.breaking and required and proposal is None and open_proposals:
+        proposal = _check_proposal_open(asset, spec, base, verdict, actor=actor)
+    teams = _answers(proposal, required)
+    needs_ack = verdict.breaking and bool(required)
+    accepted = proposal is not None and proposal.status in (
+        Proposal.Status.APPROVED,
+        Proposal.Status.PUBLISHED,
+    )
+    acknowledged = (
+        not needs_ack or accepted or all(t["answer"] == Acknowledgment.Answer.APPROVED for t in teams)
+    )
+    return {
+        "asset_id": asset.pk,
+        "relation": asset.relation,
+        "unique_id": spec.unique_id,
+        "owner_team": asset.owner_team.slug,
+        "mode": spec.contract.mode,
+        "current_version": base.semver if base else None,
+        "bump": verdict.bump,
+        "breaking": verdict.breaking,
+        "summary": verdict.summary,
+        "reasons": verdict.reasons,
+        "unknown": verdict.unknown,
+        "changes": [c.as_dict() for c in verdict.changes],
+        "required_teams": teams,
+        "needs_acknowledgment": needs_ack,
+        "acknowledged": acknowledged,
+        "proposal": (
+            {"id": proposal.pk, "status": proposal.status, "origin": proposal.origin}
+            if proposal is not None
+            else None
+        ),
+    }
 
-    results: list[dict[str, Any]] = []
-    for asset, spec, content_hash in changed:
-        base = active.get(asset.active_version_id) if asset.active_version_id else None
-        verdict = evaluate(
-            old=version_spec(base) if base else None,
-            new=spec.contract,
-            mode=spec.contract.mode,
-            history=history.get(asset.pk, ()),
-        )
-        required = {
-            tid: slug for tid, slug in consumers.get(asset.pk, {}).items() if tid != asset.owner_team_id
-        }
-        proposal = proposals.get((asset.pk, content_hash))
-        if verdict.breaking and required and proposal is None and open_proposals:
-            actor.require_team(asset.owner_team)
-            from contracts.services.proposals import proposal_open
 
-            with transaction.atomic():
-                proposal = proposal_open(
-                    asset=asset, base_version=base, proposed_spec=spec.contract, verdict=verdict,
-                    origin=Proposal.Origin.CHECK, actor=actor,
-                )  # fmt: skip
-        answers: dict[str, dict[str, Any]] = {}
-        if proposal is not None:
-            required.update({t.pk: t.slug for t in proposal.required_teams.all()})
-            for ack in proposal.acknowledgments.all():
-                answers[ack.team.slug] = {
-                    "answer": ack.answer,
-                    "ready_by": ack.ready_by.isoformat() if ack.ready_by else None,
-                    "reason": ack.reason,
-                }
-        teams = [
-            {"team": slug, **answers.get(slug, {"answer": None, "ready_by": None, "reason": ""})}
-            for slug in sorted(required.values())
-        ]
-        needs_ack = verdict.breaking and bool(required)
-        accepted = proposal is not None and proposal.status in (
-            Proposal.Status.APPROVED,
-            Proposal.Status.PUBLISHED,
-        )
-        acknowledged = (
-            not needs_ack or accepted or all(t["answer"] == Acknowledgment.Answer.APPROVED for t in teams)
-        )
-        results.append(
-            {
-                "asset_id": asset.pk,
-                "relation": asset.relation,
-                "unique_id": spec.unique_id,
-                "owner_team": asset.owner_team.slug,
-                "mode": spec.contract.mode,
-                "current_version": base.semver if base else None,
-                "bump": verdict.bump,
-                "breaking": verdict.breaking,
-                "summary": verdict.summary,
-                "reasons": verdict.reasons,
-                "unknown": verdict.unknown,
-                "changes": [c.as_dict() for c in verdict.changes],
-                "required_teams": teams,
-                "needs_acknowledgment": needs_ack,
-                "acknowledged": acknowledged,
-                "proposal": (
-                    {"id": proposal.pk, "status": proposal.status, "origin": proposal.origin}
-                    if proposal is not None
-                    else None
-                ),
+def _check_proposal_open(
+    asset: Asset, spec: AssetSpec, base: ContractVersion | None, verdict: Verdict, *, actor: Actor
+) -> Proposal:
+    actor.require_team(asset.owner_team)
+    from contracts.services.proposals import proposal_open
+
+    with transaction.atomic():
+        return proposal_open(
+            asset=asset, base_version=base, proposed_spec=spec.contract, verdict=verdict,
+            origin=Proposal.Origin.CHECK, actor=actor,
+        )  # fmt: skip
+
+
+def _answers(proposal: Proposal | None, required: dict[int, str]) -> list[dict[str, Any]]:
+    """Every team that must acknowledge, with its answer so far (none without a proposal)."""
+    answers: dict[str, dict[str, Any]] = {}
+    if proposal is not None:
+        required.update({t.pk: t.slug for t in proposal.required_teams.all()})
+        for ack in proposal.acknowledgments.all():
+            answers[ack.team.slug] = {
+                "answer": ack.answer,
+                "ready_by": ack.ready_by.isoformat() if ack.ready_by else None,
+                "reason": ack.reason,
             }
-        )
+    return [
+        {"team": slug, **answers.get(slug, {"answer": None, "ready_by": None, "reason": ""})}
+        for slug in sorted(required.values())
+    ]
 
+
+def _report(
+    parsed: ParsedManifest,
+    project: Project | None,
+    *,
+    results: list[dict[str, Any]],
+    added: list[dict[str, Any]],
+    removed: list[dict[str, Any]],
+    warnings: list[str],
+) -> dict[str, Any]:
     blocking = [r["relation"] for r in results if not r["acknowledged"]]
     return {
         "project": parsed.project_name,

@@ -1,0 +1,217 @@
+"""Sync step: which asset each relation of the manifest is. One spec per relation; an existing
+asset is updated in place, a new relation becomes a new asset of its owner team, another project's
+asset read here through a source is a cross-project read, and a source this project turns out to
+produce moves here (adoption). Nothing here judges contracts: that is the versions step."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from contracts.domain import DEFAULT_MODE, AssetSpec, ParsedManifest
+from contracts.models import Asset, Team
+from contracts.services.sync.context import SyncContext, chunks
+from contracts.services.versions import BULK_BATCH
+
+
+@dataclass
+class AssetPlan:
+    """The manifest's relations matched to assets; what the later steps write against."""
+
+    node_relation: dict[str, str]  # every node's unique_id → its relation
+    existing: dict[str, Asset]  # relation → asset known before this sync
+    relation_asset: dict[str, Asset] = field(default_factory=dict)  # every relation named → its asset
+    owned: dict[str, tuple[Asset, AssetSpec]] = field(default_factory=dict)  # assets this sync maintains
+    new_assets: list[Asset] = field(default_factory=list)
+    updated: list[Asset] = field(default_factory=list)
+    changed_fields: set[str] = field(default_factory=set)
+    cross_reads: list[tuple[AssetSpec, Asset]] = field(default_factory=list)
+    readers_before: list[tuple[int, int]] = field(default_factory=list)  # (adopted asset, reader team)
+    unowned: list[str] = field(default_factory=list)
+
+    @property
+    def adopted_ids(self) -> set[int]:
+        return {asset_id for asset_id, _ in self.readers_before}
+
+
+def specs_by_relation(
+    parsed: ParsedManifest, *, warn: Any = None
+) -> tuple[dict[str, AssetSpec], dict[str, str]]:
+    """One spec per relation (the producing node wins over sources of the same relation), and
+    every node's relation. A source naming a relation produced in the same manifest is an alias."""
+    by_relation: dict[str, AssetSpec] = {}
+    node_relation: dict[str, str] = {}
+    for spec in parsed.assets:
+        relation = spec.relation
+        node_relation[spec.unique_id] = relation
+        current = by_relation.get(relation)
+        if current is None:
+            by_relation[relation] = spec
+        elif current.resource_type == "source" and spec.resource_type != "source":
+            by_relation[relation] = spec  # the producing node defines the contract
+        elif spec.resource_type != "source" and current.resource_type != "source" and warn is not None:
+            warn(f"{spec.unique_id} and {current.unique_id} both write {relation}; kept {current.unique_id}.")
+    return by_relation, node_relation
+
+
+def existing_assets(relations: list[str]) -> dict[str, Asset]:
+    found: dict[str, Asset] = {}
+    for chunk in chunks(relations):
+        found.update(
+            {a.relation: a for a in Asset.objects.filter(relation__in=chunk).select_related("owner_team")}
+        )
+    return found
+
+
+def assets_match(ctx: SyncContext) -> AssetPlan:
+    """Match every relation to its asset (in memory; assets_write writes them)."""
+    by_relation, node_relation = specs_by_relation(ctx.parsed, warn=ctx.out.warn)
+    existing = existing_assets(list(by_relation))
+    for asset in (
+        Asset.objects.filter(project=ctx.project)
+        .exclude(status=Asset.Status.RETIRED)
+        .select_related("owner_team")
+    ):
+        existing.setdefault(asset.relation, asset)
+    plan = AssetPlan(node_relation=node_relation, existing=existing)
+    for relation, spec in by_relation.items():
+        _match(ctx, plan, relation, spec)
+    return plan
+
+
+def _match(ctx: SyncContext, plan: AssetPlan, relation: str, spec: AssetSpec) -> None:
+    asset = plan.existing.get(relation)
+    owner = ctx.owner_named(spec)
+    foreign = asset is not None and asset.project_id not in (None, ctx.project.pk)
+    # Another project synced first and only *reads* this relation (a source); its producer is
+    # here. The asset moves to its producer (the reader stays a lineage consumer), so the order
+    # in which projects are synced does not decide who owns what.
+    adopted = (
+        foreign
+        and asset is not None
+        and asset.resource_type == Asset.Type.SOURCE
+        and spec.resource_type != "source"
+        and owner is not None
+    )
+    if foreign and not adopted:
+        assert asset is not None
+        _foreign(ctx, plan, relation, spec, asset)
+        return
+    fields = _spec_fields(spec)
+    if asset is None:
+        if owner is None:
+            plan.unowned.append(spec.unique_id)
+            return
+        asset = Asset(
+            relation=relation,
+            project=ctx.project,
+            owner_team=owner,
+            compatibility_mode=spec.compatibility_mode or DEFAULT_MODE,
+            created_at=ctx.now,
+            updated_at=ctx.now,
+            **fields,
+        )
+        plan.new_assets.append(asset)
+    elif _refresh(ctx, plan, asset, spec, fields, owner=owner, adopted=adopted):
+        plan.updated.append(asset)
+    spec.contract.mode = spec.compatibility_mode or asset.compatibility_mode or DEFAULT_MODE
+    plan.relation_asset[relation] = asset
+    plan.owned[relation] = (asset, spec)
+
+
+def _foreign(ctx: SyncContext, plan: AssetPlan, relation: str, spec: AssetSpec, asset: Asset) -> None:
+    """A relation that belongs to another project: read here, or (a model) refused."""
+    plan.relation_asset[relation] = asset
+    if spec.resource_type == "source":
+        plan.cross_reads.append((spec, asset))  # another project's model, read here
+        return
+    ctx.out.warn(
+        f"{spec.unique_id} writes {relation}, which belongs to project "
+        f"'{asset.project.name if asset.project else '?'}'; not synced from here."
+    )
+
+
+def _spec_fields(spec: AssetSpec) -> dict[str, Any]:
+    return {
+        "unique_id": spec.unique_id,
+        "name": spec.name,
+        "resource_type": spec.resource_type,
+        "package_name": spec.package_name,
+        "model_version": spec.version or "",
+        "database": spec.database,
+        "schema": spec.schema,
+        "identifier": spec.identifier,
+        "description": spec.description,
+        "materialized": spec.materialized,
+        "tags": spec.tags,
+        "meta": spec.meta,
+    }
+
+
+def _refresh(
+    ctx: SyncContext,
+    plan: AssetPlan,
+    asset: Asset,
+    spec: AssetSpec,
+    fields: dict[str, Any],
+    *,
+    owner: Team | None,
+    adopted: bool,
+) -> bool:
+    """Bring a known asset up to date with its node; True when something changed."""
+    changed = plan.changed_fields
+    dirty = False
+    for name, value in fields.items():
+        if getattr(asset, name) != value:
+            setattr(asset, name, value)
+            changed.add(name)
+            dirty = True
+    if asset.project_id is None:
+        asset.project = ctx.project
+        changed.add("project")
+        dirty = True
+    if adopted and owner is not None:  # always resolvable: checked before adopting
+        _adopt(ctx, plan, asset, spec, owner)
+        dirty = True
+    if asset.status == Asset.Status.RETIRED:
+        asset.status = Asset.Status.ACTIVE
+        asset.retired_at = None
+        changed.update(("status", "retired_at"))
+        ctx.out.reactivated.append(asset.relation)
+        dirty = True
+    elif owner is not None and owner.pk != asset.owner_team_id and spec.owner_team:
+        ctx.out.warn(
+            f"{asset.relation} is owned by '{asset.owner_team.slug}'; the manifest names '{owner.slug}'. "
+            "A sync never moves an asset to another team: change the owner in the admin."
+        )
+    return dirty
+
+
+def _adopt(ctx: SyncContext, plan: AssetPlan, asset: Asset, spec: AssetSpec, owner: Team) -> None:
+    ctx.out.warn(
+        f"{asset.relation} was known as a source read by project '{asset.project.name}' "
+        f"(owner '{asset.owner_team.slug}'); {spec.unique_id} produces it, so it now belongs to "
+        f"project '{ctx.project.name}' and team '{owner.slug}'."
+    )
+    plan.readers_before.append((asset.pk, asset.owner_team_id))
+    asset.project = ctx.project
+    asset.owner_team = owner
+    plan.changed_fields.update(("project", "owner_team"))
+
+
+def assets_write(ctx: SyncContext, plan: AssetPlan) -> None:
+    """Insert the new assets and update the changed ones, in bulk; report the unowned nodes."""
+    if plan.unowned:
+        ctx.out.skipped = plan.unowned
+        ctx.out.warn(
+            f"{len(plan.unowned)} node(s) have no owner team (no meta.tessera.owner_team, no ?team=, no "
+            f"project owner, no API key team) and were skipped: {', '.join(plan.unowned[:10])}"
+            + (" ..." if len(plan.unowned) > 10 else "")
+        )
+    if plan.new_assets:
+        Asset.objects.bulk_create(plan.new_assets, batch_size=BULK_BATCH)
+        ctx.out.created = [a.relation for a in plan.new_assets]
+    if plan.updated:
+        Asset.objects.bulk_update(
+            plan.updated, sorted(plan.changed_fields | {"updated_at"}), batch_size=BULK_BATCH
+        )

@@ -1,0 +1,113 @@
+"""What every step of a sync shares: the parsed manifest, the run, who asked, the locked project,
+the teams the manifest names, and the outcome the steps fill in for the summary."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from contracts.domain import AssetSpec, ParsedManifest
+from contracts.models import Event, Project, SyncRun, Team
+from tessera_site.lib.auth import Actor
+
+MAX_WARNINGS = 200
+MAX_LISTED = 100
+
+
+def chunks(items: list[Any], size: int = 5000) -> Iterable[list[Any]]:
+    """Slices small enough for one ``IN (...)`` on every database."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+@dataclass
+class SyncOutcome:
+    """What one sync did, for the summary and the tests."""
+
+    created: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    published: list[dict[str, Any]] = field(default_factory=list)
+    proposals: list[dict[str, Any]] = field(default_factory=list)
+    held: list[dict[str, Any]] = field(default_factory=list)
+    retired: list[str] = field(default_factory=list)
+    reactivated: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    registrations_added: int = 0
+    registrations_removed: int = 0
+    edges_added: int = 0
+    edges_removed: int = 0
+    nodes_linked: int = 0
+    teams_created: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def warn(self, text: str) -> None:
+        self.warnings.append(text)
+
+    def summary(self, *, parsed: ParsedManifest, project: Project, assets_total: int) -> dict[str, Any]:
+        bumps = Counter(p["bump"] for p in self.published)
+        return {
+            "project": project.name,
+            "schema_version": parsed.schema_version,
+            "dbt_version": parsed.dbt_version,
+            "nodes": len(parsed.assets),
+            "assets": assets_total,
+            "created": len(self.created),
+            "unchanged": self.unchanged,
+            "published": len(self.published),
+            "published_by_bump": dict(bumps),
+            "proposals_opened": sum(1 for p in self.proposals if p["new"]),
+            "proposals_pending": sum(1 for p in self.proposals if not p["new"]),
+            "held": len(self.held),
+            "retired": len(self.retired),
+            "reactivated": len(self.reactivated),
+            "skipped": len(self.skipped),
+            "registrations_added": self.registrations_added,
+            "registrations_removed": self.registrations_removed,
+            "lineage_edges_added": self.edges_added,
+            "lineage_edges_removed": self.edges_removed,
+            "cross_project_links": self.nodes_linked,
+            "teams_created": self.teams_created,
+            "changes": [p for p in self.published if p["bump"] != "initial"][:MAX_LISTED],
+            "proposals": self.proposals[:MAX_LISTED],
+            "held_versions": self.held[:MAX_LISTED],
+            "retired_assets": self.retired[:MAX_LISTED],
+            "warnings": len(self.warnings),
+        }
+
+    def warnings_list(self) -> list[str]:
+        if len(self.warnings) <= MAX_WARNINGS:
+            return list(self.warnings)
+        return self.warnings[:MAX_WARNINGS] + [f"... and {len(self.warnings) - MAX_WARNINGS} more warnings"]
+
+
+@dataclass
+class SyncContext:
+    """The state a sync's steps read and add to; built once by sync_apply."""
+
+    parsed: ParsedManifest
+    run: SyncRun
+    actor: Actor
+    project: Project
+    now: datetime
+    out: SyncOutcome
+    teams: dict[str, Team] = field(default_factory=dict)  # every valid slug the manifest names
+    default_owner: Team | None = None  # owner of nodes that name none (see owners.owners_resolve)
+
+    def owner_named(self, spec: AssetSpec) -> Team | None:
+        """The owner a node names (meta.tessera.owner_team), else the default owner."""
+        named = self.teams.get(spec.owner_team) if spec.owner_team else None
+        return named or self.default_owner
+
+    def event(self, kind: str, **kwargs: Any) -> Event:
+        """An (unsaved) audit event of this sync; steps collect them and record them in bulk."""
+        return Event(
+            kind=kind,
+            actor_user=self.actor.user if getattr(self.actor.user, "pk", None) else None,
+            actor_api_key=self.actor.api_key,
+            actor_label=self.actor.label,
+            sync_run=self.run,
+            **kwargs,
+        )

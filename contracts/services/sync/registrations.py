@@ -1,0 +1,123 @@
+"""Sync step: consumer registrations. Explicit ones follow the ``meta`` consumers of the assets this
+project owns (added and removed); lineage ones come from cross-project reads and from adopted
+sources (the team that read the source keeps consuming it), and are never removed here."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from contracts.models import Asset, Registration, Team
+from contracts.services.events import events_record_bulk
+from contracts.services.sync.assets import AssetPlan
+from contracts.services.sync.context import SyncContext
+from contracts.services.versions import rows_insert
+
+Key = tuple[int, int, str]  # (asset, team, origin)
+
+
+def registrations_write(ctx: SyncContext, plan: AssetPlan, node_asset: dict[str, int]) -> None:
+    wanted: dict[Key, str] = {}  # → purpose
+    assets_by_id: dict[int, Asset] = {}
+    _wanted_explicit(ctx, plan, wanted, assets_by_id)
+    if plan.cross_reads:
+        _wanted_from_reads(ctx, plan, node_asset, wanted, assets_by_id)
+    existing = {
+        (asset_id, team_id, origin): pk
+        for pk, asset_id, team_id, origin in Registration.objects.filter(
+            asset_id__in=list(assets_by_id),
+            origin__in=[Registration.Origin.EXPLICIT, Registration.Origin.LINEAGE],
+        ).values_list("pk", "asset_id", "team_id", "origin")
+    }
+    add = [key for key in wanted if key not in existing]
+    # Explicit registrations follow the meta of the assets this project owns; lineage ones are
+    # never removed here (another project of the same team may still read the asset).
+    owned_ids = {a.pk for a, _ in plan.owned.values()}
+    remove = [
+        (key, pk)
+        for key, pk in existing.items()
+        if key[2] == Registration.Origin.EXPLICIT and key[0] in owned_ids and key not in wanted
+    ]
+    now = timezone.now()
+    rows_insert(
+        Registration,
+        ("asset", "team", "origin", "purpose", "created_at"),
+        [(a, t, o, wanted[(a, t, o)], now) for a, t, o in add],
+        ignore_conflicts=True,
+    )
+    if remove:
+        Registration.objects.filter(pk__in=[pk for _, pk in remove]).delete()
+    _record_events(ctx, add=add, removed=[key for key, _ in remove], assets_by_id=assets_by_id)
+    ctx.out.registrations_added = len(add)
+    ctx.out.registrations_removed = len(remove)
+
+
+def _wanted_explicit(
+    ctx: SyncContext, plan: AssetPlan, wanted: dict[Key, str], assets_by_id: dict[int, Asset]
+) -> None:
+    """Adopted sources stay consumed by their former reader; meta consumers of owned assets."""
+    owner_now = {asset.pk: asset.owner_team_id for asset, _ in plan.owned.values()}
+    for asset_id, team_id in plan.readers_before:
+        if owner_now.get(asset_id) != team_id:
+            wanted[(asset_id, team_id, Registration.Origin.LINEAGE)] = "read through a source"
+    for asset, spec in plan.owned.values():
+        assets_by_id[asset.pk] = asset
+        for consumer in spec.consumers:
+            team = ctx.teams.get(consumer.team)
+            if team is None:
+                continue
+            if team.pk == asset.owner_team_id:
+                ctx.out.warn(
+                    f"{asset.relation}: '{team.slug}' owns it, so it is not registered as its consumer."
+                )
+                continue
+            wanted[(asset.pk, team.pk, Registration.Origin.EXPLICIT)] = consumer.purpose[:500]
+
+
+def _wanted_from_reads(
+    ctx: SyncContext,
+    plan: AssetPlan,
+    node_asset: dict[str, int],
+    wanted: dict[Key, str],
+    assets_by_id: dict[int, Asset],
+) -> None:
+    """The team reading a source is the owner of this project's models that select from it."""
+    project = ctx.project
+    owner_of = {spec.unique_id: asset.owner_team_id for asset, spec in plan.owned.values()}
+    readers: dict[int, set[int]] = {}  # read asset id -> reading team ids
+    for spec in ctx.parsed.assets:
+        reader = owner_of.get(spec.unique_id)
+        if reader is None:
+            continue
+        for dep in spec.depends_on:
+            asset_id = node_asset.get(dep)
+            if asset_id is not None:
+                readers.setdefault(asset_id, set()).add(reader)
+    for _spec, asset in plan.cross_reads:
+        assets_by_id[asset.pk] = asset
+        reader_teams = readers.get(asset.pk) or ({project.owner_team_id} if project.owner_team_id else set())
+        ctx.out.nodes_linked += 1
+        for team_id in reader_teams:
+            if team_id != asset.owner_team_id:
+                wanted.setdefault(
+                    (asset.pk, team_id, Registration.Origin.LINEAGE),
+                    f"read by project {project.name}"[:500],
+                )
+
+
+def _record_events(
+    ctx: SyncContext, *, add: list[Key], removed: list[Key], assets_by_id: dict[int, Asset]
+) -> None:
+    team_slug = {t.pk: t.slug for t in ctx.teams.values()}
+    missing_ids = {t for _, t, _ in add + removed} - team_slug.keys()
+    team_slug.update(dict(Team.objects.filter(pk__in=missing_ids).values_list("pk", "slug")))
+    events = [
+        ctx.event(
+            kind,
+            asset_id=a,
+            team_id=t,
+            payload={"team": team_slug.get(t), "origin": o, "relation": assets_by_id[a].relation},
+        )
+        for kind, keys in (("registration.added", add), ("registration.removed", removed))
+        for a, t, o in keys
+    ]
+    events_record_bulk(events)

@@ -1,0 +1,51 @@
+"""Sync step: assets of this project that vanished from its manifest are retired; their consumer
+teams hear of it (one email task per sync, after commit) and the audit log records each one."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from contracts.models import Asset, Event, Registration, SyncRun
+from contracts.services.sync.assets import AssetPlan
+from contracts.services.sync.context import SyncContext
+
+
+def assets_retire(ctx: SyncContext, plan: AssetPlan) -> list[Event]:
+    """Retire what vanished; return the (unsaved) asset.retired events."""
+    claimed = {a.pk for a, _ in plan.owned.values()}
+    vanished = [
+        a
+        for a in plan.existing.values()
+        if a.project_id == ctx.project.pk and a.status == Asset.Status.ACTIVE and a.pk not in claimed
+    ]
+    if not vanished:
+        return []
+    now = ctx.now
+    Asset.objects.filter(pk__in=[a.pk for a in vanished]).update(
+        status=Asset.Status.RETIRED, retired_at=now, updated_at=now
+    )
+    consumers: dict[int, list[str]] = {}
+    for asset_id, slug in Registration.objects.filter(asset__in=vanished).values_list(
+        "asset_id", "team__slug"
+    ):
+        consumers.setdefault(asset_id, []).append(slug)
+    events: list[Event] = []
+    for asset in vanished:
+        ctx.out.retired.append(asset.relation)
+        payload = {"relation": asset.relation, "consumers": sorted(set(consumers.get(asset.pk, [])))}
+        events.append(ctx.event("asset.retired", asset=asset, payload=payload))
+    _retired_emails_enqueue(run=ctx.run, asset_ids=[a.pk for a in vanished if consumers.get(a.pk)])
+    return events
+
+
+def _retired_emails_enqueue(*, run: SyncRun, asset_ids: list[int]) -> None:
+    """One task per sync run tells the consumer teams (one email each), once the retirement is committed."""
+    if not asset_ids:
+        return
+
+    def send() -> None:
+        from contracts.tasks.workflow import assets_retired_emails_task
+
+        assets_retired_emails_task.delay(run.pk, asset_ids)
+
+    transaction.on_commit(send)

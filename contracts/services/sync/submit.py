@@ -1,0 +1,200 @@
+"""Submitting a sync, in the request: cheap checks (size, that the body looks like a dbt manifest
+of a supported schema version, the caller's right to the team and project), storage through
+Django's default storage, the SyncRun row, and the task enqueued on commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+
+from django.conf import settings
+from django.core.files.base import ContentFile, File
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+
+from contracts.ingest.catalog import parse_catalog
+from contracts.ingest.errors import ManifestError
+from contracts.ingest.manifest import SUPPORTED_SCHEMA_VERSIONS, load_manifest_json
+from contracts.models import Project, SyncRun, Team
+from tessera_site.lib.auth import Actor
+from tessera_site.lib.errors import ApiError
+
+# Bodies up to this size are fully decoded in the request (exact "not JSON" errors for free);
+# larger ones are checked by their head only, so the web process never holds a 600 MB tree.
+FULL_CHECK_BYTES = 8 * 1024 * 1024
+HEAD_BYTES = 64 * 1024
+_SCHEMA_IN_HEAD = re.compile(rb'"dbt_schema_version"\s*:\s*"([^"]*)"')
+_SCHEMA_URL = re.compile(r"/dbt/([a-z_-]+)/v(\d+)\.json$")
+
+
+def _size_of(upload: bytes | UploadedFile) -> int:
+    return len(upload) if isinstance(upload, bytes | bytearray) else int(upload.size or 0)
+
+
+def _head_of(upload: bytes | UploadedFile, n: int) -> bytes:
+    if isinstance(upload, bytes | bytearray):
+        return bytes(upload[:n])
+    upload.seek(0)
+    head = upload.read(n)
+    upload.seek(0)
+    return head
+
+
+def _all_bytes(upload: bytes | UploadedFile) -> bytes:
+    if isinstance(upload, bytes | bytearray):
+        return bytes(upload)
+    upload.seek(0)
+    data = upload.read()
+    upload.seek(0)
+    return data
+
+
+def _manifest_error(exc: ManifestError) -> ApiError:
+    status = 422 if exc.code in ("not_a_manifest", "unsupported_schema_version") else 400
+    return ApiError(status, exc.code, exc.detail)
+
+
+def manifest_precheck(upload: bytes | UploadedFile) -> None:
+    """Reject a body that is too big, not JSON, not a manifest or of an unsupported version.
+
+    Raises ApiError (4xx) before anything is written. Large bodies are judged by their head:
+    the manifest's ``metadata`` block comes first in every dbt version; a large body whose tail
+    is corrupt then fails in the task, with the same message, and still writes nothing.
+    """
+    size = _size_of(upload)
+    limit = settings.TESSERA_MAX_UPLOAD_BYTES
+    if size > limit:
+        raise ApiError(
+            413,
+            "too_large",
+            f"The manifest is {size:,} bytes; the limit is {limit:,} bytes (TESSERA_MAX_UPLOAD_BYTES).",
+        )
+    if size <= FULL_CHECK_BYTES:
+        try:
+            load_manifest_json(_all_bytes(upload))
+        except ManifestError as exc:
+            raise _manifest_error(exc) from None
+        return
+    head = _head_of(upload, HEAD_BYTES)
+    if not head.lstrip()[:1] == b"{":
+        raise ApiError(400, "invalid_json", "The manifest is not valid JSON: it does not start with '{'.")
+    match = _SCHEMA_IN_HEAD.search(head)
+    if match is None:
+        raise ApiError(
+            422,
+            "not_a_manifest",
+            "This JSON is not a dbt manifest: metadata.dbt_schema_version is missing. "
+            "Send target/manifest.json as written by dbt parse/build.",
+        )
+    url = match.group(1).decode("utf-8", "replace")
+    parts = _SCHEMA_URL.search(url)
+    if parts is None or parts.group(1) != "manifest":
+        raise ApiError(
+            422, "not_a_manifest", f"This is not a dbt manifest ({url}). Send target/manifest.json."
+        )
+    if int(parts.group(2)) not in SUPPORTED_SCHEMA_VERSIONS:
+        raise ApiError(
+            422,
+            "unsupported_schema_version",
+            f"Manifest schema v{parts.group(2)} is not supported; supported are "
+            f"v{SUPPORTED_SCHEMA_VERSIONS[0]}–v{SUPPORTED_SCHEMA_VERSIONS[-1]} (dbt 1.0 to 1.11).",
+        )
+
+
+def _sha256(upload: bytes | UploadedFile) -> str:
+    if isinstance(upload, bytes | bytearray):
+        return hashlib.sha256(upload).hexdigest()
+    digest = hashlib.sha256()
+    upload.seek(0)
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    return digest.hexdigest()
+
+
+def _as_file(upload: bytes | UploadedFile) -> File:
+    return ContentFile(bytes(upload)) if isinstance(upload, bytes | bytearray) else upload
+
+
+def team_for_slug(slug: str | None) -> Team | None:
+    """The team named by ``?team=``; an unknown slug is a 4xx, never a silent fallback."""
+    if not slug:
+        return None
+    team = Team.objects.filter(slug=slug.strip()).first()
+    if team is None:
+        raise ApiError(400, "unknown_team", f"Team '{slug}' does not exist (create it in the admin first).")
+    return team
+
+
+_PROJECT_IN_HEAD = re.compile(rb'"project_name"\s*:\s*"([^"]*)"')
+
+
+def _require_project_owner(upload: bytes | UploadedFile, actor: Actor) -> None:
+    """A key may sync a project only for the team that owns it (once it has an owner)."""
+    match = _PROJECT_IN_HEAD.search(_head_of(upload, HEAD_BYTES))
+    if match is None:
+        return
+    project = (
+        Project.objects.select_related("owner_team")
+        .filter(name=match.group(1).decode("utf-8", "replace"))
+        .first()
+    )
+    if project is not None and project.owner_team is not None and not actor.can_act_for(project.owner_team):
+        raise ApiError(
+            403,
+            "forbidden",
+            f"Project '{project.name}' belongs to team '{project.owner_team.slug}'; "
+            f"{actor.label} may not sync it.",
+        )
+
+
+def sync_submit(
+    *,
+    manifest: bytes | UploadedFile,
+    run_results: bytes | UploadedFile | None = None,
+    catalog: bytes | UploadedFile | None = None,
+    team_slug: str | None,
+    actor: Actor,
+    mode: str = SyncRun.Mode.SYNC,
+) -> SyncRun:
+    """Check and store an upload, create its SyncRun and enqueue the sync on commit."""
+    actor.require_scope("write")
+    manifest_precheck(manifest)
+    team = team_for_slug(team_slug)
+    if team is not None:
+        actor.require_team(team)
+    _require_project_owner(manifest, actor)
+    limit = settings.TESSERA_MAX_UPLOAD_BYTES
+    for label, extra in (("run_results", run_results), ("catalog", catalog)):
+        if extra is not None and _size_of(extra) > limit:
+            raise ApiError(413, "too_large", f"The {label} file is larger than {limit:,} bytes.")
+    if catalog is not None:
+        try:
+            parse_catalog(_all_bytes(catalog))
+        except ManifestError as exc:
+            raise ApiError(400, exc.code, exc.detail) from None
+
+    stamp = uuid.uuid4().hex
+    run = SyncRun(
+        mode=mode,
+        team=team,
+        api_key=actor.api_key,
+        user=actor.user if getattr(actor.user, "is_authenticated", False) else None,
+        actor_label=actor.label,
+        manifest_sha256=_sha256(manifest),
+        manifest_bytes=_size_of(manifest),
+    )
+    # Files go through the storage API (not a local temp path) so a worker on another host reads them.
+    run.manifest.save(f"{stamp}-manifest.json", _as_file(manifest), save=False)
+    if run_results is not None:
+        run.run_results.save(f"{stamp}-run_results.json", _as_file(run_results), save=False)
+    if catalog is not None:
+        run.catalog.save(f"{stamp}-catalog.json", _as_file(catalog), save=False)
+    with transaction.atomic():
+        run.save()
+        from contracts.tasks.sync import sync_run_task
+
+        transaction.on_commit(lambda: sync_run_task.delay(run.pk))
+    return run
