@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from contracts.models import Asset, SyncRun, Team
-from contracts.services import sync as sync_service
+from contracts.services.sync import submit as sync_service
 from tessera_site.lib.auth import actor_for_key
 from tessera_site.lib.jobs import JobStatus
 from tessera_site.testing.fixtures import wait_for
