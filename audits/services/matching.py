@@ -132,6 +132,25 @@ class _DbtChooser:
         return None, f"{len(by_asset)} live assets carry this test; give asset= to choose one"
 
 
+def _sources_read_from_other_projects(
+    parsed: ParsedResults, candidates: dict[str, list[_Candidate]]
+) -> dict[str, str]:
+    """Freshness results of sources that read another project's model: that model's contract is
+    its producer's, so a reader's freshness rule has no guarantee to check there (one query)."""
+    uids = [c.name for c in parsed.checks if c.check_type == "freshness" and c.name not in candidates]
+    if not uids:
+        return {}
+    nodes = AssetNode.objects.filter(unique_id__in=uids).exclude(asset__project__isnull=True)
+    return {
+        uid: f"this source reads {relation}, a model of project {project}: a reader's freshness rule is "
+        "not part of that model's contract, so there is no guarantee to check"
+        for uid, relation, project, resource in nodes.values_list(
+            "unique_id", "asset__relation", "asset__project__name", "asset__resource_type"
+        )
+        if resource != Asset.Type.SOURCE
+    }
+
+
 def _dbt_unmatched_reason(check: CheckOutcome) -> str:
     if (check.unique_id or "").startswith("unit_test."):
         return "a dbt unit test checks model logic, not a guarantee of the contract"
@@ -150,10 +169,14 @@ def match_dbt(
     candidates = _dbt_candidates([c.unique_id for c in parsed.checks if c.unique_id])
     project = project or parsed.project
     chooser = _DbtChooser(project=project, hint=hint, current=_current_assets(project, candidates))
+    read_elsewhere = _sources_read_from_other_projects(parsed, candidates)
     chosen: list[tuple[CheckOutcome, GRef]] = []
     for check in parsed.checks:
         options = candidates.get(check.unique_id or "", [])
-        guarantee, reason = chooser.choose(options) if options else (None, _dbt_unmatched_reason(check))
+        if options:
+            guarantee, reason = chooser.choose(options)
+        else:
+            guarantee, reason = None, read_elsewhere.get(check.name) or _dbt_unmatched_reason(check)
         if guarantee is None:
             summary.unmatched.append(unmatched_entry(check, reason))
         else:

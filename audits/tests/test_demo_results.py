@@ -115,6 +115,18 @@ def test_each_required_guarantee_says_which_run_and_tool_last_checked_it(demo_ar
     assert all(g.executed for g in gate.guarantees if g.status in ("pass", "fail"))
 
 
+def test_the_asset_page_shows_the_last_check_of_each_guarantee(demo_artifacts, demo_core, client):
+    ingest(demo_artifacts.core_failing_run_results, demo_core)
+    user = UserFactory(username="platform-lead")
+    TeamMembershipFactory(team=demo_core, user=user)
+    client.force_login(user)
+    dim_customers = Asset.objects.get(relation="core.main.dim_customers")
+    page = client.get(f"/assets/{dim_customers.pk}/").content.decode()
+    section = page[page.index('id="gate-guarantees"') :]
+    failing = AuditRun.objects.get(asset=dim_customers, status="failed")
+    assert f"not_null(email): <strong>fail</strong> — dbt build run {failing.run_id}" in section
+
+
 @pytest.fixture
 def marketing(demo_artifacts, db) -> Team:
     """marketing synced on its own: its source core.fct_orders (with marketing's freshness rule)
@@ -166,3 +178,15 @@ def test_a_stale_source_shows_in_the_home_pages_failing_audits(demo_artifacts, m
     source = Asset.objects.get(relation="core.main.fct_orders")
     page = client.get(f"/assets/{source.pk}/").content.decode()
     assert "freshness" in page
+
+
+def test_freshness_of_a_source_that_reads_another_projects_model_is_kept_unmatched_with_why(
+    demo_artifacts, demo_core
+):
+    marketing = Team.objects.get(slug="marketing-analytics")
+    sync_demo(demo_artifacts.manifests["marketing"], marketing)
+    row = ingest(demo_artifacts.marketing_stale_sources, marketing)
+    assert row.status == "succeeded" and not AuditRun.objects.exists()
+    (entry,) = row.unmatched
+    assert entry["name"] == "source.marketing.core.fct_orders" and entry["status"] == "fail"
+    assert entry["reason"].startswith("this source reads core.main.fct_orders, a model of project core")
