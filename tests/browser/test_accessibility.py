@@ -127,8 +127,12 @@ def test_every_signed_in_page_passes_axe_and_the_csp(
     assert_clean(f"signed-in-{width}", problems, watch)
 
 
-def test_the_producer_sees_clean_pages_with_its_own_forms(browser, live_server, demo_world):
-    """platform-lead owns dim_customers: the proposal page shows Withdraw and Force publish."""
+def test_the_producer_sees_clean_pages_with_its_own_forms(browser, live_server, demo_world, demo_artifacts):
+    """platform-lead owns dim_customers: the proposal page shows Withdraw and Force publish; its
+    failing test results go through the upload page, wait, and are read (by the worker's task)."""
+    from audits.models import ResultUpload
+    from audits.tasks import ingest_result_upload
+
     context = browser.new_context(viewport=DESKTOP, base_url=live_server.url)
     watch = watch_context(context)
     page = context.new_page()
@@ -143,6 +147,20 @@ def test_the_producer_sees_clean_pages_with_its_own_forms(browser, live_server, 
             page.goto(f"{live_server.url}{path}")
             problems += check_page(page, f"a11y-producer-{name}")
         assert page.locator("#producer").get_by_role("button", name="Withdraw").count() == 1
+
+        page.goto(f"{live_server.url}/upload/")
+        page.set_input_files("#r-file", str(demo_artifacts.core_failing_run_results))
+        page.locator("#results-form").get_by_role("button", name="Upload results").click()
+        page.locator("#job-area #progress").wait_for()
+        problems += check_page(page, "a11y-producer-results-waiting")
+        upload = ResultUpload.objects.get()
+        assert ingest_result_upload(upload.pk) == "succeeded"  # what the worker does
+        expect(page.locator("#progress[data-status=succeeded]")).to_have_count(1)  # the panel polls
+        expect(page.locator("#live-status")).to_contain_text(f"Result file #{upload.pk}: Succeeded")
+        problems += check_page(page, "a11y-producer-results-done")
+        page.goto(f"{live_server.url}/assets/{demo_world.dim_customers_id}/#audits")
+        assert page.locator("#audits .badge.audit-failed").count() >= 1
+        problems += check_page(page, "a11y-producer-asset-failed-audit")
     finally:
         context.close()
     assert_clean("producer", problems, watch)
