@@ -285,6 +285,30 @@ def test_keyboard_only_answers_a_proposal_and_opens_an_asset_from_the_lineage(
         )
         assert str(demo_world.dim_customers_id) in reads
         assert reader["name"] in page.locator("#graph-info").inner_text()
+
+        # Up and down stay in the reader's column; left goes back upstream to dim_customers.
+        focused = "document.activeElement.dataset.name"
+        column = page.evaluate(
+            r"""(id) => {
+              const at = (n) => n.getAttribute('transform').match(/translate\(([-\d.]+),([-\d.]+)/).slice(1).map(Number);
+              const x = at(document.querySelector(`g.node[data-id='${id}']`))[0];
+              return Array.from(document.querySelectorAll('g.node')).filter(n => at(n)[0] === x)
+                .sort((a, b) => at(a)[1] - at(b)[1]).map(n => n.dataset.name);
+            }""",
+            reader["id"],
+        )
+        assert len(column) >= 2, column
+        at = column.index(reader["name"])
+        step, back = ("ArrowDown", "ArrowUp") if at + 1 < len(column) else ("ArrowUp", "ArrowDown")
+        page.keyboard.press(step)
+        assert page.evaluate(focused) == column[at + (1 if step == "ArrowDown" else -1)]
+        page.keyboard.press(back)
+        assert page.evaluate(focused) == reader["name"]
+        page.keyboard.press("ArrowLeft")
+        assert page.evaluate(focused) == "dim_customers"
+        page.keyboard.press("ArrowRight")
+        assert page.evaluate(focused) == reader["name"]
+
         before = page.locator("g.viewport").get_attribute("transform")
         page.keyboard.press("+")
         assert page.locator("g.viewport").get_attribute("transform") != before
