@@ -35,6 +35,9 @@ class SyncRun(JobRow):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     actor_label = models.CharField(max_length=200, blank=True, default="")
+    is_open_actor = models.BooleanField(
+        default=False, help_text="Submitted in the local demo's open-API mode (acts for any team)"
+    )
     manifest = models.FileField(upload_to="syncs/%Y/%m/%d/", max_length=500)
     run_results = models.FileField(upload_to="syncs/%Y/%m/%d/", max_length=500, blank=True)
     catalog = models.FileField(upload_to="syncs/%Y/%m/%d/", max_length=500, blank=True)

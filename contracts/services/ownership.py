@@ -9,8 +9,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -225,88 +223,3 @@ def _transfer_apply(*, transfer: AssetTransfer, actor: Actor) -> AssetTransfer:
         payload=_transfer_payload(transfer) | {"registrations_dropped": dropped},
     )
     return transfer
-
-
-# --- the sync's owner rules --------------------------------------------------------------------
-# The sync and the CI check both ask here, so a check reports exactly the refusals a sync makes.
-@dataclass(frozen=True)
-class SyncOwners:
-    """Who may own what in one sync of one project.
-
-    ``allowed_ids``: the project's owner team and the teams that allowed it; ``actor`` may also
-    name the teams it acts for (an admin: any team)."""
-
-    project_name: str
-    owner: Team | None  # the project's owner after this sync (claimed by the first one)
-    default_owner: Team | None  # for nodes that name no owner team
-    allowed_ids: frozenset[int]
-    actor: Actor
-
-    def may_own(self, team: Team) -> bool:
-        return team.pk in self.allowed_ids or self.actor.is_admin or self.actor.can_act_for(team)
-
-    def refusal_for_new(self, *, unique_id: str, named: Team) -> str | None:
-        """Why a node naming ``named`` as owner is not created as its asset (None: it may be)."""
-        if self.may_own(named):
-            return None
-        return (
-            f"{unique_id} names owner team '{named.slug}', which has not allowed owning assets of project "
-            f"'{self.project_name}': not synced. Team '{named.slug}' allows it with "
-            f"PUT /api/v1/projects/{self.project_name}/owner-teams/{named.slug} (or an admin, in the admin)."
-        )
-
-
-def sync_project_claim(*, project: Project | None, actor: Actor, team: Team | None) -> Team | None:
-    """The project's owner: the one it has, else the team this first sync claims it for (the
-    ``?team=`` given, else the key's team)."""
-    if project is not None and project.owner_team_id is not None:
-        return project.owner_team
-    return team or actor.team
-
-
-def sync_authority_refusal(*, project: Project | None, actor: Actor) -> str | None:
-    """Why ``actor`` may not sync ``project`` (None: it may): a claimed project is synced by a key
-    of its owner team, or by an admin."""
-    if project is None or project.owner_team_id is None:
-        return None
-    if actor.is_admin or actor.can_act_for(project.owner_team):
-        return None
-    return (
-        f"Project '{project.name}' belongs to team '{project.owner_team.slug}'; {actor.label} may not sync it "
-        "(a key of that team, or an admin key, may)."
-    )
-
-
-def sync_owners(*, project_name: str, owner: Team | None, actor: Actor, team: Team | None) -> SyncOwners:
-    """The rules for one sync: one query for the teams that allowed owning assets of the project."""
-    allowed = set(
-        ProjectOwnerConsent.objects.filter(project__name=project_name).values_list("team_id", flat=True)
-    )
-    if owner is not None:
-        allowed.add(owner.pk)
-    return SyncOwners(
-        project_name=project_name,
-        owner=owner,
-        default_owner=team or owner or actor.team,
-        allowed_ids=frozenset(allowed),
-        actor=actor,
-    )
-
-
-def sync_foreign_refusal(*, unique_id: str, relation: str, asset: Asset) -> str:
-    """A node of this project writes a relation that belongs to another project's asset."""
-    project = asset.project.name if asset.project else "?"
-    return (
-        f"{unique_id} writes {relation}, which belongs to team '{asset.owner_team.slug}' (project '{project}'): "
-        "not synced from here. A sync never moves an asset to another team or project; ask for a transfer "
-        f"(POST /api/v1/assets/{asset.pk}/transfers)."
-    )
-
-
-def sync_owner_mismatch(*, relation: str, asset: Asset, named: Team) -> str:
-    """A node names another owner team than the existing asset has: the asset keeps its owner."""
-    return (
-        f"{relation} is owned by '{asset.owner_team.slug}'; the manifest names '{named.slug}'. "
-        "A sync never moves an asset to another team: ask for a transfer "
-        f"(POST /api/v1/assets/{asset.pk}/transfers)."
-    )

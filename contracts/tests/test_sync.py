@@ -434,31 +434,56 @@ def test_asset_requiring_a_passing_audit_keeps_its_new_version_held(shop_team):
 
 
 @pytest.mark.slow
-def test_a_reader_synced_before_the_producer_hands_the_asset_over_to_it(db, demo_artifacts):
-    for slug in DEMO_TEAMS:
-        team_ensure(slug=slug)
+def test_a_reader_synced_before_the_producer_keeps_the_asset_until_it_hands_it_over(db, demo_artifacts):
+    from contracts.services.ownership import asset_transfer_accept, asset_transfer_request
+
+    teams = {slug: team_ensure(slug=slug)[0] for slug in DEMO_TEAMS}
     run_sync(demo_artifacts.read_bytes(demo_artifacts.manifests["marketing"]))
     early = _asset("core.main.dim_customers")
     assert (early.resource_type, early.project.name) == ("source", "marketing")
 
     run = run_sync(demo_artifacts.read_bytes(demo_artifacts.manifests["core"]))
 
+    # A sync never takes an asset away from its team or project, whichever synced first.
+    kept = _asset("core.main.dim_customers")
+    assert (kept.resource_type, kept.project.name, kept.owner_team.slug) == (
+        "source",
+        "marketing",
+        "marketing-analytics",
+    )
+    assert "model.core.dim_customers" in run.summary["refused_nodes"]
+    assert any(
+        "core.main.dim_customers, which belongs to team 'marketing-analytics'" in w and "transfer" in w
+        for w in run.warnings
+    )
+
+    def team_actor(slug: str) -> Actor:
+        return Actor(
+            label=f"api-key:{slug}/ci", team=teams[slug], teams=(teams[slug],), scopes=("read", "write")
+        )
+
+    transfer = asset_transfer_request(
+        asset=kept, to_team=teams["data-platform"], to_project=Project.objects.get(name="core"),
+        actor=team_actor("data-platform"),
+    )  # fmt: skip
+    asset_transfer_accept(transfer=transfer, actor=team_actor("marketing-analytics"))
+    run_sync(demo_artifacts.read_bytes(demo_artifacts.manifests["core"]))
+
     dim = _asset("core.main.dim_customers")
     assert dim.pk == early.pk
     assert (dim.resource_type, dim.project.name, dim.owner_team.slug) == ("model", "core", "data-platform")
-    assert ("marketing-analytics", "lineage") in set(
-        Registration.objects.filter(asset=dim).values_list("team__slug", "origin")
-    )
-    assert any("now belongs to project 'core'" in w for w in run.warnings)
     # The producer's first contract publishes directly (no producer contract existed to break).
     assert not Proposal.objects.filter(asset=dim).exists()
     assert dim.active_version.semver != "1.0.0" and "customer_id" in [
         c["name"] for c in dim.active_version.columns
     ]
-    # Marketing syncing again reads it across projects and does not retire it.
+    # Marketing syncing again reads it across projects, registers as a consumer, and does not retire it.
     again = run_sync(demo_artifacts.read_bytes(demo_artifacts.manifests["marketing"]))
     assert again.summary["retired"] == 0
     assert _asset("core.main.dim_customers").status == "active"
+    assert ("marketing-analytics", "lineage") in set(
+        Registration.objects.filter(asset=dim).values_list("team__slug", "origin")
+    )
 
 
 def test_version_publish_promotes_a_matching_proposed_version_and_supersedes_the_active_one(shop_team):

@@ -44,8 +44,8 @@ def sync_apply(*, parsed: ParsedManifest, run: SyncRun, actor: Actor) -> dict[st
         out=SyncOutcome(warnings=list(parsed.warnings)),
     )
     ctx.teams = teams_resolve(ctx)  # every team the manifest names
-    ctx.default_owner = owners_resolve(ctx)  # the project's owner; who owns nodes that name no one
-    plan = assets_match(ctx)  # which asset each relation is: new, updated, adopted, read from elsewhere
+    ctx.default_owner = owners_resolve(ctx)  # authority, the project's claim; who may own what here
+    plan = assets_match(ctx)  # which asset each relation is: new, updated, read from elsewhere, refused
     assets_write(ctx, plan)
     pending = versions_write(ctx, plan)  # diff changed contracts; write what publishes now
     node_asset = nodes_write(ctx, plan)

@@ -1,7 +1,8 @@
 """Sync step: which asset each relation of the manifest is. One spec per relation; an existing
-asset is updated in place, a new relation becomes a new asset of its owner team, another project's
-asset read here through a source is a cross-project read, and a source this project turns out to
-produce moves here (adoption). Nothing here judges contracts: that is the versions step."""
+asset is updated in place, a new relation becomes a new asset of its owner team (if that team may
+own assets here: see the owners step), another project's asset read here through a source is a
+cross-project read, and a model writing another project's relation is refused: a sync never moves
+an asset (that is a transfer). Nothing here judges contracts: that is the versions step."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 from contracts.domain import DEFAULT_MODE, AssetSpec, ParsedManifest
 from contracts.models import Asset, Team
 from contracts.services.sync.context import SyncContext, chunks
+from contracts.services.sync.owners import sync_foreign_refusal, sync_owner_mismatch
 from contracts.services.versions import BULK_BATCH
 
 
@@ -26,12 +28,10 @@ class AssetPlan:
     updated: list[Asset] = field(default_factory=list)
     changed_fields: set[str] = field(default_factory=set)
     cross_reads: list[tuple[AssetSpec, Asset]] = field(default_factory=list)
-    readers_before: list[tuple[int, int]] = field(default_factory=list)  # (adopted asset, reader team)
+    # Assets known until now only as a source (read here or, after a transfer, elsewhere) that
+    # this project produces: their producer's first contract publishes directly.
+    first_produced: set[int] = field(default_factory=set)
     unowned: list[str] = field(default_factory=list)
-
-    @property
-    def adopted_ids(self) -> set[int]:
-        return {asset_id for asset_id, _ in self.readers_before}
 
 
 def specs_by_relation(
@@ -81,22 +81,18 @@ def assets_match(ctx: SyncContext) -> AssetPlan:
 
 def _match(ctx: SyncContext, plan: AssetPlan, relation: str, spec: AssetSpec) -> None:
     asset = plan.existing.get(relation)
-    owner = ctx.owner_named(spec)
-    foreign = asset is not None and asset.project_id not in (None, ctx.project.pk)
-    # Another project synced first and only *reads* this relation (a source); its producer is
-    # here. The asset moves to its producer (the reader stays a lineage consumer), so the order
-    # in which projects are synced does not decide who owns what.
-    adopted = (
-        foreign
-        and asset is not None
-        and asset.resource_type == Asset.Type.SOURCE
-        and spec.resource_type != "source"
-        and owner is not None
-    )
-    if foreign and not adopted:
-        assert asset is not None
+    if asset is not None and asset.project_id not in (None, ctx.project.pk):
         _foreign(ctx, plan, relation, spec, asset)
         return
+    named = ctx.teams.get(spec.owner_team) if spec.owner_team else None
+    if asset is None and named is not None and ctx.owners is not None:
+        refusal = ctx.owners.refusal_for_new(unique_id=spec.unique_id, named=named)
+        if refusal is not None:
+            ctx.out.refuse(spec.unique_id, refusal)
+            return
+    owner = named or ctx.default_owner
+    if asset is not None and asset.resource_type == Asset.Type.SOURCE and spec.resource_type != "source":
+        plan.first_produced.add(asset.pk)
     fields = _spec_fields(spec)
     if asset is None:
         if owner is None:
@@ -112,7 +108,7 @@ def _match(ctx: SyncContext, plan: AssetPlan, relation: str, spec: AssetSpec) ->
             **fields,
         )
         plan.new_assets.append(asset)
-    elif _refresh(ctx, plan, asset, spec, fields, owner=owner, adopted=adopted):
+    elif _refresh(ctx, plan, asset, spec, fields, named=named):
         plan.updated.append(asset)
     spec.contract.mode = spec.compatibility_mode or asset.compatibility_mode or DEFAULT_MODE
     plan.relation_asset[relation] = asset
@@ -120,14 +116,14 @@ def _match(ctx: SyncContext, plan: AssetPlan, relation: str, spec: AssetSpec) ->
 
 
 def _foreign(ctx: SyncContext, plan: AssetPlan, relation: str, spec: AssetSpec, asset: Asset) -> None:
-    """A relation that belongs to another project: read here, or (a model) refused."""
-    plan.relation_asset[relation] = asset
+    """A relation that belongs to another project: read here, or (a model) refused, whichever
+    project synced first: the asset changes project only by a transfer."""
     if spec.resource_type == "source":
+        plan.relation_asset[relation] = asset
         plan.cross_reads.append((spec, asset))  # another project's model, read here
         return
-    ctx.out.warn(
-        f"{spec.unique_id} writes {relation}, which belongs to project "
-        f"'{asset.project.name if asset.project else '?'}'; not synced from here."
+    ctx.out.refuse(
+        spec.unique_id, sync_foreign_refusal(unique_id=spec.unique_id, relation=relation, asset=asset)
     )
 
 
@@ -155,8 +151,7 @@ def _refresh(
     spec: AssetSpec,
     fields: dict[str, Any],
     *,
-    owner: Team | None,
-    adopted: bool,
+    named: Team | None,
 ) -> bool:
     """Bring a known asset up to date with its node; True when something changed."""
     changed = plan.changed_fields
@@ -170,33 +165,15 @@ def _refresh(
         asset.project = ctx.project
         changed.add("project")
         dirty = True
-    if adopted and owner is not None:  # always resolvable: checked before adopting
-        _adopt(ctx, plan, asset, spec, owner)
-        dirty = True
     if asset.status == Asset.Status.RETIRED:
         asset.status = Asset.Status.ACTIVE
         asset.retired_at = None
         changed.update(("status", "retired_at"))
         ctx.out.reactivated.append(asset.relation)
         dirty = True
-    elif owner is not None and owner.pk != asset.owner_team_id and spec.owner_team:
-        ctx.out.warn(
-            f"{asset.relation} is owned by '{asset.owner_team.slug}'; the manifest names '{owner.slug}'. "
-            "A sync never moves an asset to another team: change the owner in the admin."
-        )
+    elif named is not None and named.pk != asset.owner_team_id:
+        ctx.out.warn(sync_owner_mismatch(relation=asset.relation, asset=asset, named=named))
     return dirty
-
-
-def _adopt(ctx: SyncContext, plan: AssetPlan, asset: Asset, spec: AssetSpec, owner: Team) -> None:
-    ctx.out.warn(
-        f"{asset.relation} was known as a source read by project '{asset.project.name}' "
-        f"(owner '{asset.owner_team.slug}'); {spec.unique_id} produces it, so it now belongs to "
-        f"project '{ctx.project.name}' and team '{owner.slug}'."
-    )
-    plan.readers_before.append((asset.pk, asset.owner_team_id))
-    asset.project = ctx.project
-    asset.owner_team = owner
-    plan.changed_fields.update(("project", "owner_team"))
 
 
 def assets_write(ctx: SyncContext, plan: AssetPlan) -> None:

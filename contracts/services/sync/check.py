@@ -22,6 +22,7 @@ from contracts.ingest.errors import ManifestError
 from contracts.ingest.manifest import load_manifest_json, parse_manifest_document
 from contracts.models import Acknowledgment, Asset, ContractVersion, Project, Proposal, Registration
 from contracts.services.sync.assets import existing_assets, specs_by_relation
+from contracts.services.sync.owners import owners_refusals
 from contracts.services.sync.versions import transitive_history
 from contracts.services.versions import version_spec
 from tessera_site.lib.errors import ApiError
@@ -42,15 +43,17 @@ def sync_check(
     actor.require_scope("write" if open_proposals else "read")
     parsed = _parse(manifest, catalog)
     warnings: list[str] = list(parsed.warnings)
-    project = Project.objects.filter(name=parsed.project_name).first()
-    added, changed, seen = _match(parsed, project, warnings)
+    project = Project.objects.select_related("owner_team").filter(name=parsed.project_name).first()
+    added, changed, seen, refused = _match(parsed, project, actor, warnings)
     removed = _removed(project, seen, warnings)
     known = _Known.load(changed)
     results = [
         _judge(asset, spec, content_hash, known=known, actor=actor, open_proposals=open_proposals)
         for asset, spec, content_hash in changed
     ]
-    return _report(parsed, project, results=results, added=added, removed=removed, warnings=warnings)
+    report = _report(parsed, project, results=results, added=added, removed=removed, warnings=warnings)
+    # What a sync of this manifest by this key would refuse (reported; may_merge is about answers).
+    return report | {"refused": refused, "counts": report["counts"] | {"refused": len(refused)}}
 
 
 def _parse(manifest: bytes, catalog: bytes | None) -> ParsedManifest:
@@ -70,15 +73,27 @@ def _parse(manifest: bytes, catalog: bytes | None) -> ParsedManifest:
 
 
 def _match(
-    parsed: ParsedManifest, project: Project | None, warnings: list[str]
-) -> tuple[list[dict[str, Any]], Changed, set[int]]:
-    """New relations, this project's assets whose contract changed, and every asset seen."""
+    parsed: ParsedManifest, project: Project | None, actor: Actor, warnings: list[str]
+) -> tuple[list[dict[str, Any]], Changed, set[int], list[dict[str, Any]]]:
+    """New relations, this project's assets whose contract changed, every asset seen, and the
+    nodes a sync by ``actor`` would refuse (the owners step's rules; left out of the rest)."""
     by_relation, _ = specs_by_relation(parsed, warn=warnings.append)
     existing = existing_assets(list(by_relation))
+    refused = owners_refusals(
+        project_name=parsed.project_name,
+        project=project,
+        actor=actor,
+        by_relation=by_relation,
+        existing=existing,
+    )
+    warnings.extend(r["reason"] for r in refused)
+    refused_ids = {r["unique_id"] for r in refused}
     added: list[dict[str, Any]] = []
     changed: Changed = []
     seen: set[int] = set()
     for relation, spec in by_relation.items():
+        if spec.unique_id in refused_ids:
+            continue
         asset = existing.get(relation)
         if asset is None:
             added.append(
@@ -92,7 +107,7 @@ def _match(
         content_hash = spec.contract.content_hash()
         if asset.active_version_id is None or asset.content_hash != content_hash:
             changed.append((asset, spec, content_hash))
-    return added, changed, seen
+    return added, changed, seen, refused
 
 
 def _removed(project: Project | None, seen: set[int], warnings: list[str]) -> list[dict[str, Any]]:

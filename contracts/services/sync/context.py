@@ -7,11 +7,14 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from contracts.domain import AssetSpec, ParsedManifest
 from contracts.models import Event, Project, SyncRun, Team
 from tessera_site.lib.auth import Actor
+
+if TYPE_CHECKING:
+    from contracts.services.sync.owners import SyncOwners
 
 MAX_WARNINGS = 200
 MAX_LISTED = 100
@@ -35,6 +38,7 @@ class SyncOutcome:
     retired: list[str] = field(default_factory=list)
     reactivated: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)  # nodes the ownership rules kept out
     registrations_added: int = 0
     registrations_removed: int = 0
     edges_added: int = 0
@@ -45,6 +49,11 @@ class SyncOutcome:
 
     def warn(self, text: str) -> None:
         self.warnings.append(text)
+
+    def refuse(self, unique_id: str, reason: str) -> None:
+        """A node this sync does not write (ownership rules); the rest of the sync still applies."""
+        self.refused.append(unique_id)
+        self.warnings.append(reason)
 
     def summary(self, *, parsed: ParsedManifest, project: Project, assets_total: int) -> dict[str, Any]:
         bumps = Counter(p["bump"] for p in self.published)
@@ -64,6 +73,8 @@ class SyncOutcome:
             "retired": len(self.retired),
             "reactivated": len(self.reactivated),
             "skipped": len(self.skipped),
+            "refused": len(self.refused),
+            "refused_nodes": self.refused[:MAX_LISTED],
             "registrations_added": self.registrations_added,
             "registrations_removed": self.registrations_removed,
             "lineage_edges_added": self.edges_added,
@@ -95,6 +106,7 @@ class SyncContext:
     out: SyncOutcome
     teams: dict[str, Team] = field(default_factory=dict)  # every valid slug the manifest names
     default_owner: Team | None = None  # owner of nodes that name none (see owners.owners_resolve)
+    owners: SyncOwners | None = None  # who may own what here (set by owners.owners_resolve)
 
     def owner_named(self, spec: AssetSpec) -> Team | None:
         """The owner a node names (meta.tessera.owner_team), else the default owner."""

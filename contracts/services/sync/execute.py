@@ -9,7 +9,7 @@ from contracts.ingest.catalog import parse_catalog
 from contracts.ingest.manifest import gc_paused, load_manifest_json, parse_manifest_document
 from contracts.models import SyncRun
 from contracts.services.sync.apply import sync_apply
-from tessera_site.lib.auth import Actor
+from tessera_site.lib.auth import Actor, actor_for_user
 from tessera_site.lib.jobs import job_stage
 
 if TYPE_CHECKING:
@@ -19,12 +19,16 @@ if TYPE_CHECKING:
 def actor_for_run(run: SyncRun) -> Actor:
     """The actor who submitted a run, rebuilt in the worker (which has no request)."""
     user: AbstractBaseUser | None = run.user
+    if run.api_key_id is None and user is not None:
+        return actor_for_user(user)  # the user's teams and superuser status, as in the request
     return Actor(
         label=run.actor_label or "system",
         team=run.api_key.team if run.api_key_id else None,
         api_key=run.api_key,
         user=user,
-        scopes=("read", "write"),
+        # The key's own scopes: an admin key may sync any project, in the worker too.
+        scopes=tuple(run.api_key.scopes) if run.api_key_id else ("read", "write"),
+        is_open=run.is_open_actor,
     )
 
 

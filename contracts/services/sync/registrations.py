@@ -1,6 +1,6 @@
 """Sync step: consumer registrations. Explicit ones follow the ``meta`` consumers of the assets this
-project owns (added and removed); lineage ones come from cross-project reads and from adopted
-sources (the team that read the source keeps consuming it), and are never removed here."""
+project owns (added and removed); lineage ones come from cross-project reads, and are never removed
+here."""
 
 from __future__ import annotations
 
@@ -54,11 +54,7 @@ def registrations_write(ctx: SyncContext, plan: AssetPlan, node_asset: dict[str,
 def _wanted_explicit(
     ctx: SyncContext, plan: AssetPlan, wanted: dict[Key, str], assets_by_id: dict[int, Asset]
 ) -> None:
-    """Adopted sources stay consumed by their former reader; meta consumers of owned assets."""
-    owner_now = {asset.pk: asset.owner_team_id for asset, _ in plan.owned.values()}
-    for asset_id, team_id in plan.readers_before:
-        if owner_now.get(asset_id) != team_id:
-            wanted[(asset_id, team_id, Registration.Origin.LINEAGE)] = "read through a source"
+    """Meta consumers of the assets this project owns."""
     for asset, spec in plan.owned.values():
         assets_by_id[asset.pk] = asset
         for consumer in spec.consumers:

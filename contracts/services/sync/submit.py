@@ -18,6 +18,7 @@ from contracts.ingest.catalog import parse_catalog
 from contracts.ingest.errors import ManifestError
 from contracts.ingest.manifest import SUPPORTED_SCHEMA_VERSIONS, load_manifest_json
 from contracts.models import Project, SyncRun, Team
+from contracts.services.sync.owners import sync_authority_refusal
 from tessera_site.lib.auth import Actor
 from tessera_site.lib.errors import ApiError
 
@@ -132,7 +133,8 @@ _PROJECT_IN_HEAD = re.compile(rb'"project_name"\s*:\s*"([^"]*)"')
 
 
 def _require_project_owner(upload: bytes | UploadedFile, actor: Actor) -> None:
-    """A key may sync a project only for the team that owns it (once it has an owner)."""
+    """A claimed project is synced by a key of its owner team, or an admin key (the worker checks
+    again: see the owners step)."""
     match = _PROJECT_IN_HEAD.search(_head_of(upload, HEAD_BYTES))
     if match is None:
         return
@@ -141,13 +143,9 @@ def _require_project_owner(upload: bytes | UploadedFile, actor: Actor) -> None:
         .filter(name=match.group(1).decode("utf-8", "replace"))
         .first()
     )
-    if project is not None and project.owner_team is not None and not actor.can_act_for(project.owner_team):
-        raise ApiError(
-            403,
-            "forbidden",
-            f"Project '{project.name}' belongs to team '{project.owner_team.slug}'; "
-            f"{actor.label} may not sync it.",
-        )
+    refusal = sync_authority_refusal(project=project, actor=actor)
+    if refusal is not None:
+        raise ApiError(403, "forbidden", refusal)
 
 
 def sync_submit(
@@ -163,7 +161,7 @@ def sync_submit(
     actor.require_scope("write")
     manifest_precheck(manifest)
     team = team_for_slug(team_slug)
-    if team is not None:
+    if team is not None and not actor.is_admin:
         actor.require_team(team)
     _require_project_owner(manifest, actor)
     limit = settings.TESSERA_MAX_UPLOAD_BYTES
@@ -183,6 +181,7 @@ def sync_submit(
         api_key=actor.api_key,
         user=actor.user if getattr(actor.user, "is_authenticated", False) else None,
         actor_label=actor.label,
+        is_open_actor=actor.is_open,
         manifest_sha256=_sha256(manifest),
         manifest_bytes=_size_of(manifest),
     )

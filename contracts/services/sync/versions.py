@@ -59,7 +59,7 @@ def versions_write(ctx: SyncContext, plan: AssetPlan) -> Pending:
         held_versions_reject(
             version_ids=[v.pk for vs in held_versions(asset_ids=reverted).values() for v in vs]
         )
-    return _decide_and_write(ctx, candidates=candidates, adopted=plan.adopted_ids)
+    return _decide_and_write(ctx, candidates=candidates, adopted=plan.first_produced)
 
 
 def _decide_and_write(
@@ -67,8 +67,9 @@ def _decide_and_write(
 ) -> Pending:
     """Judge every changed asset and write the versions that publish now, in bulk.
 
-    Assets just taken over from a reader (``adopted``) publish their producer's first contract
-    directly: there was no producer contract to break.
+    Assets known until now only as a source that this project produces (``adopted``, e.g. handed
+    over by a transfer) publish their producer's first contract directly: there was no producer
+    contract to break.
     """
     if not candidates:
         return []
