@@ -119,6 +119,21 @@ def column_lineage(*, asset: Asset, column: str | None = None, depth: int = 1) -
     return edges
 
 
+def column_lineage_rows(*, asset: Asset, column: str, depth: int) -> list[dict[str, Any]]:
+    """``column_lineage`` with the assets' names and projects, for the lineage page's table."""
+    edges = column_lineage(asset=asset, column=column, depth=depth)
+    ids = {e["upstream"] for e in edges} | {e["downstream"] for e in edges}
+    assets = {a.pk: a for a in Asset.objects.filter(pk__in=ids).select_related("project")}
+    return [
+        {
+            **edge,
+            "upstream_asset": assets.get(edge["upstream"]),
+            "downstream_asset": assets.get(edge["downstream"]),
+        }
+        for edge in edges
+    ]
+
+
 # --- a proposal's impact, per team -----------------------------------------------------------------
 def proposal_impacts(*, proposal: Proposal) -> list[dict[str, Any]]:
     """Asked teams first, then informed ones; each model with the columns the change touches and

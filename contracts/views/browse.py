@@ -35,6 +35,7 @@ from contracts.selectors.access import (
     proposals_readable,
     reader_for_user,
 )
+from contracts.selectors.column_usage import asset_column_readers, proposal_impacts
 
 ANSWER_PARTIAL = "proposals/_answer_form.html"
 AUDIT_ROWS = 60
@@ -138,6 +139,9 @@ def asset_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
     audits_readable = asset_audits_readable(reader=reader_for_user(request.user), asset=asset)
     page = sel.asset_page(asset=asset, audit_limit=AUDIT_ROWS if audits_readable else 0)
+    readers = asset_column_readers(asset=asset)
+    for column in page.columns:
+        column["readers"] = readers.by_column.get(column.get("name", ""), [])
     return render_page(
         request,
         "contracts/asset_detail.html",
@@ -149,6 +153,7 @@ def asset_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "trend": trend_bars(page.audits),
             "is_owner": asset.owner_team_id in sel.user_team_ids(user=request.user),
             "audits_hidden": not audits_readable,
+            "unknown_readers": readers.unknown,
             **asset_audit_sections(asset, history=audits_readable),
         },
     )
@@ -340,6 +345,7 @@ def proposal_context(request: HttpRequest, proposal: Proposal, **extra: Any) -> 
         "history": sel.proposal_history(proposal=proposal),
         "verdict": proposal.verdict or {},
         "changes": _marked_changes(proposal.verdict or {}),
+        "impacts": proposal_impacts(proposal=proposal),
         "answer_partial": answer_partial_available(),
         **extra,
     }

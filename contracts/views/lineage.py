@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET
 
 from contracts.models import Asset, Proposal
 from contracts.selectors import dashboard as sel
+from contracts.selectors.column_usage import column_lineage_rows
 from contracts.views.browse import _graph_drawing, render_page
 
 MAX_HOPS = 6
@@ -62,8 +63,17 @@ def lineage_page(request: HttpRequest) -> HttpResponse:
             "open_proposals": Proposal.objects.filter(status__in=sel.OPEN)
             .select_related("asset")
             .order_by("-created_at")[:20],
+            **_column_focus(request, focus, hops),
         },
     )
+
+
+def _column_focus(request: HttpRequest, focus: Asset | None, hops: int) -> dict[str, object]:
+    """?column=NAME with a focus asset: that column's reads, hop by hop, across projects."""
+    column = request.GET.get("column", "").strip()[:300]
+    if not column or focus is None:
+        return {}
+    return {"column": column, "column_edges": column_lineage_rows(asset=focus, column=column, depth=hops)}
 
 
 @login_required
