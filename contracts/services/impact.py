@@ -225,3 +225,33 @@ def proposal_informed_notify(*, proposal_id: int) -> list[OutboundEmail]:
             )
         )
     return sent
+
+
+# --- the CI check ---------------------------------------------------------------------------------
+def check_impact(*, asset: Asset, verdict: Mapping[str, Any], slugs: Mapping[int, str]) -> ImpactAssessment:
+    """The assessment a proposal would record, for the dry run (nothing written)."""
+    assessment = proposal_impact_assess(asset=asset, verdict=verdict)
+    for team_id, impact in assessment.teams.items():
+        for reader in impact.readers:
+            reader["team"] = slugs.get(team_id, "")
+    return assessment
+
+
+def check_impact_fields(assessment: ImpactAssessment | None) -> dict[str, Any]:
+    """``informed_teams`` (with why) and ``downstream``: the models that would break and what they
+    read, for the check's JSON and the CI report."""
+    if assessment is None:
+        return {"informed_teams": [], "downstream": []}
+    informed = [
+        {"team": next((r["team"] for r in t.readers), ""), "team_id": t.team_id, "reason": t.reason}
+        for t in assessment.teams.values()
+        if not t.required
+    ]
+    downstream = [
+        {"model": r["name"], "relation": r["relation"], "team": r.get("team", ""),
+         "touched": r["touched"], "reads": r["columns"], "star": r["star"], "known": r["known"],
+         "message": r["message"]}
+        for t in assessment.teams.values() if t.required
+        for r in t.readers if r["touched"] or not r["known"]
+    ]  # fmt: skip
+    return {"informed_teams": informed, "downstream": downstream}

@@ -21,6 +21,7 @@ from contracts.ingest.catalog import parse_catalog
 from contracts.ingest.errors import ManifestError
 from contracts.ingest.manifest import load_manifest_json, parse_manifest_document
 from contracts.models import Acknowledgment, Asset, ContractVersion, Project, Proposal, Registration
+from contracts.services.impact import check_impact, check_impact_fields
 from contracts.services.sync.assets import existing_assets, specs_by_relation
 from contracts.services.sync.owners import owners_refusals
 from contracts.services.sync.versions import transitive_history
@@ -177,6 +178,12 @@ def _judge(
     required = {
         tid: slug for tid, slug in known.consumers.get(asset.pk, {}).items() if tid != asset.owner_team_id
     }
+    # Consumer-aware: only the teams whose reads the change touches (or are unknown) must answer.
+    impact = (
+        check_impact(asset=asset, verdict=verdict.as_dict(), slugs=required) if verdict.breaking else None
+    )
+    if impact is not None:
+        required = {tid: slug for tid, slug in required.items() if tid in impact.required_ids}
     proposal = known.proposals.get((asset.pk, content_hash))
     if verdict.breaking and required and proposal is None and open_proposals:
         proposal = _check_proposal_open(asset, spec, base, verdict, actor=actor)
@@ -203,6 +210,7 @@ def _judge(
         "unknown": verdict.unknown,
         "changes": [c.as_dict() for c in verdict.changes],
         "required_teams": teams,
+        **check_impact_fields(impact),
         "needs_acknowledgment": needs_ack,
         "acknowledged": acknowledged,
         "proposal": (
