@@ -11,7 +11,7 @@ import pytest
 
 from contracts.models import Team
 from contracts.services.apikeys import apikey_create
-from contracts.services.check import sync_check
+from contracts.services.sync.check import sync_check
 from contracts.tests.test_column_usage_impact import _sync
 from tessera_site.lib.auth import SYSTEM
 
