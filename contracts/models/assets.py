@@ -75,6 +75,9 @@ class Asset(models.Model):
         default=False, help_text="Hold new contract versions until the publish gate says publish"
     )
     audit_max_age_hours = models.PositiveIntegerField(null=True, blank=True)
+    # The content hash of the contract the warehouse last reported. Kept by syncs while the asset
+    # has an open proposal (the only time the publish guard reads it); see services.supersession.
+    deployed_hash = models.CharField(max_length=64, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     retired_at = models.DateTimeField(null=True, blank=True)

@@ -51,6 +51,19 @@ class Proposal(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolution_reason = models.TextField(blank=True, default="")
+    # Supersession (the warehouse moved on while the proposal was open): what replaced this one
+    # (a new proposal, or a version that no longer breaks), what changed since the question this
+    # one replaced (services.supersession), and the sync that closed it.
+    superseded_by = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="supersedes"
+    )
+    superseded_by_version = models.ForeignKey(
+        ContractVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    since_previous = models.JSONField(default=dict, blank=True)
+    closed_by_sync = models.ForeignKey(
+        "SyncRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -65,6 +78,11 @@ class Proposal(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
+
+    @property
+    def is_overtaken(self) -> bool:
+        """Superseded or withdrawn: the question it asked no longer stands."""
+        return self.status in (self.Status.SUPERSEDED, self.Status.WITHDRAWN)
 
 
 class Acknowledgment(models.Model):
@@ -92,6 +110,10 @@ class Acknowledgment(models.Model):
     )
     answered_by_label = models.CharField(max_length=200, blank=True, default="")
     revision = models.PositiveIntegerField(default=1, help_text="Bumped on every change of answer")
+    # The answer to the superseded proposal this one was carried over from (same part of the change).
+    carried_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 

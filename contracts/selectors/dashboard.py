@@ -113,7 +113,10 @@ _HEAVY_ASSET_FIELDS = ("meta", "tags", "description")
 
 _ANSWER_PREFETCHES = (
     Prefetch("required_teams", queryset=Team.objects.order_by("slug")),
-    Prefetch("acknowledgments", queryset=Acknowledgment.objects.select_related("team", "answered_by_user")),
+    Prefetch(
+        "acknowledgments",
+        queryset=Acknowledgment.objects.select_related("team", "answered_by_user", "carried_from"),
+    ),
 )
 
 
@@ -448,6 +451,8 @@ def asset_page(*, asset: Asset, audit_limit: int = 60) -> AssetPage:
             "created_at",
             "resolved_at",
             "deadline",
+            "resolution_reason",
+            "superseded_by",
             *(
                 f"{rel}__{part}"
                 for rel in ("base_version", "proposed_version")

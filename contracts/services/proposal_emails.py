@@ -56,6 +56,8 @@ def _base_context(proposal: Proposal) -> dict[str, Any]:
         "deployed": proposal.origin == Proposal.Origin.SYNC,
         "proposal_url": absolute_url(proposal.get_absolute_url()),
         "required_teams": list(proposal.required_teams.order_by("slug")),
+        # A proposal that replaces one the warehouse overtook: what changed since that question.
+        "since": proposal.since_previous or {},
     }
 
 
@@ -76,6 +78,7 @@ def proposal_opened_notify(*, proposal_id: int) -> list[OutboundEmail]:
                     "team": team,
                     "other_teams": others,
                     "links": answer_links(proposal=proposal, team=team),
+                    "carried": team.slug in context["since"].get("carried_over", []),
                 },
                 team=team,
                 proposal=proposal,

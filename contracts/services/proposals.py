@@ -31,6 +31,7 @@ from contracts.models import (
 )
 from contracts.services.events import asset_event_record, event_record
 from contracts.services.impact import proposal_impact_apply
+from contracts.services.supersession import answers_carry_over, publish_refusal, since_previous
 from contracts.services.versions import version_publish
 from tessera_site.lib.errors import ApiError, forbidden, invalid
 
@@ -151,36 +152,31 @@ def proposal_open(
 ) -> Proposal:
     """Open a proposal for a breaking change of ``asset`` (idempotent on the proposed content).
 
-    An open proposal with the same content is returned as it is (a ``check`` proposal becomes a
-    ``sync`` one when the change is now deployed); an open proposal with other content is
-    superseded by the new one.
+    An open proposal with the same content against the same base is returned as it is (a
+    ``check`` proposal becomes a ``sync`` one when the change is now deployed). An open proposal
+    with other content is superseded by the new one, which links to it, says what changed since,
+    and keeps the answers of teams whose part of the change is the same (services.supersession).
+    A ``check`` proposal never supersedes a ``sync`` one: the deployed change still needs answers.
     """
     if origin not in Proposal.Origin.values:
         raise invalid(f"origin must be one of {', '.join(Proposal.Origin.values)}")
     asset = Asset.objects.select_for_update().get(pk=asset.pk)
     content_hash = proposed_spec.content_hash()
+    if origin == Proposal.Origin.SYNC and asset.deployed_hash != content_hash:
+        asset.deployed_hash = content_hash  # the warehouse reported this contract (publish guard)
+        asset.save(update_fields=["deployed_hash"])
     open_proposals = list(
         Proposal.objects.select_for_update()
+        .select_related("proposed_version")
         .filter(asset=asset, status__in=Proposal.OPEN_STATUSES)
         .order_by("id")
     )
+    base_id = base_version.pk if base_version else None
     for existing in open_proposals:
-        if existing.proposed_hash == content_hash:
-            if origin == Proposal.Origin.SYNC and existing.origin == Proposal.Origin.CHECK:
-                existing.origin = Proposal.Origin.SYNC
-                existing.sync_run = sync_run or existing.sync_run
-                existing.save(update_fields=["origin", "sync_run"])
-                asset_event_record(
-                    kind="proposal.deployed",
-                    actor=actor,
-                    asset=asset,
-                    proposal=existing,
-                    sync_run=sync_run,
-                    payload={"detail": "The change reviewed before merge is now deployed."},
-                )
-                if existing.status == Proposal.Status.APPROVED:
-                    return proposal_publish(proposal=existing, actor=actor, sync_run=sync_run)
-            return existing
+        if existing.proposed_hash == content_hash and existing.base_version_id == base_id:
+            return _reuse(existing, origin=origin, asset=asset, sync_run=sync_run, actor=actor)
+    if origin == Proposal.Origin.CHECK:
+        open_proposals = [p for p in open_proposals if p.origin == Proposal.Origin.CHECK]
 
     verdict_dict = _verdict_dict(verdict)
     base_semver = (base_version.major, base_version.minor, base_version.patch) if base_version else None
@@ -189,6 +185,7 @@ def proposal_open(
         asset=asset, spec=proposed_spec, semver=semver, verdict=verdict_dict, sync_run=sync_run
     )
     now = timezone.now()
+    previous = open_proposals[-1] if open_proposals else None
     proposal = Proposal.objects.create(
         asset=asset,
         base_version=base_version,
@@ -201,24 +198,14 @@ def proposal_open(
         sync_run=sync_run,
         opened_by=actor.label if actor is not None else "system",
         created_at=now,
+        since_previous=since_previous(previous=previous, spec=proposed_spec, verdict=verdict_dict)
+        if previous
+        else {},
     )
     # Consumer-aware: asks the teams whose reads the change touches (or whose reads are unknown).
     required = proposal_impact_apply(proposal=proposal, verdict=verdict_dict)
     proposal.required_teams.set(required)
-
-    for old in open_proposals:
-        _close(
-            proposal=old, status=Proposal.Status.SUPERSEDED, reason=f"Superseded by proposal #{proposal.pk}"
-        )
-        asset_event_record(
-            kind="proposal.superseded",
-            actor=actor,
-            asset=asset,
-            proposal=old,
-            sync_run=sync_run,
-            payload={"superseded_by": proposal.pk},
-        )
-
+    _supersede(old=open_proposals, new=proposal, sync_run=sync_run, actor=actor)
     asset_event_record(
         kind="proposal.opened",
         actor=actor,
@@ -232,11 +219,24 @@ def proposal_open(
             "required_teams": [t.slug for t in required],
             "deadline": proposal.deadline.isoformat(),
             "reasons": verdict_dict.get("reasons", []),
-        },
+        }
+        | ({"supersedes": previous.pk} if previous else {}),
     )
-    _enqueue("proposal_opened_emails_task", proposal.pk)
     if not required:
+        _enqueue("proposal_opened_emails_task", proposal.pk)
         return _approve_unasked(proposal=proposal, actor=actor)
+    if previous is not None:
+        carried = answers_carry_over(previous=previous, proposal=proposal, actor=actor)
+        proposal.since_previous |= {
+            "carried_over": carried,
+            "asked_again": [t.slug for t in required if t.slug not in carried],
+        }
+        proposal.save(update_fields=["since_previous"])
+        proposal = _status_recompute(proposal=proposal, actor=actor)
+    if proposal.is_open:
+        # Carried answers may have approved (and published) it already: then the resolution
+        # email is the one notice the teams get.
+        _enqueue("proposal_opened_emails_task", proposal.pk)
     return proposal
 
 
@@ -257,6 +257,50 @@ def _approve_unasked(*, proposal: Proposal, actor: Actor | None) -> Proposal:
     return proposal
 
 
+def _reuse(
+    existing: Proposal, *, origin: str, asset: Asset, sync_run: SyncRun | None, actor: Actor | None
+) -> Proposal:
+    """The same question is already open: a deployed ``check`` proposal becomes a ``sync`` one."""
+    if origin == Proposal.Origin.SYNC and existing.origin == Proposal.Origin.CHECK:
+        existing.origin = Proposal.Origin.SYNC
+        existing.sync_run = sync_run or existing.sync_run
+        existing.save(update_fields=["origin", "sync_run"])
+        asset_event_record(
+            kind="proposal.deployed",
+            actor=actor,
+            asset=asset,
+            proposal=existing,
+            sync_run=sync_run,
+            payload={"detail": "The change reviewed before merge is now deployed."},
+        )
+        if existing.status == Proposal.Status.APPROVED:
+            return proposal_publish(proposal=existing, actor=actor, sync_run=sync_run)
+    return existing
+
+
+def _supersede(*, old: list[Proposal], new: Proposal, sync_run: SyncRun | None, actor: Actor | None) -> None:
+    """Close the proposals ``new`` replaces, linked to it. Their teams hear of it through the new
+    proposal's email (what changed since), not through a separate resolution email."""
+    for proposal in old:
+        proposal.superseded_by = new
+        proposal.closed_by_sync = sync_run
+        proposal.save(update_fields=["superseded_by", "closed_by_sync"])
+        _close(
+            proposal=proposal,
+            status=Proposal.Status.SUPERSEDED,
+            reason=f"Superseded by proposal #{new.pk}"
+            + (f": sync #{sync_run.pk} brought another breaking change" if sync_run else ""),
+        )
+        asset_event_record(
+            kind="proposal.superseded",
+            actor=actor,
+            asset=new.asset,
+            proposal=proposal,
+            sync_run=sync_run,
+            payload={"superseded_by": new.pk, "reason": proposal.resolution_reason},
+        )
+
+
 def _close(*, proposal: Proposal, status: str, reason: str = "") -> None:
     """Move an open proposal to a terminal status; its proposed version is rejected unless published."""
     proposal.status = status
@@ -267,6 +311,24 @@ def _close(*, proposal: Proposal, status: str, reason: str = "") -> None:
         ContractVersion.objects.filter(
             pk=proposal.proposed_version_id, status=ContractVersion.Status.PROPOSED
         ).update(status=ContractVersion.Status.REJECTED)
+
+
+def proposal_close(
+    *,
+    proposal: Proposal,
+    status: str,
+    reason: str,
+    sync_run: SyncRun | None,
+    by_version: ContractVersion | None = None,
+) -> Proposal:
+    """Close an open proposal the warehouse overtook (withdrawn, or superseded by a version that no
+    longer breaks); the producer and the asked teams are told once. The caller records the event."""
+    proposal.closed_by_sync = sync_run
+    proposal.superseded_by_version = by_version
+    proposal.save(update_fields=["closed_by_sync", "superseded_by_version"])
+    _close(proposal=proposal, status=status, reason=reason)
+    _enqueue("proposal_resolved_emails_task", proposal.pk)
+    return proposal
 
 
 def _lock(proposal: Proposal) -> Proposal:
@@ -497,32 +559,62 @@ def proposal_force(*, proposal: Proposal, reason: str, actor: Actor) -> Proposal
 
 
 @transaction.atomic
-def proposal_publish(*, proposal: Proposal, actor: Actor | None, sync_run: SyncRun | None = None) -> Proposal:
-    """Publish an approved proposal: its version becomes active with a major bump."""
+def proposal_publish(
+    *,
+    proposal: Proposal,
+    actor: Actor | None,
+    sync_run: SyncRun | None = None,
+    deployed_hash: str | None = None,
+) -> Proposal:
+    """Publish an approved proposal: its version becomes active with a major bump.
+
+    ``deployed_hash``: the contract the calling sync brings (see supersession.publish_refusal).
+    """
     proposal = _lock(proposal)
     if proposal.status != Proposal.Status.APPROVED:
         raise ApiError(409, "not_approved", f"Proposal #{proposal.pk} is {proposal.status}, not approved")
-    return _publish(proposal=proposal, actor=actor, status=Proposal.Status.PUBLISHED, sync_run=sync_run)
+    return _publish(
+        proposal=proposal,
+        actor=actor,
+        status=Proposal.Status.PUBLISHED,
+        sync_run=sync_run,
+        deployed_hash=deployed_hash,
+    )
 
 
 def _publish(
-    *, proposal: Proposal, actor: Actor | None, status: str, reason: str = "", sync_run: SyncRun | None = None
+    *,
+    proposal: Proposal,
+    actor: Actor | None,
+    status: str,
+    reason: str = "",
+    sync_run: SyncRun | None = None,
+    deployed_hash: str | None = None,
 ) -> Proposal:
     """Make the proposed version active with a major bump over whatever is active now.
 
-    An asset that requires a passing audit publishes only when the publish gate judges the
-    proposed version ``publish``; otherwise the proposal stays approved, with the gate's reasons,
-    until an audit releases it (proposals_release_held). Forcing bypasses the gate, on the record.
+    Never a contract the warehouse does not have: the publish guard refuses (a forced publish
+    with a 409, an approved proposal stays approved with the reason on it). An asset that
+    requires a passing audit publishes only when the publish gate judges the proposed version
+    ``publish``; otherwise the proposal stays approved, with the gate's reasons, until an audit
+    releases it (proposals_release_held). Forcing bypasses the gate, on the record.
     """
     asset = (
         Asset.objects.select_for_update(of=("self",))
         .select_related("active_version", "owner_team")
         .get(pk=proposal.asset_id)
     )
+    refusal = publish_refusal(proposal=proposal, asset=asset, deployed_hash=deployed_hash)
+    if refusal is not None:
+        forced = status == Proposal.Status.FORCED
+        return _refuse(proposal=proposal, asset=asset, reason=refusal, actor=actor, forced=forced)
     proposed = ContractVersion.objects.get(pk=proposal.proposed_version_id)
     previous = asset.active_version
     gate = publish_allowed(asset=asset, version=proposed)
     if gate is not None and not gate.publish and status != Proposal.Status.FORCED:
+        if deployed_hash and asset.deployed_hash != deployed_hash:
+            asset.deployed_hash = deployed_hash  # held, but deployed: a later release may publish it
+            asset.save(update_fields=["deployed_hash"])
         return _hold(proposal=proposal, asset=asset, reasons=gate.reasons, actor=actor, sync_run=sync_run)
     version = version_publish(
         asset=asset,
@@ -561,6 +653,24 @@ def _publish(
         ),
     )
     _enqueue("proposal_resolved_emails_task", proposal.pk)
+    return proposal
+
+
+def _refuse(*, proposal: Proposal, asset: Asset, reason: str, actor: Actor | None, forced: bool) -> Proposal:
+    """The publish guard said no: a forced publish is a 409 (nothing changes); an approved proposal
+    stays approved, with the reason on it and on the record (once per reason)."""
+    if forced:
+        raise ApiError(409, "not_deployed", reason)
+    if proposal.resolution_reason != reason:
+        proposal.resolution_reason = reason
+        proposal.save(update_fields=["resolution_reason"])
+        asset_event_record(
+            kind="proposal.publish_refused",
+            actor=actor,
+            asset=asset,
+            proposal=proposal,
+            payload={"reason": reason, "proposed_hash": proposal.proposed_hash},
+        )
     return proposal
 
 
@@ -639,7 +749,7 @@ def proposal_publish_matching_check(
         )
         if proposal is None:
             return None
-        return proposal_publish(proposal=proposal, actor=actor, sync_run=sync_run)
+        return proposal_publish(proposal=proposal, actor=actor, sync_run=sync_run, deployed_hash=content_hash)
 
 
 @transaction.atomic

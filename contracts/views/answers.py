@@ -15,8 +15,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from contracts.models import Acknowledgment, Proposal, Team
+from contracts.selectors.supersession import proposal_latest
 from contracts.selectors.teams import teams_for_user
 from contracts.services.proposals import acknowledgment_record
 from tessera_site.lib.auth import Actor, actor_for_user
@@ -28,6 +30,18 @@ ACTION_TITLES = {"approved": "Approve", "migrating": "Need time to migrate", "bl
 
 def _problem(request: HttpRequest, *, kind: str, status: int, **context: Any) -> HttpResponse:
     return render(request, "answers/problem.html", {"kind": kind, **context}, status=status)
+
+
+def _overtaken(request: HttpRequest, *, proposal: Proposal, team: Team | None) -> HttpResponse:
+    """The page of a superseded or withdrawn proposal (410: its answer links are spent)."""
+    return _problem(
+        request,
+        kind=proposal.status,
+        status=410,
+        proposal=proposal,
+        team=team,
+        successor=proposal_latest(proposal=proposal),
+    )
 
 
 def _link_actor(request: HttpRequest, team: Team) -> Actor:
@@ -54,6 +68,9 @@ def answer_link(request: HttpRequest, token: str) -> HttpResponse:
         return _problem(request, kind="gone", status=410)
     ack = Acknowledgment.objects.filter(proposal=proposal, team=team).first()
     context: dict[str, Any] = {"proposal": proposal, "team": team, "action": link.action, "ack": ack}
+    if proposal.is_overtaken:
+        # The question changed or was taken back: say so, and point at the question that stands now.
+        return _overtaken(request, proposal=proposal, team=team)
     if (ack.revision if ack else 0) != link.revision:
         # Bound to the answer state it was sent with: once the team has answered, the link is spent.
         return _problem(request, kind="used", status=410, **context)
@@ -130,6 +147,10 @@ def proposal_answer(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404("No proposal here for you")
     team = Team.objects.filter(slug=request.POST.get("team", "")).first()
     htmx = bool(getattr(request, "htmx", False))
+    if proposal.is_overtaken:
+        if htmx:  # a page loaded before the warehouse moved on: show the proposal as it is now
+            return HttpResponseClientRedirect(proposal.get_absolute_url())
+        return _overtaken(request, proposal=proposal, team=team)
     if team is None:
         if htmx:
             return HttpResponse("Choose the team you answer for.", status=400)

@@ -36,6 +36,7 @@ from contracts.selectors.access import (
     reader_for_user,
 )
 from contracts.selectors.column_usage import asset_column_readers, proposal_impacts
+from contracts.selectors.supersession import proposal_latest, proposal_lineage
 
 ANSWER_PARTIAL = "proposals/_answer_form.html"
 AUDIT_ROWS = 60
@@ -179,10 +180,11 @@ def _timeline(page: sel.AssetPage) -> Any:
             lane="proposal",
             at=p.created_at,
             end_at=end,
-            label=f"#{p.pk}",
+            label=_proposal_label(p),
             url=p.get_absolute_url(),
             css=f"prop-{p.status}",
-            title=f"Proposal #{p.pk} {p.get_status_display()} — opened {p.created_at:%Y-%m-%d %H:%M}",
+            title=f"Proposal #{p.pk} {p.get_status_display()} — opened {p.created_at:%Y-%m-%d %H:%M}"
+            + (f". {p.resolution_reason}" if p.is_overtaken and p.resolution_reason else ""),
         )
         mark.tick_times = [
             (
@@ -205,6 +207,15 @@ def _timeline(page: sel.AssetPage) -> Any:
             )
         )
     return timeline_layout(marks, now=now)
+
+
+def _proposal_label(p: Proposal) -> str:
+    """Superseded and withdrawn proposals say so on the timeline, not only by their colour."""
+    if p.status == Proposal.Status.SUPERSEDED:
+        return f"#{p.pk} → #{p.superseded_by_id}" if p.superseded_by_id else f"#{p.pk} superseded"
+    if p.status == Proposal.Status.WITHDRAWN:
+        return f"#{p.pk} withdrawn"
+    return f"#{p.pk}"
 
 
 def _graph_drawing(graph: sel.Graph, *, focus_id: int | None) -> dict[str, Any]:
@@ -343,6 +354,8 @@ def proposal_context(request: HttpRequest, proposal: Proposal, **extra: Any) -> 
         "may_force": is_producer
         and (owner_id in sel.user_lead_team_ids(user=request.user) or request.user.is_superuser),
         "history": sel.proposal_history(proposal=proposal),
+        "lineage": proposal_lineage(proposal=proposal),
+        "successor": proposal_latest(proposal=proposal),
         "verdict": proposal.verdict or {},
         "changes": _marked_changes(proposal.verdict or {}),
         "impacts": proposal_impacts(proposal=proposal),

@@ -5,7 +5,8 @@ parses the stored manifest and calls ``sync_apply`` (apply). ``sync_apply`` is a
 named steps, one module each, sharing a ``SyncContext`` (context):
 
     teams_resolve → owners_resolve → assets_match/assets_write → versions_write → nodes_write
-    → registrations_write → lineage_write → proposals_open → assets_retire → sync_finish
+    → registrations_write → lineage_write → proposals_open → proposals_follow → assets_retire
+    → sync_finish
 
 A new step is a function ``(ctx, plan, ...)`` in a module of its own, called from the outline.
 ``sync_check`` (check) is the dry run for CI: the same matching and judging, nothing written.

@@ -21,6 +21,7 @@ from contracts.models import Project, SyncRun
 from contracts.services.sync.assets import assets_match, assets_write
 from contracts.services.sync.context import SyncContext, SyncOutcome
 from contracts.services.sync.finish import sync_finish
+from contracts.services.sync.follow import proposals_follow
 from contracts.services.sync.lineage import lineage_write
 from contracts.services.sync.nodes import nodes_write
 from contracts.services.sync.owners import owners_resolve
@@ -52,6 +53,7 @@ def sync_apply(*, parsed: ParsedManifest, run: SyncRun, actor: Actor) -> dict[st
     registrations_write(ctx, plan, node_asset)
     lineage_write(ctx, node_asset)
     proposals_open(ctx, pending)  # breaking changes, now that this manifest's consumers are known
+    proposals_follow(ctx, plan)  # open proposals of another contract: withdrawn or superseded
     retired = assets_retire(ctx, plan)  # what vanished from the manifest
     return sync_finish(ctx, plan, events=retired)  # events, project stamp, run row, after-commit
 

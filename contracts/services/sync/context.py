@@ -34,6 +34,7 @@ class SyncOutcome:
     unchanged: int = 0
     published: list[dict[str, Any]] = field(default_factory=list)
     proposals: list[dict[str, Any]] = field(default_factory=list)
+    proposals_closed: list[dict[str, Any]] = field(default_factory=list)  # withdrawn/superseded (follow)
     held: list[dict[str, Any]] = field(default_factory=list)
     retired: list[str] = field(default_factory=list)
     reactivated: list[str] = field(default_factory=list)
@@ -83,6 +84,7 @@ class SyncOutcome:
             "teams_created": self.teams_created,
             "changes": [p for p in self.published if p["bump"] != "initial"][:MAX_LISTED],
             "proposals": self.proposals[:MAX_LISTED],
+            "proposals_closed": self.proposals_closed[:MAX_LISTED],
             "held_versions": self.held[:MAX_LISTED],
             "retired_assets": self.retired[:MAX_LISTED],
             "warnings": len(self.warnings),
