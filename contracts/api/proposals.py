@@ -76,6 +76,8 @@ def _ack_out(ack: Acknowledgment) -> dict[str, Any]:
         "answered_by": ack.answered_by_label,
         "revision": ack.revision,
         "answered_at": ack.updated_at.isoformat(),
+        # Set when the answer was given to the proposal this one superseded (same part of the change).
+        "carried_from_proposal": ack.carried_from.proposal_id if ack.carried_from_id else None,
     }
 
 
@@ -136,6 +138,14 @@ def _detail(proposal: Proposal) -> dict[str, Any]:
             "reasons": verdict.get("reasons", []),
             "already_deployed": proposal.origin == Proposal.Origin.SYNC,
             "resolution_reason": proposal.resolution_reason,
+            # Supersession: what replaced this proposal, what it replaced, and what changed since.
+            "superseded_by": proposal.superseded_by_id,
+            "superseded_by_version": proposal.superseded_by_version.semver
+            if proposal.superseded_by_version_id
+            else None,
+            "supersedes": list(proposal.supersedes.values_list("pk", flat=True)),
+            "closed_by_sync": proposal.closed_by_sync_id,
+            "since_previous": proposal.since_previous or None,
             "teams": [
                 {
                     "team": t.slug,

@@ -166,7 +166,7 @@ def proposal_open(
         asset.deployed_hash = content_hash  # the warehouse reported this contract (publish guard)
         asset.save(update_fields=["deployed_hash"])
     open_proposals = list(
-        Proposal.objects.select_for_update()
+        Proposal.objects.select_for_update(of=("self",))
         .select_related("proposed_version")
         .filter(asset=asset, status__in=Proposal.OPEN_STATUSES)
         .order_by("id")
@@ -743,6 +743,9 @@ def proposal_publish_matching_check(
                 origin=Proposal.Origin.CHECK,
                 status=Proposal.Status.APPROVED,
                 proposed_hash=content_hash,
+                # Approved against the active contract: once another version published, the same
+                # content is a different change, asked again (proposal_open supersedes it).
+                base_version_id=asset.active_version_id,
             )
             .order_by("-id")
             .first()

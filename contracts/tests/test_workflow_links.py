@@ -129,8 +129,9 @@ def test_blocked_link_asks_for_a_reason(story):
 
 
 def test_link_of_a_closed_proposal_says_so(story):
+    # (Withdrawn and superseded proposals have pages of their own: test_proposal_supersession.)
     proposal = open_breaking(story)
-    Proposal.objects.filter(pk=proposal.pk).update(status=Proposal.Status.WITHDRAWN)
+    Proposal.objects.filter(pk=proposal.pk).update(status=Proposal.Status.EXPIRED)
     response = Client().get(link_path(proposal, story.marketing, "approved"))
     assert response.status_code == 410 and b"closed" in response.content
 
