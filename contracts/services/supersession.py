@@ -10,14 +10,16 @@ acknowledgment workflow (``contracts.services.proposals``) needs to follow the w
 * what changed since the previous question, when a new proposal replaces one that was open;
 * which answers carry over to the new proposal.
 
-How an answer carries over. A team's *part* of a change is the set of breaking changes it is
-asked to accept, each identified by (kind, column, guarantee, old value, new value) — not by the
-reason's wording, and not by the compatible changes riding along. Until Tessera knows which
-columns each team reads (column-level usage, SPEC §13), every asked team is asked about every
-breaking change, so a team's part is the whole set. When the new proposal asks a team about
+How an answer carries over. A team's *part* of a change is the set of breaking changes that
+touch what the team reads, each identified by (kind, column, guarantee, old value, new value) —
+not by the reason's wording, and not by the compatible changes riding along. What the team reads
+comes from the consumer-aware impact snapshot taken when each proposal opened (ProposalImpact,
+SPEC §13): the breaking changes on columns its models read, plus those on the whole relation.
+When its reads are unknown (no compiled SQL, unparsable SQL, ``SELECT *``, no dbt model) or no
+snapshot exists, its part is every breaking change. When the new proposal asks a team about
 exactly the same part as the one it replaces, the team's answer (approve, migrating with its
 date, or block with its reason) still answers the question and is carried over, marked as such;
-otherwise the team is asked again. A team that was not asked before is always asked.
+otherwise the team is asked again. A team that did not answer before is asked.
 
 The sync step that compares each open proposal with what a sync brought is
 ``contracts.services.sync.follow``.
@@ -32,7 +34,7 @@ from django.utils import timezone
 
 from contracts.compat.diff import diff_contracts
 from contracts.compat.serialize import spec_from_version
-from contracts.models import Acknowledgment, Asset, Proposal
+from contracts.models import Acknowledgment, Asset, Proposal, ProposalImpact
 from contracts.services.events import event_record
 
 if TYPE_CHECKING:
@@ -48,11 +50,27 @@ def _change_key(change: dict[str, Any]) -> str:
     return orjson.dumps(fields, option=orjson.OPT_SORT_KEYS, default=str).decode()
 
 
-def team_part(*, verdict: dict[str, Any], team_id: int) -> frozenset[str]:
-    """The breaking changes ``team_id`` is asked to accept (every one of them, until column-level
-    usage narrows it per team: see the module docstring)."""
-    del team_id  # kept in the signature: the rule is per team, the data is not yet
-    return frozenset(_change_key(c) for c in verdict.get("breaking_changes") or [])
+def _columns_read(impact: ProposalImpact | None) -> set[str] | None:
+    """The columns a team's models read (lower case), or None when that is not known."""
+    if impact is None or not impact.readers:
+        return None
+    read: set[str] = set()
+    for reader in impact.readers:
+        if not reader.get("known", True) or reader.get("star"):
+            return None
+        read.update(str(c).lower() for c in reader.get("columns") or {})
+    return read
+
+
+def team_part(*, proposal: Proposal, team_id: int) -> frozenset[str]:
+    """The breaking changes of ``proposal`` that touch what ``team_id`` reads (module docstring)."""
+    impact = ProposalImpact.objects.filter(proposal=proposal, team_id=team_id).first()
+    read = _columns_read(impact)
+    return frozenset(
+        _change_key(c)
+        for c in (proposal.verdict or {}).get("breaking_changes") or []
+        if read is None or not c.get("column") or str(c["column"]).lower() in read
+    )
 
 
 def since_previous(*, previous: Proposal, spec: ContractSpec, verdict: dict[str, Any]) -> dict[str, Any]:
@@ -84,8 +102,9 @@ def answers_carry_over(*, previous: Proposal, proposal: Proposal, actor: Actor |
     for ack in Acknowledgment.objects.filter(proposal=previous).select_related("team").order_by("team__slug"):
         if ack.team_id not in required:
             continue
-        before = team_part(verdict=previous.verdict or {}, team_id=ack.team_id)
-        if before != team_part(verdict=proposal.verdict or {}, team_id=ack.team_id):
+        if team_part(proposal=previous, team_id=ack.team_id) != team_part(
+            proposal=proposal, team_id=ack.team_id
+        ):
             continue
         Acknowledgment.objects.create(
             proposal=proposal,

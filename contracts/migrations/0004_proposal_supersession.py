@@ -19,7 +19,7 @@ def deployed_from_open_proposals(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("contracts", "0002_teams_ownership"),
+        ("contracts", "0003_column_usage"),
     ]
 
     operations = [
