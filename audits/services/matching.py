@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 from audits.ingest import BuildOutcome, CheckOutcome, ParsedResults
 from audits.selectors import asset_find_by_ref, assets_for_tables
@@ -76,19 +77,25 @@ class _Candidate:
 
 
 def _dbt_candidates(unique_ids: list[str]) -> dict[str, list[_Candidate]]:
-    """Every guarantee of an active or proposed contract version that came from these tests."""
-    found: dict[str, list[_Candidate]] = defaultdict(list)
+    """Every guarantee of an active or proposed contract version that came from these tests, with
+    its asset's status and project. Two narrow queries: joining the asset and project into the
+    10,000-row guarantee read cost more than reading the few hundred assets on their own."""
+    rows: list[tuple[Any, ...]] = []
     statuses = [ContractVersion.Status.ACTIVE, ContractVersion.Status.PROPOSED]
     for start in range(0, len(unique_ids), BATCH * 5):
-        rows = Guarantee.objects.filter(
+        rows += Guarantee.objects.filter(
             test_unique_id__in=unique_ids[start : start + BATCH * 5], version__status__in=statuses
-        ).values_list(
-            "test_unique_id", "id", "asset_id", "kind", "column", "version__status", "asset__status",
-            "asset__project__name", "asset__unique_id",
-        )  # fmt: skip
-        for uid, pk, asset_id, kind, column, version_status, asset_status, project, asset_uid in rows:
-            ref = GRef(pk, asset_id, kind, column, version_status == ContractVersion.Status.ACTIVE)
-            found[uid].append(_Candidate(ref, asset_status != Asset.Status.RETIRED, project or "", asset_uid))
+        ).values_list("test_unique_id", "id", "asset_id", "kind", "column", "version__status")
+    assets = {
+        pk: (status != Asset.Status.RETIRED, project or "", asset_uid)
+        for pk, status, project, asset_uid in Asset.objects.filter(pk__in={r[2] for r in rows}).values_list(
+            "pk", "status", "project__name", "unique_id"
+        )
+    }
+    found: dict[str, list[_Candidate]] = defaultdict(list)
+    for uid, pk, asset_id, kind, column, version_status in rows:
+        ref = GRef(pk, asset_id, kind, column, version_status == ContractVersion.Status.ACTIVE)
+        found[uid].append(_Candidate(ref, *assets[asset_id]))
     return found
 
 
