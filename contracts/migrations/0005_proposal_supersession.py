@@ -19,7 +19,7 @@ def deployed_from_open_proposals(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("contracts", "0003_column_usage"),
+        ("contracts", "0004_syncrun_is_open_actor"),
     ]
 
     operations = [
