@@ -24,10 +24,10 @@ from audits.selectors import asset_consumer_team_ids, asset_find_by_ref
 from audits.services import result_upload_submit
 from contracts.models import Team
 from contracts.selectors.access import reader_for_user, result_upload_readable
+from contracts.selectors.teams import actor_for_user
 from contracts.views.access import team_for_member_or_404
 from contracts.views.browse import render_page
 from contracts.views.uploads import upload_error_response
-from tessera_site.lib.auth import actor_for_user
 from tessera_site.lib.errors import ApiError
 
 RESULT_FORMATS = [

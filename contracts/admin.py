@@ -4,13 +4,13 @@ from django.contrib import admin, messages
 from django.http import HttpRequest
 
 from contracts import models
+from contracts.selectors.teams import actor_for_user
 from contracts.services.apikeys import apikey_create, apikey_revoke
 from contracts.services.ownership import (
     asset_transfer_request,
     project_consent_grant,
     project_consent_revoke,
 )
-from tessera_site.lib.auth import actor_for_user
 from tessera_site.lib.errors import ApiError
 
 

@@ -11,7 +11,7 @@ from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.renderers import BaseRenderer
 
-from tessera_site.lib.auth import ApiKeyAuth
+from contracts.api.access import ApiKeyAuth
 from tessera_site.lib.errors import ApiError
 
 logger = logging.getLogger(__name__)

@@ -89,7 +89,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "tessera_site.lib.context.tessera",
+                "contracts.context_processors.tessera",
             ],
         },
     }
@@ -165,6 +165,8 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 
 # --- Tessera -------------------------------------------------------------------------------
 TESSERA_BASE_URL = env_str("TESSERA_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The model every email is recorded in before it is sent (tessera_site.lib.email imports no app).
+TESSERA_OUTBOUND_EMAIL_MODEL = "contracts.OutboundEmail"
 # Unauthenticated API calls from loopback only, so the demo README's curl lines work as written.
 TESSERA_OPEN_API = env_bool("TESSERA_OPEN_API", False)
 TESSERA_PROPOSAL_DEADLINE_DAYS = env_int("TESSERA_PROPOSAL_DEADLINE_DAYS", 14, minimum=1)

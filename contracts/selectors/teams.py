@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import QuerySet
 
 from contracts.models import Team, TeamMembership
+from tessera_site.lib.auth import Actor
 
 
 def teams_for_user(*, user) -> QuerySet[Team]:
@@ -21,3 +24,14 @@ def user_is_lead(*, user, team: Team) -> bool:
     if user.is_superuser:
         return True
     return TeamMembership.objects.filter(team=team, user=user, role=TeamMembership.Role.LEAD).exists()
+
+
+def actor_for_user(user: Any) -> Actor:
+    teams = tuple(teams_for_user(user=user))
+    return Actor(
+        label=f"user:{user.get_username()}",
+        team=teams[0] if len(teams) == 1 else None,
+        scopes=("read", "write"),
+        user=user,
+        teams=teams,
+    )

@@ -8,6 +8,7 @@ import pytest
 from django.core import mail
 
 from contracts.models import OutboundEmail, Proposal
+from contracts.selectors.teams import actor_for_user
 from contracts.services.proposals import acknowledgment_record, proposal_withdraw
 from contracts.tasks.workflow import (
     answer_recorded_email_task,
@@ -16,7 +17,6 @@ from contracts.tasks.workflow import (
     proposal_resolved_emails_task,
 )
 from contracts.tests.workflow_setup import ANSWER_LINK, open_breaking
-from tessera_site.lib.auth import actor_for_user
 from tessera_site.lib.email import EmailSendError, email_send
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("locmem_email")]

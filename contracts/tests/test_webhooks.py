@@ -38,8 +38,8 @@ def test_committed_events_fan_out_to_global_endpoints_and_those_of_the_teams_con
     assert not WebhookDelivery.objects.filter(endpoint=stranger).exists()
     assert not WebhookDelivery.objects.filter(endpoint=only_published).exists()
 
+    from contracts.selectors.teams import actor_for_user
     from contracts.services.proposals import acknowledgment_record
-    from tessera_site.lib.auth import actor_for_user
 
     with django_capture_on_commit_callbacks(execute=True):
         acknowledgment_record(

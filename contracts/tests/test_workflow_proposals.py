@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from contracts.factories import api_key_for
 from contracts.models import Acknowledgment, ContractVersion, Event, Proposal, Registration
+from contracts.selectors.teams import actor_for_user
 from contracts.services.proposals import (
     acknowledgment_record,
     proposal_expire_due,
@@ -18,7 +19,7 @@ from contracts.services.proposals import (
 )
 from contracts.tasks.workflow import proposal_expire_due_task
 from contracts.tests.workflow_setup import open_breaking, other_breaking_spec
-from tessera_site.lib.auth import actor_for_key, actor_for_user
+from tessera_site.lib.auth import actor_for_key
 from tessera_site.lib.errors import ApiError
 
 pytestmark = pytest.mark.django_db

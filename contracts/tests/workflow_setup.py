@@ -16,7 +16,8 @@ from contracts.factories import (
     UserFactory,
 )
 from contracts.models import Asset, ContractVersion, Team, TeamMembership
-from tessera_site.lib.auth import Actor, actor_for_user
+from contracts.selectors.teams import actor_for_user
+from tessera_site.lib.auth import Actor
 
 # A signed answer link (approve/block/...) as it stands in an email's text or HTML.
 ANSWER_LINK = re.compile(r"https?://[^\s\"'<>]+/answer/[^\s\"'<>]+/")

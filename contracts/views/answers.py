@@ -19,9 +19,9 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from contracts.models import Acknowledgment, Proposal, Team
 from contracts.selectors.supersession import proposal_latest
-from contracts.selectors.teams import teams_for_user
+from contracts.selectors.teams import actor_for_user, teams_for_user
 from contracts.services.proposals import acknowledgment_record
-from tessera_site.lib.auth import Actor, actor_for_user
+from tessera_site.lib.auth import Actor
 from tessera_site.lib.errors import ApiError
 from tessera_site.lib.signing import AnswerLink, LinkExpired, LinkInvalid, answer_token_load
 

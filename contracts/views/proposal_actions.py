@@ -17,9 +17,9 @@ from django.views.decorators.http import require_POST
 
 from contracts.models import Proposal
 from contracts.selectors import dashboard as sel
+from contracts.selectors.teams import actor_for_user
 from contracts.views.access import proposal_for_producer_or_404
 from contracts.views.browse import proposal_context, render_page
-from tessera_site.lib.auth import actor_for_user
 from tessera_site.lib.errors import ApiError
 
 

@@ -19,9 +19,9 @@ from django.views.decorators.http import require_http_methods
 
 from contracts.models import Team
 from contracts.selectors import dashboard as sel
+from contracts.selectors.teams import actor_for_user
 from contracts.views.access import team_for_member_or_404
 from contracts.views.browse import render_page, sync_context
-from tessera_site.lib.auth import actor_for_user
 from tessera_site.lib.errors import ApiError
 
 

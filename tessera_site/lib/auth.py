@@ -1,18 +1,19 @@
-"""Who is calling: an Actor built from an API key, a signed-in user, or the demo's open mode."""
+"""Who is calling: an Actor (an API key, a signed-in user, or the demo's open mode) and its rights.
+
+The contracts app builds actors (``contracts.selectors.teams.actor_for_user``,
+``contracts.api.access.ApiKeyAuth``); this module imports no app.
+"""
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
-
-from django.conf import settings
-from django.http import HttpRequest
+from typing import Any
 
 from tessera_site.lib.errors import ApiError
 
-if TYPE_CHECKING:
-    from contracts.models import ApiKey, Team
+# The app's Team and ApiKey models; lib imports no app, so here they are only described.
+Team = Any
+ApiKey = Any
 
 SCOPE_ORDER = {"read": 0, "write": 1, "admin": 2}
 
@@ -67,50 +68,4 @@ def actor_for_key(key: ApiKey) -> Actor:
     )
 
 
-def actor_for_user(user: Any) -> Actor:
-    from contracts.selectors.teams import teams_for_user
-
-    teams = tuple(teams_for_user(user=user))
-    return Actor(
-        label=f"user:{user.get_username()}",
-        team=teams[0] if len(teams) == 1 else None,
-        scopes=("read", "write"),
-        user=user,
-        teams=teams,
-    )
-
-
 SYSTEM = Actor(label="system", is_open=True)
-
-
-def _is_loopback(request: HttpRequest) -> bool:
-    try:
-        return ipaddress.ip_address(request.META.get("REMOTE_ADDR", "")).is_loopback
-    except ValueError:
-        return False
-
-
-class ApiKeyAuth:
-    """django-ninja auth: ``Authorization: Bearer <key>``; open mode for loopback when enabled."""
-
-    openapi_type = "http"
-    openapi_scheme = "bearer"
-
-    def __call__(self, request: HttpRequest) -> Actor | None:
-        from contracts.services.apikeys import ApiKeyExpired, apikey_authenticate
-
-        header = request.META.get("HTTP_AUTHORIZATION", "")
-        if header:
-            scheme, _, token = header.partition(" ")
-            if scheme.lower() != "bearer" or not token.strip():
-                raise ApiError(401, "unauthorized", "Use 'Authorization: Bearer <api key>'")
-            try:
-                key = apikey_authenticate(token.strip())
-            except ApiKeyExpired as exc:
-                raise ApiError(401, "expired", f"{exc}; ask an admin for a new key") from None
-            if key is None:
-                raise ApiError(401, "unauthorized", "Unknown or revoked API key")
-            return actor_for_key(key)
-        if settings.TESSERA_OPEN_API and _is_loopback(request):
-            return Actor(label="open-api (local demo)", is_open=True, scopes=("read", "write", "admin"))
-        raise ApiError(401, "unauthorized", "An API key is required: 'Authorization: Bearer <api key>'")

@@ -9,16 +9,24 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-if TYPE_CHECKING:
-    from contracts.models import OutboundEmail, Proposal, Team
+# lib imports no app: the outbox model is named by a setting (as Django names its user model),
+# and the team / proposal an email concerns are the app's models, only passed through.
+Team = Any
+Proposal = Any
+OutboundEmail = Any
+
+
+def _outbox_model() -> Any:
+    return apps.get_model(settings.TESSERA_OUTBOUND_EMAIL_MODEL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,8 +70,7 @@ def email_send(
     proposal: Proposal | None = None,
 ) -> OutboundEmail:
     """Send one email at most once per ``dedupe_key`` (a sent row is never sent again)."""
-    from contracts.models import OutboundEmail
-
+    OutboundEmail = _outbox_model()  # noqa: N806 (a model class)
     recipients = list(dict.fromkeys(a for a in to if a))
     row = OutboundEmail.objects.filter(dedupe_key=dedupe_key).first()
     if row is None:

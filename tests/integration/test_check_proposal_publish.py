@@ -6,12 +6,13 @@ from __future__ import annotations
 import pytest
 
 from contracts.models import Asset, Proposal, SyncRun, TeamMembership
+from contracts.selectors.teams import actor_for_user
 from contracts.services.proposals import acknowledgment_record
 from contracts.services.sync import sync_submit
 from contracts.services.sync.check import sync_check
 from contracts.services.teams import membership_set, team_ensure
 from contracts.tasks.sync import sync_run_task
-from tessera_site.lib.auth import SYSTEM, actor_for_key, actor_for_user
+from tessera_site.lib.auth import SYSTEM, actor_for_key
 
 pytestmark = [pytest.mark.integration]
 
