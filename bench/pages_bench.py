@@ -4,7 +4,7 @@
         --database-url postgres://postgres@127.0.0.1:5432/tessera_pagesbench [--reset] [--readme]
 
 Data: the 5,000-model manifest that bench/sync_bench.py caches (var/bench/manifest_5000_base.json,
-made by bench/gen_dbt_project.py and a real `dbt parse`) goes through the real sync service, so the
+made by ../shared/bench/gen_dbt_project.py and a real `dbt parse`) goes through the real sync service, so the
 assets, versions, guarantees, lineage, registrations and events are what a sync writes. On top,
 what a team lead's morning looks like: open proposals waiting for the lead's team and proposed by
 it (with some answers), one audit run per asset (10% failing) and a history for some.

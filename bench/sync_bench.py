@@ -3,7 +3,7 @@
     .venv/bin/python bench/sync_bench.py --sizes 1000 5000 \
         --database-url postgres://postgres@127.0.0.1:5432/tessera_syncbench
 
-For each size N it needs three real manifests, made by bench/gen_dbt_project.py and `dbt parse`
+For each size N it needs three real manifests, made by ../shared/bench/gen_dbt_project.py and `dbt parse`
 (cached under var/bench/, built when missing; 5,000 models take minutes per parse):
 
 * ``manifest_N_base.json``     the generated project
@@ -32,6 +32,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / "var" / "bench"
 PY = sys.executable
+# The project generator is shared by every checkout: it lives next to the repository, not in it.
+GENERATOR = Path(
+    os.environ.get("TESSERA_GEN_DBT_PROJECT", ROOT.parent / "shared" / "bench" / "gen_dbt_project.py")
+)
 DBT = str(Path(sys.executable).with_name("dbt"))
 COLUMNS = 16  # 5,000 models x 16 columns ≈ 140 MB of manifest, the size the issue names
 SEED = 7
@@ -47,7 +51,12 @@ def _dbt_parse(project_dir: Path) -> None:
 
 
 def _generate(out: Path, n: int, *, breaking: bool) -> None:
-    args = [PY, str(ROOT / "bench" / "gen_dbt_project.py"), str(out), "--models", str(n), "--columns", str(COLUMNS),
+    if not GENERATOR.is_file():
+        sys.exit(
+            f"The dbt project generator is missing: {GENERATOR} (expected in ../shared/bench/ next to the "
+            "repository; set TESSERA_GEN_DBT_PROJECT to its path)."
+        )
+    args = [PY, str(GENERATOR), str(out), "--models", str(n), "--columns", str(COLUMNS),
             "--seed", str(SEED), "--project-name", "bench", "--force"]  # fmt: skip
     if breaking:
         args.append("--breaking-change")

@@ -217,6 +217,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
 
 # --- Email ------------------------------------------------------------------------------------
 def _email_from_url(url: str) -> dict[str, object]:
+    # Hand-written on purpose: dj-email-url (no release since 2022) reads ``smtps://`` as STARTTLS
+    # (and deprecates it) and ``submission://`` as port 587, where Tessera documents implicit TLS on
+    # 465 and port 25; django-environ would add a second settings reader beside lib/env.py. Keeping
+    # the documented meaning of every EMAIL_URL in use wins over a dependency.
     parsed = urlparse(url)
     query = parse_qs(parsed.query)
     if parsed.scheme in ("smtp", "smtps", "submission"):

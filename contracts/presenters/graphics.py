@@ -61,27 +61,40 @@ def layered_layout(
     edge_list = [(u, d) for (u, d) in edges if u != d]
     parents: dict[int, list[int]] = defaultdict(list)
     children: dict[int, list[int]] = defaultdict(list)
-    indegree = dict.fromkeys(ids, 0)
     for u, d in edge_list:
         parents[d].append(u)
         children[u].append(d)
+    layer = _longest_path_layers(ids, edge_list, children)
+    key = sort_key or (lambda n: n)
+    by_layer: dict[int, list[int]] = defaultdict(list)
+    for n in sorted(ids, key=key):
+        by_layer[layer[n]].append(n)
+    _order_by_barycentre(by_layer, parents, children)
+    return _place(by_layer, node_count=len(ids))
+
+
+def _longest_path_layers(
+    ids: list[int], edge_list: list[tuple[int, int]], children: dict[int, list[int]]
+) -> dict[int, int]:
+    indegree = dict.fromkeys(ids, 0)
+    for _u, d in edge_list:
         indegree[d] = indegree.get(d, 0) + 1
     layer = dict.fromkeys(ids, 0)
     queue = [n for n in ids if indegree.get(n, 0) == 0]
-    seen = 0
     while queue:
         node = queue.pop()
-        seen += 1
         for child in children[node]:
             layer[child] = max(layer[child], layer[node] + 1)
             indegree[child] -= 1
             if indegree[child] == 0:
                 queue.append(child)
     # Nodes left with indegree > 0 sit on a cycle (should not happen in dbt); they keep what they got.
-    key = sort_key or (lambda n: n)
-    by_layer: dict[int, list[int]] = defaultdict(list)
-    for n in sorted(ids, key=key):
-        by_layer[layer[n]].append(n)
+    return layer
+
+
+def _order_by_barycentre(
+    by_layer: dict[int, list[int]], parents: dict[int, list[int]], children: dict[int, list[int]]
+) -> None:
     order = {n: i for nodes in by_layer.values() for i, n in enumerate(nodes)}
     layer_ids = sorted(by_layer)
     for sweep in range(4):
@@ -96,9 +109,13 @@ def layered_layout(
             by_layer[lay].sort(key=lambda n: (bary(n), order[n]))
             for i, n in enumerate(by_layer[lay]):
                 order[n] = i
+
+
+def _place(by_layer: dict[int, list[int]], *, node_count: int) -> Layout:
     # A layer taller than `cap` is folded into several columns side by side (still left of the
     # next layer), so a graph of a thousand nodes keeps a screen-like shape instead of a thin strip.
-    cap = max(MIN_COLUMN, math.ceil(math.sqrt(len(ids) * 2)))
+    cap = max(MIN_COLUMN, math.ceil(math.sqrt(node_count * 2)))
+    layer_ids = sorted(by_layer)
     columns: list[list[int]] = []
     for lay in layer_ids:
         nodes = by_layer[lay]

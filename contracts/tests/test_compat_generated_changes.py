@@ -8,6 +8,7 @@ the model's mode as SPEC §5 says, and find nothing else.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -21,14 +22,11 @@ from tessera_site.testing.demo_builds import ROOT, run_dbt
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-GENERATOR = next(
-    (
-        p
-        for p in (ROOT / "bench" / "gen_dbt_project.py", Path("/work/shared/bench/gen_dbt_project.py"))
-        if p.exists()
-    ),
-    None,
+# The generator is shared by every checkout: it lives next to the repository (as bench/ uses it).
+_GENERATOR = Path(
+    os.environ.get("TESSERA_GEN_DBT_PROJECT", ROOT.parent / "shared" / "bench" / "gen_dbt_project.py")
 )
+GENERATOR = _GENERATOR if _GENERATOR.is_file() else None
 
 # Which change kinds the generator's edits must produce, and which directions they break.
 EXPECTED_KIND = {
