@@ -12,9 +12,9 @@ from django.urls import reverse
 
 from contracts.domain import ColumnSpec
 from contracts.models import Acknowledgment, Asset, ContractVersion, Event, Proposal
+from contracts.selectors.teams import actor_for_user
 from contracts.services.proposals import acknowledgment_record, proposal_force
 from contracts.tests.workflow_setup import breaking_spec, open_breaking, other_breaking_spec
-from tessera_site.lib.auth import actor_for_user
 from tessera_site.lib.errors import ApiError
 from tessera_site.lib.signing import answer_token
 

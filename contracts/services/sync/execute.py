@@ -8,8 +8,9 @@ from contracts.domain import ParsedManifest
 from contracts.ingest.catalog import parse_catalog
 from contracts.ingest.manifest import gc_paused, load_manifest_json, parse_manifest_document
 from contracts.models import SyncRun
+from contracts.selectors.teams import actor_for_user
 from contracts.services.sync.apply import sync_apply
-from tessera_site.lib.auth import Actor, actor_for_user
+from tessera_site.lib.auth import Actor
 from tessera_site.lib.jobs import job_stage
 
 if TYPE_CHECKING:
