@@ -6,6 +6,7 @@ freshness` reports the freshness guarantee of the source, pass or stale."""
 from __future__ import annotations
 
 import pytest
+from django.test import Client
 
 from audits.ingest import ResultFileError
 from audits.models import AuditRun, ResultUpload
@@ -113,6 +114,21 @@ def test_each_required_guarantee_says_which_run_and_tool_last_checked_it(demo_ar
     )
     assert email.run_id == failing.run_id and email.run_id
     assert all(g.executed for g in gate.guarantees if g.status in ("pass", "fail"))
+    _, secret = api_key_for(demo_core, scopes="read", name="reader")
+    body = (
+        Client()
+        .get(f"/api/v1/assets/{dim_customers.pk}/publish-gate", HTTP_AUTHORIZATION=f"Bearer {secret}")
+        .json()
+    )
+    over_http = next(g for g in body["guarantees"] if g["guarantee"] == "not_null(email)")
+    assert {k: over_http[k] for k in ("audit_run_id", "run_id", "tool", "run_kind", "executed")} == {
+        "audit_run_id": failing.pk,
+        "run_id": failing.run_id,
+        "tool": "dbt",
+        "run_kind": "build",
+        "executed": True,
+    }
+    assert body["latest_build"]["build_status"] == "success"
 
 
 def test_the_asset_page_shows_the_last_check_of_each_guarantee(demo_artifacts, demo_core, client):
