@@ -1,7 +1,3 @@
-"""Root pytest configuration: shared fixtures live in tessera_site/testing/."""
+"""Root pytest configuration: shared fixtures live in the testsupport package (not deployed)."""
 
-import importlib.util
-
-pytest_plugins = ["tessera_site.testing.fixtures"]
-if importlib.util.find_spec("tessera_site.testing.demo_builds") is not None:
-    pytest_plugins.append("tessera_site.testing.demo_builds")
+pytest_plugins = ["testsupport.fixtures", "testsupport.demo"]

@@ -64,7 +64,7 @@ def _sync(
 
 def demo_build_and_sync(*, stdout: Any, root: Path) -> None:
     """Build the demo dbt projects (cached), sync them, report run results, sync core's breaking variant."""
-    from tessera_site.testing.demo_builds import ensure_demo_artifacts
+    from contracts.demo_builds import ensure_demo_artifacts
 
     stdout.write(
         "Building the demo dbt projects with dbt (cached after the first run; a few minutes the first time)…"

@@ -10,7 +10,7 @@ from audits.models import AuditRun, ResultUpload
 from audits.tests.conftest import bearer, fixture_bytes
 from contracts.factories import TeamFactory, api_key_for
 from tessera_site.lib.auth import actor_for_key
-from tessera_site.testing.fixtures import requires_worker_stack, wait_for
+from testsupport.fixtures import requires_worker_stack, wait_for
 
 
 @pytest.mark.django_db

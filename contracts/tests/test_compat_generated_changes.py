@@ -17,8 +17,8 @@ import pytest
 
 from contracts.compat import evaluate
 from contracts.compat.verdict import Verdict
+from contracts.demo_builds import ROOT, run_dbt
 from contracts.ingest.manifest import parse_manifest
-from tessera_site.testing.demo_builds import ROOT, run_dbt
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

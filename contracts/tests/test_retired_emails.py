@@ -166,7 +166,7 @@ def test_retiring_assets_nobody_consumes_enqueues_no_email_task(
 
 @pytest.mark.integration
 def test_a_real_worker_sends_the_retired_email_after_the_sync_it_ran(smtp_server, celery_worker):
-    from tessera_site.testing.fixtures import wait_for
+    from testsupport.fixtures import wait_for
 
     TeamFactory(slug="jaffle", email="jaffle@example.com")
     first = _submit(MANIFEST.read_bytes())  # committed: the worker picks it up from Redis

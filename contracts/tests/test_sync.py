@@ -32,7 +32,7 @@ from contracts.services.teams import team_ensure
 from contracts.tasks.sync import sync_run_task
 from tessera_site.lib.auth import Actor, actor_for_key
 from tessera_site.lib.errors import ApiError
-from tessera_site.testing.fixtures import requires_postgres
+from testsupport.fixtures import requires_postgres
 
 FIXTURES = Path(__file__).parent / "fixtures"
 OPEN = Actor(label="test-open", is_open=True, scopes=("read", "write", "admin"))

@@ -214,7 +214,7 @@ def test_the_demo_readme_curl_lines_sync_the_three_projects(client, open_api, ce
 
 @pytest.mark.integration
 def test_a_real_celery_worker_runs_the_sync_enqueued_by_the_api(client, open_api, celery_worker):
-    from tessera_site.testing.fixtures import wait_for
+    from testsupport.fixtures import wait_for
 
     team_ensure(slug="shop-platform")
     response = _post(client, SMALL, "?team=shop-platform")

@@ -115,7 +115,7 @@ def test_whole_lineage_graph_draws_every_project(page, live_server, demo_world):
 
 def _run_tasks(request) -> None:
     """A real Celery worker when the suite runs with PostgreSQL and Redis (CI), else tasks in-process."""
-    from tessera_site.testing.fixtures import broker_is_real, database_is_postgres
+    from testsupport.fixtures import broker_is_real, database_is_postgres
 
     request.getfixturevalue(
         "celery_worker" if broker_is_real() and database_is_postgres() else "celery_eager"

@@ -13,13 +13,13 @@ from typing import Any
 import duckdb
 import pytest
 
-from contracts.domain import COMPATIBILITY_MODES
-from tessera_site.testing.demo_builds import (
+from contracts.demo_builds import (
     PROJECTS,
     DemoArtifacts,
     copy_demo_projects,
     run_dbt,
 )
+from contracts.domain import COMPATIBILITY_MODES
 
 pytestmark = pytest.mark.integration
 

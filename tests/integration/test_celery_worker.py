@@ -13,7 +13,7 @@ from contracts.models import Asset, SyncRun, Team
 from contracts.services.sync import submit as sync_service
 from tessera_site.lib.auth import actor_for_key
 from tessera_site.lib.jobs import JobStatus
-from tessera_site.testing.fixtures import wait_for
+from testsupport.fixtures import wait_for
 
 pytestmark = [pytest.mark.integration]
 

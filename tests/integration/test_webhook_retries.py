@@ -12,7 +12,7 @@ from contracts.factories import TeamFactory
 from contracts.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from contracts.services.events import event_record
 from contracts.tests.workflow_setup import WebhookReceiver
-from tessera_site.testing.fixtures import wait_for
+from testsupport.fixtures import wait_for
 
 pytestmark = [pytest.mark.integration]
 

@@ -2,13 +2,14 @@
 
 `build_demo_projects(dest)` copies `demo_dbt_projects/` to `dest` and runs `dbt deps` and
 `dbt build` for core, marketing and finance there (the repository's own copy is never
-touched). The session fixture `demo_artifacts` does that once, plus core's variants, and
+touched). ``ensure_demo_artifacts`` (the demo command's and the tests' ``demo_artifacts``
+fixture, testsupport.demo) does that once, plus core's variants, and
 caches the artifacts under `var/demo-artifacts/<hash of demo_dbt_projects>/`, so later test
 sessions reuse them until a file of the demo projects changes.
 
-This module is a pytest plugin (loaded by the root conftest) but needs neither Django nor a
-database, so it can also be used from scripts: `python -m tessera_site.testing.demo_builds`
-builds (or finds) the cached artifacts and prints where they are.
+It needs neither Django nor a database, so scripts use it too: `python -m contracts.demo_builds`
+builds (or finds) the cached artifacts and prints where they are. dbt comes from
+requirements-demo.txt: the service itself never runs it.
 """
 
 from __future__ import annotations
@@ -29,9 +30,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 DEMO_SOURCE = ROOT / "demo_dbt_projects"
 CACHE_ROOT = ROOT / "var" / "demo-artifacts"
 PROJECTS = ("core", "marketing", "finance")
@@ -427,12 +426,6 @@ def _build_into(target: Path, cache_root: Path) -> None:
         except OSError:
             if not (target / COMPLETE_MARKER).exists():
                 raise
-
-
-@pytest.fixture(scope="session")
-def demo_artifacts() -> DemoArtifacts:
-    """The demo projects' artifacts (see `DemoArtifacts`), built once and cached on disk."""
-    return ensure_demo_artifacts()
 
 
 if __name__ == "__main__":
