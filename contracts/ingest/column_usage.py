@@ -3,9 +3,9 @@
 Pure: compiled SQL and the upstream relations' known columns in, plain dataclasses out; no ORM.
 sqlglot does the parsing (in the warehouse's dialect) and the qualification (every column tied to
 the relation it comes from, ``*`` expanded against the contracts' columns); this module only
-walks the qualified tree and names what it finds. Unused projections of CTEs and subqueries are
-pruned first (sqlglot's ``pushdown_projections``), so the dbt habit of "import" CTEs
-(``with orders as (select * from ...)``) counts only the columns the model goes on to use.
+walks the qualified tree and names what it finds. A CTE's or subquery's projections only pass
+columns on: an upstream column counts where an outer query uses it, so the dbt habit of "import"
+CTEs (``with orders as (select * from ...)``) counts only the columns the model goes on to use.
 
 A ``*`` that reaches the model's own output (``select * from upstream``, directly or through CTEs
 that pass it on) is different: every column of the upstream flows out, so the read is flagged
@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
-from sqlglot.optimizer.pushdown_projections import pushdown_projections
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.optimizer.scope import Scope, build_scope, traverse_scope
 
@@ -136,7 +135,7 @@ def extract_usage(parsed: ParsedSql, *, columns_by_relation: Mapping[str, Iterab
     """
     if parsed.tree is None:
         return ModelUsage(known=False, message=parsed.message)
-    tree = parsed.tree.copy()
+    tree = parsed.tree  # qualified in place: a ParsedSql is read once
     known = {rel: [c.lower() for c in cols] for rel, cols in columns_by_relation.items()}
     stars = _stars_reaching_output(tree)
     schema = _schema_for(tree, known)
@@ -153,7 +152,6 @@ def extract_usage(parsed: ParsedSql, *, columns_by_relation: Mapping[str, Iterab
             identify=False,
         )
         _require_expanded_stars(qualified)
-        qualified = pushdown_projections(qualified)
         scopes = traverse_scope(qualified)
         usage: dict[str, UpstreamUsage] = {}
         for relation, column, clause, output in _reads(scopes, set(known)):
@@ -355,8 +353,10 @@ def _clause_of(node: exp.Expression, scope: Scope) -> str:
 
 def _stars_reaching_output(tree: exp.Expression) -> dict[str, str]:
     """Relations whose every column flows into the model's output through ``*``."""
-    root = build_scope(tree)
     found: dict[str, str] = {}
+    if next(tree.find_all(exp.Star), None) is None:
+        return found  # the common case, and building scopes is not free
+    root = build_scope(tree)
     if root is None:
         return found
     pending: list[Scope] = [root]
