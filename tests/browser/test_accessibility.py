@@ -353,3 +353,59 @@ def test_the_admin_runs_under_the_policy_too(browser, live_server, demo_world):
     finally:
         context.close()
     assert_clean("admin", problems, watch)
+
+
+def test_superseded_and_withdrawn_proposals_pass_axe_and_the_csp(
+    browser, live_server, demo_world, demo_artifacts
+):
+    """A later sync of core brings another breaking contract (the first proposal is superseded by a
+    second, which says what changed), then the normal contract again (the second is withdrawn): the
+    proposal pages, the asset's history and the old answer links' pages stay clean."""
+    import json
+
+    from contracts.models import Proposal, Team
+    from contracts.services.proposal_emails import answer_links
+    from tessera_site.lib.auth import SYSTEM
+    from tests.browser.conftest import _sync
+
+    first = Proposal.objects.get(pk=demo_world.proposal_id)
+    finance = Team.objects.get(slug="finance-analytics")
+    old_link = urlsplit(answer_links(proposal=first, team=finance)[0]["url"]).path
+    # The breaking build again, with signup_date retyped too: another breaking contract.
+    manifest = json.loads(demo_artifacts.read_bytes(demo_artifacts.core_breaking_manifest))
+    manifest["nodes"]["model.core.dim_customers"]["columns"]["signup_date"]["data_type"] = "timestamp"
+    _sync(json.dumps(manifest).encode(), actor=SYSTEM)
+    first.refresh_from_db()
+    assert first.status == "superseded" and first.superseded_by_id
+    second = Proposal.objects.get(pk=first.superseded_by_id)
+    second_link = urlsplit(answer_links(proposal=second, team=finance)[0]["url"]).path
+
+    context = browser.new_context(viewport=DESKTOP, base_url=live_server.url)
+    watch = watch_context(context)
+    page = context.new_page()
+    problems: list[str] = []
+    try:
+        page.goto(f"{live_server.url}{old_link}")
+        assert page.locator(".answer-problem[data-kind=superseded]").count() == 1
+        problems += check_page(page, "a11y-answer-superseded")
+        log_in(page, live_server.url, "marketing-lead")
+        for name, path in [
+            ("proposal-superseded", f"/proposals/{first.pk}/"),
+            ("proposal-superseding", f"/proposals/{second.pk}/"),
+            ("asset-with-supersession", f"/assets/{demo_world.dim_customers_id}/"),
+        ]:
+            page.goto(f"{live_server.url}{path}")
+            problems += check_page(page, f"a11y-{name}")
+        assert page.locator("#since-previous").count() == 0  # asset page; the proposal page had it
+
+        _sync(demo_artifacts.read_bytes(demo_artifacts.manifests["core"]), actor=SYSTEM)  # reverted
+        second.refresh_from_db()
+        assert second.status == "withdrawn", second.status
+        page.goto(f"{live_server.url}/proposals/{second.pk}/")
+        problems += check_page(page, "a11y-proposal-withdrawn")
+        page.goto(f"{live_server.url}{second_link}")
+        assert page.locator(".answer-problem[data-kind=withdrawn]").count() == 1
+        problems += check_page(page, "a11y-answer-withdrawn")
+    finally:
+        context.close()
+    assert_clean("supersession", problems, watch)
