@@ -128,3 +128,17 @@ def test_a_change_no_consumer_reads_is_published_without_waiting(story_with_usag
     assert proposal.required_teams.count() == 0
     assert proposal.status == Proposal.Status.PUBLISHED
     assert set(proposal.impacts.values_list("role", flat=True)) == {"informed"}
+
+
+def test_informed_teams_get_an_email_that_says_no_answer_is_needed(story_with_usage, locmem_email):
+    from django.core import mail
+
+    from contracts.services.impact import proposal_informed_notify
+
+    proposal = _open(story_with_usage)
+    sent = proposal_informed_notify(proposal_id=proposal.pk)
+    assert [e.team.slug for e in sent] == ["finance-analytics"]
+    message = next(m for m in mail.outbox if "finance-lead@example.com" in m.to)
+    assert "No answer is needed from finance-analytics" in message.body
+    assert "revenue_by_customer: customer_id, lifetime_value" in message.body
+    assert proposal_informed_notify(proposal_id=proposal.pk)[0].pk == sent[0].pk  # sent once
