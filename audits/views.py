@@ -18,6 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling
+from django_htmx.middleware import HtmxDetails
 
 from audits.models import AuditRun, ResultUpload
 from audits.selectors import asset_consumer_team_ids, asset_find_by_ref
@@ -38,6 +39,12 @@ RESULT_FORMATS = [
     ("generic", "generic JSON"),
 ]
 RESULT_TEMPLATE = "audits/result_upload.html"
+
+
+class HtmxHttpRequest(HttpRequest):
+    """A request that went through django-htmx's middleware (its documented typing pattern)."""
+
+    htmx: HtmxDetails
 
 
 class ResultUploadForm(forms.Form):
@@ -85,7 +92,7 @@ def _submit(request: HttpRequest, form: ResultUploadForm, team: Team | None) -> 
 
 @login_required
 @require_POST
-def upload_results(request: HttpRequest) -> HttpResponse:
+def upload_results(request: HtmxHttpRequest) -> HttpResponse:
     form = ResultUploadForm(request.POST, request.FILES)
     if not form.is_valid():
         return upload_error_response(request, results_form=form)
@@ -115,7 +122,7 @@ def _result_context(upload: ResultUpload, *, runs: list[AuditRun]) -> dict[str, 
 
 @login_required
 @require_GET
-def result_upload_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def result_upload_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     result_upload = get_object_or_404(ResultUpload.objects.select_related("team"), pk=pk)
     if not result_upload_readable(reader=reader_for_user(request.user), upload=result_upload):
         raise Http404("No such upload")  # a team's uploads are its own business, as in the API

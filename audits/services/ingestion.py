@@ -178,7 +178,7 @@ def audit_ingest_run_results(
     summary = ingest(
         parsed=parsed, reporter=reporter_for_actor(actor), hint=None, upload=upload, actor=actor,
         triggered_by=f"sync #{sync_run.pk}" if sync_run is not None else "sync",
-        project=sync_run.project.name if sync_run is not None and sync_run.project_id else "",
+        project=sync_run.project.name if sync_run is not None and sync_run.project is not None else "",
     )  # fmt: skip
     if upload is not None:
         _succeed(upload.pk, summary)

@@ -65,7 +65,7 @@ def _results_problems(results: list[dict[str, Any]], checked: int, passed: int, 
         return problems
     by_status: dict[str, int] = defaultdict(int)
     for item in results:
-        by_status[item.get("status")] += 1
+        by_status[str(item.get("status"))] += 1
     if by_status["pass"] > passed:
         problems.append(f"results has {by_status['pass']} passing checks but guarantees_passed is {passed}.")
     if by_status["fail"] > failed:

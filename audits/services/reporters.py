@@ -24,7 +24,7 @@ class Reporter:
 
 
 def reporter_for_upload(upload: ResultUpload) -> Reporter:
-    if upload.is_open_actor or (upload.user_id and upload.user.is_superuser):
+    if upload.is_open_actor or (upload.user is not None and upload.user.is_superuser):
         return Reporter(label=upload.actor_label, team_ids=None)
     if upload.api_key_id or upload.team_id:
         return Reporter(label=upload.actor_label, team_ids={upload.team_id} if upload.team_id else set())

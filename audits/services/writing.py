@@ -89,11 +89,11 @@ def _expected_dbt_guarantees(grouped: dict[int, AssetChecks], *, freshness: bool
     expected: dict[int, list[GRef]] = defaultdict(list)
     versions = [b.asset.active_version_id for b in grouped.values() if b.asset.active_version_id]
     for start in range(0, len(versions), BATCH * 5):
-        rows = Guarantee.objects.filter(version_id__in=versions[start : start + BATCH * 5]).exclude(
+        chosen = Guarantee.objects.filter(version_id__in=versions[start : start + BATCH * 5]).exclude(
             test_unique_id=""
         )
-        rows = rows.filter(kind="freshness") if freshness else rows.exclude(kind="freshness")
-        rows = rows.values_list("id", "asset_id", "kind", "column", "name")
+        chosen = chosen.filter(kind="freshness") if freshness else chosen.exclude(kind="freshness")
+        rows = chosen.values_list("id", "asset_id", "kind", "column", "name")
         for pk, asset_id, kind, column, name in rows:
             expected[asset_id].append(GRef(pk, asset_id, kind, column, name=name))
     return expected
