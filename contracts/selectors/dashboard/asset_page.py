@@ -1,0 +1,154 @@
+"""One asset's page: versions, consumers, proposals, audits, guarantees in words."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import (
+    Prefetch,
+)
+
+from contracts.models import (
+    Acknowledgment,
+    Asset,
+    ContractVersion,
+    Proposal,
+    Registration,
+)
+from contracts.selectors.dashboard.common import _audit_run_model
+from contracts.selectors.dashboard.home import _HEAVY_VERSION_FIELDS
+
+
+@dataclass
+class AssetPage:
+    asset: Asset
+    consumers: list[Registration]
+    versions: list[ContractVersion]
+    proposals: list[Proposal]
+    audits: list[Any]
+    upstream: list[Asset]
+    downstream: list[Asset]
+    columns: list[dict[str, Any]] = field(default_factory=list)
+    table_guarantees: list[dict] = field(default_factory=list)
+
+    @property
+    def open_proposal(self) -> Proposal | None:
+        return next((p for p in self.proposals if p.is_open), None)
+
+    @property
+    def pass_rate(self) -> float | None:
+        checked = sum(a.checked for a in self.audits)
+        return (sum(a.passed for a in self.audits) / checked) if checked else None
+
+
+def asset_page(*, asset: Asset, audit_limit: int = 60) -> AssetPage:
+    consumers = list(
+        Registration.objects.filter(asset=asset).select_related("team").order_by("team__slug", "origin")
+    )
+    versions = list(
+        ContractVersion.objects.filter(asset=asset)
+        .select_related("sync_run")
+        .defer("columns", "guarantees", "verdict")
+        .order_by("-created_at", "-id")
+    )
+    proposals = list(
+        Proposal.objects.filter(asset=asset)
+        .select_related("base_version", "proposed_version")
+        .only(
+            "id",
+            "asset_id",
+            "status",
+            "origin",
+            "created_at",
+            "resolved_at",
+            "deadline",
+            "resolution_reason",
+            "superseded_by",
+            *(
+                f"{rel}__{part}"
+                for rel in ("base_version", "proposed_version")
+                for part in ("major", "minor", "patch")
+            ),
+        )
+        .prefetch_related(Prefetch("acknowledgments", queryset=Acknowledgment.objects.select_related("team")))
+        .order_by("-created_at", "-id")[:50]
+    )
+    audits = list(
+        _audit_run_model()
+        .objects.filter(asset=asset)
+        .select_related("contract_version")
+        .defer("details", "unchecked", *(f"contract_version__{f}" for f in _HEAVY_VERSION_FIELDS))
+        .order_by("-run_at", "-id")[:audit_limit]
+    )
+    neighbour_fields = ("id", "name", "model_version", "owner_team__id", "owner_team__slug")
+    upstream = list(
+        Asset.objects.filter(downstream_edges__downstream=asset)
+        .select_related("owner_team")
+        .only(*neighbour_fields)[:50]
+    )
+    downstream = list(
+        Asset.objects.filter(upstream_edges__upstream=asset)
+        .select_related("owner_team")
+        .only(*neighbour_fields)[:50]
+    )
+    # Diff links compare each version with the one before it (proposed versions with the active base).
+    ordered = sorted(versions, key=lambda v: (v.major, v.minor, v.patch, v.pk))
+    for older, newer in zip(ordered, ordered[1:], strict=False):
+        newer.previous = older
+    page = AssetPage(asset, consumers, versions, proposals, audits, upstream, downstream)
+    active = asset.active_version
+    if active is not None:
+        by_column: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for g in active.guarantees:
+            badge = {**g, "label": guarantee_label(g)}
+            if g.get("column"):
+                by_column[str(g["column"]).lower()].append(badge)
+            else:
+                page.table_guarantees.append(badge)
+        page.columns = [{**c, "guarantees": by_column.get(c.get("name", ""), [])} for c in active.columns]
+    return page
+
+
+def _short(values: Any, limit: int = 6) -> str:
+    items = [str(v) for v in (values or [])]
+    more = f" +{len(items) - limit}" if len(items) > limit else ""
+    return ", ".join(items[:limit]) + more
+
+
+def guarantee_label(g: dict[str, Any]) -> str:
+    """A guarantee as a person reads it on a badge: 'not null', 'one of: a, b', '≥ 0'."""
+    kind = (
+        (g.get("kind") or "").split(".")[-1]
+        if g.get("kind", "").startswith("dbt_utils.")
+        else g.get("kind", "")
+    )
+    args = g.get("arguments") or {}
+    if kind == "not_null":
+        return "not null"
+    if kind == "unique":
+        return "unique"
+    if kind == "accepted_values":
+        return f"one of: {_short(args.get('values'))}"
+    if kind == "relationships":
+        to = str(args.get("to", "")).replace("ref(", "").replace("source(", "").rstrip(")").replace("'", "")
+        return f"→ {to}.{args.get('field', '')}"
+    if kind == "accepted_range":
+        low, high = args.get("min_value"), args.get("max_value")
+        strict = args.get("inclusive") is False
+        parts = []
+        if low is not None:
+            parts.append(f"{'>' if strict else '≥'} {low}")
+        if high is not None:
+            parts.append(f"{'<' if strict else '≤'} {high}")
+        return "range " + " and ".join(parts) if parts else "range"
+    if kind == "unique_combination_of_columns":
+        return f"unique ({_short(args.get('combination_of_columns') or args.get('columns'))})"
+    if kind == "singular":
+        return f"SQL test {g.get('name') or ''}".strip()
+    if kind == "expression":
+        return f"expression {args.get('expression', '')}".strip()
+    if kind == "freshness":
+        return "freshness"
+    return g.get("name") or kind

@@ -1,0 +1,225 @@
+"""The home page: what waits for the user's teams, their proposals, recent syncs, failing audits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection
+from django.db.models import (
+    Exists,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    prefetch_related_objects,
+)
+
+from contracts.models import (
+    Acknowledgment,
+    Proposal,
+    Registration,
+    SyncRun,
+    Team,
+)
+from contracts.selectors.dashboard.common import OPEN, _audit_run_model
+
+
+@dataclass
+class WaitingItem:
+    proposal: Proposal
+    team: Team
+    answer: Acknowledgment | None
+
+    @property
+    def answer_rows(self) -> list[dict[str, Any]]:
+        """The shape the workflow's answer partial takes (proposals/_answer_form.html)."""
+        return [{"team": self.team, "ack": self.answer}]
+
+
+@dataclass
+class OurProposal:
+    proposal: Proposal
+    answered: list[Acknowledgment]
+    missing: list[Team]
+
+
+@dataclass
+class HomeData:
+    teams: list[Team]
+    waiting: list[WaitingItem]
+    answered_open: list[WaitingItem]
+    ours: list[OurProposal]
+    failing: list[Any]
+    syncs: list[SyncRun]
+    more: dict[str, bool] = field(default_factory=dict)
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.waiting or self.answered_open or self.ours or self.failing or self.syncs)
+
+
+# Versions hold whole schemas as JSON; lists only show their semver, so the JSON is never loaded.
+_HEAVY_VERSION_FIELDS = ("columns", "guarantees", "verdict")
+_HEAVY_ASSET_FIELDS = ("meta", "tags", "description")
+
+
+_ANSWER_PREFETCHES = (
+    Prefetch("required_teams", queryset=Team.objects.order_by("slug")),
+    Prefetch(
+        "acknowledgments",
+        queryset=Acknowledgment.objects.select_related("team", "answered_by_user", "carried_from"),
+    ),
+)
+
+
+def _proposals_light(qs: QuerySet[Proposal]) -> QuerySet[Proposal]:
+    deferred = [f"{rel}__{f}" for rel in ("base_version", "proposed_version") for f in _HEAVY_VERSION_FIELDS]
+    deferred += [f"asset__{f}" for f in _HEAVY_ASSET_FIELDS]
+    return qs.select_related("asset__owner_team", "asset__project", "base_version", "proposed_version").defer(
+        *deferred
+    )
+
+
+def _proposals_home(qs: QuerySet[Proposal]) -> QuerySet[Proposal]:
+    """Only the columns the home page shows: compiling and reading wide joined rows was a third
+    of the page's time."""
+    semver = [
+        f"{rel}__{part}"
+        for rel in ("base_version", "proposed_version")
+        for part in ("major", "minor", "patch")
+    ]
+    return qs.select_related("asset__owner_team", "base_version", "proposed_version").only(
+        "id",
+        "status",
+        "origin",
+        "deadline",
+        "verdict",
+        "asset__id",
+        "asset__name",
+        "asset__model_version",
+        "asset__owner_team__id",
+        "asset__owner_team__slug",
+        *semver,
+    )
+
+
+def proposals_with_answers(qs: QuerySet[Proposal]) -> QuerySet[Proposal]:
+    """Proposals with their asset, versions (without schema JSON), required teams and answers."""
+    return _proposals_light(qs).prefetch_related(*_ANSWER_PREFETCHES)
+
+
+def home_data(*, user: Any, team_ids: set[int], limit: int = 10) -> HomeData:
+    """The morning view, the nearest deadlines first; each list stops at ``limit`` and says when
+    there is more (the team page and the filtered asset list show everything)."""
+    teams = list(Team.objects.filter(pk__in=team_ids).order_by("slug"))
+    by_id = {t.pk: t for t in teams}
+
+    # EXISTS rather than a join + DISTINCT, which would compare every selected column (JSON included).
+    asked_of_us = Proposal.required_teams.through.objects.filter(
+        proposal=OuterRef("pk"), team_id__in=team_ids
+    )
+    asked = list(
+        _proposals_home(Proposal.objects.filter(status__in=OPEN).filter(Exists(asked_of_us))).order_by(
+            "deadline", "id"
+        )[: limit + 1]
+    )
+    ours_list = list(
+        _proposals_home(Proposal.objects.filter(status__in=OPEN, asset__owner_team__in=team_ids)).order_by(
+            "deadline", "id"
+        )[: limit + 1]
+    )
+    more = {"asked": len(asked) > limit, "ours": len(ours_list) > limit}
+    asked, ours_list = asked[:limit], ours_list[:limit]
+    # One pair of prefetch queries for both lists (a proposal may be in both).
+    prefetch_related_objects(asked + ours_list, *_ANSWER_PREFETCHES)
+
+    waiting: list[WaitingItem] = []
+    answered_open: list[WaitingItem] = []
+    for proposal in asked:
+        answers = {a.team_id: a for a in proposal.acknowledgments.all()}
+        for team in proposal.required_teams.all():
+            if team.pk not in by_id:
+                continue
+            answer = answers.get(team.pk)
+            (waiting if answer is None else answered_open).append(WaitingItem(proposal, team, answer))
+
+    ours: list[OurProposal] = []
+    for proposal in ours_list:
+        answers = {a.team_id: a for a in proposal.acknowledgments.all()}
+        ours.append(
+            OurProposal(
+                proposal=proposal,
+                answered=[answers[t.pk] for t in proposal.required_teams.all() if t.pk in answers],
+                missing=[t for t in proposal.required_teams.all() if t.pk not in answers],
+            )
+        )
+
+    failing = failing_audits(team_ids=team_ids, limit=limit + 1)
+    more["failing"] = len(failing) > limit
+    syncs = recent_syncs(team_ids=team_ids, user=user, limit=6)
+    return HomeData(
+        teams=teams,
+        waiting=waiting,
+        answered_open=answered_open,
+        ours=ours,
+        failing=failing[:limit],
+        syncs=syncs,
+        more=more,
+    )
+
+
+def recent_syncs(*, team_ids: set[int], user: Any, limit: int = 10) -> list[SyncRun]:
+    """Syncs of our projects, for our team, or started by this user."""
+    return list(
+        SyncRun.objects.filter(Q(team__in=team_ids) | Q(project__owner_team__in=team_ids) | Q(user=user))
+        .select_related("project")
+        .only("id", "mode", "status", "created_at", "summary", "project__id", "project__name")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def failing_audits(*, team_ids: set[int], limit: int = 20) -> list[Any]:
+    """The latest audit run of each asset we own or use, when that run failed.
+
+    Failed runs are few and indexed by (status, run_at): take the most recent failed runs of our
+    assets, then keep those that are still their asset's latest run. Scanning every run of a team
+    that owns thousands of assets cost 30-60 ms.
+    """
+    audit_run = _audit_run_model()
+    used = Registration.objects.filter(team__in=team_ids).values("asset_id")
+    # Narrow rows first (ids only): sorting hundreds of wide joined rows cost more than the page.
+    candidates = list(
+        audit_run.objects.filter(status="failed")
+        .filter(Q(asset__owner_team__in=team_ids) | Q(asset__in=used))
+        .order_by("-run_at", "-id")
+        .values_list("pk", "asset_id")[: limit * 5]
+    )
+    latest_of = audit_run.objects.filter(asset_id__in={asset_id for _, asset_id in candidates})
+    if connection.vendor == "postgresql":
+        latest_ids = set(
+            latest_of.order_by("asset_id", "-run_at", "-id").distinct("asset_id").values_list("pk", flat=True)
+        )
+    else:
+        newest = audit_run.objects.filter(asset=OuterRef("asset")).order_by("-run_at", "-id").values("pk")[:1]
+        latest_ids = set(latest_of.filter(pk=Subquery(newest)).values_list("pk", flat=True))
+    keep = [pk for pk, _ in candidates if pk in latest_ids][:limit]
+    return list(
+        audit_run.objects.filter(pk__in=keep)
+        .select_related("asset__owner_team")
+        .only(
+            "id",
+            "tool",
+            "status",
+            "checked",
+            "failed",
+            "run_at",
+            "asset__id",
+            "asset__name",
+            "asset__model_version",
+            "asset__owner_team__id",
+            "asset__owner_team__slug",
+        )
+        .order_by("-run_at", "-id")
+    )
