@@ -139,6 +139,9 @@ class ParsedManifest:
     invocation_id: str
     adapter_type: str = ""  # metadata.adapter_type: which warehouse the types are written for
     assets: list[AssetSpec] = field(default_factory=list)
+    # Models the manifest knows but builds no relation for: unique_id -> "disabled" | "ephemeral".
+    # A relation Tessera knew that is neither here nor in `assets` was deleted from the project.
+    absent: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
 

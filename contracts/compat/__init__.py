@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from contracts.compat.diff import Change, diff_contracts, guarantee_key
 from contracts.compat.types import compare_types, normalize_type
-from contracts.compat.verdict import Verdict, bump_version, evaluate, format_version, parse_version
+from contracts.compat.verdict import (
+    Verdict,
+    bump_version,
+    evaluate,
+    evaluate_removal,
+    format_version,
+    parse_version,
+    relation_moved,
+    relation_removed,
+)
 
 __all__ = [
     "Change",
@@ -18,8 +27,11 @@ __all__ = [
     "compare_types",
     "diff_contracts",
     "evaluate",
+    "evaluate_removal",
     "format_version",
     "guarantee_key",
     "normalize_type",
     "parse_version",
+    "relation_moved",
+    "relation_removed",
 ]

@@ -43,6 +43,9 @@ _BACKWARD_WHY = {
     "guarantee_loosened": "existing consumers rely on the old promise and may now receive data that breaks it",
     "guarantee_changed": "existing consumers rely on the old promise",
     "nullability_changed": "existing consumers may now receive nulls",
+    "field_removed": "existing consumers' queries that read the field fail",
+    "relation_removed": "every existing query that reads the relation fails",
+    "relation_moved": "every existing query that reads the old relation fails",
 }
 _FORWARD_WHY = {
     "column_added": "consumers of the new contract select it, but existing data (history, backfills) lacks it",
@@ -52,6 +55,7 @@ _FORWARD_WHY = {
     "guarantee_tightened": "existing data was never held to the new promise",
     "guarantee_changed": "existing data was held to the old promise, not the new one",
     "nullability_changed": "existing data may contain nulls",
+    "field_added": "consumers of the new contract read the field, but existing data lacks it",
 }
 
 
@@ -154,8 +158,12 @@ def evaluate(
     new: ContractSpec,
     mode: str,
     history: Sequence[HistoryItem] = (),
+    relation_changes: Sequence[Change] = (),
 ) -> Verdict:
     """Judge ``new`` against the active contract ``old`` under ``mode``.
+
+    ``relation_changes`` come before the contract's own (see :func:`relation_moved`): a relation
+    that moves is judged together with what changed in its columns and guarantees.
 
     ``history`` holds the earlier versions (oldest first, optionally as ``(semver, spec)``
     pairs so reasons can name them); only transitive modes look at it. ``old=None`` is the
@@ -172,7 +180,7 @@ def evaluate(
             summary="First version of this contract.",
         )
 
-    changes = diff_contracts(old, new)
+    changes = [*relation_changes, *diff_contracts(old, new)]
     breaking_changes = [c for c in changes if breaks_under(c, directions)]
     checked = 1
     if transitive:
@@ -249,3 +257,51 @@ def parse_version(text: str) -> tuple[int, int, int]:
 
 def format_version(version: tuple[int, int, int]) -> str:
     return ".".join(str(p) for p in version)
+
+
+# --- relation-level changes (SPEC §5: a relation removed or moved breaks backward, not forward) ---
+REMOVAL_WHY = {
+    "deleted": "its model was deleted from the project",
+    "disabled": "its model is disabled",
+    "ephemeral": "its model is now ephemeral (no relation is built)",
+}
+
+
+def relation_removed(*, relation: str, why: str = "deleted") -> Change:
+    """The relation an asset names is gone from the manifest (deleted, disabled, made ephemeral)."""
+    text = REMOVAL_WHY.get(why, why)
+    return Change(
+        kind="relation_removed", column=None, guarantee=None, old=relation, new=None,
+        backward_breaking=True, forward_breaking=False,
+        reason=f"Relation {relation} is being removed: {text}.",
+    )  # fmt: skip
+
+
+def relation_moved(*, old_relation: str, new_relation: str) -> Change:
+    """Same dbt unique_id, new database/schema/identifier: a removal of the old relation plus a new one."""
+    return Change(
+        kind="relation_moved", column=None, guarantee=None, old=old_relation, new=new_relation,
+        backward_breaking=True, forward_breaking=False,
+        reason=f"Relation {old_relation} moves to {new_relation}: {old_relation} is removed and "
+        f"{new_relation} is a new relation.",
+    )  # fmt: skip
+
+
+def evaluate_removal(*, old: ContractSpec, mode: str, relation: str, why: str = "deleted") -> Verdict:
+    """Judge the removal of an asset's relation under its mode (breaking under backward and full)."""
+    removal = relation_removed(relation=relation, why=why)
+    directions, _ = mode_directions(mode)
+    breaking = breaks_under(removal, directions)
+    reason = _explain(removal, directions, mode) if breaking else removal.reason
+    return Verdict(
+        mode=mode,
+        breaking=breaking,
+        bump="major" if breaking else "minor",
+        changes=[removal],
+        breaking_changes=[removal] if breaking else [],
+        reasons=[reason],
+        summary=f"Breaking under {mode}: {relation} is being removed."
+        if breaking
+        else f"{relation} is being removed; not breaking under {mode}.",
+        checked_against=1,
+    )

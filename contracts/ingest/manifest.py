@@ -201,6 +201,9 @@ def _parse_document(
     if not parsed.adapter_type:
         warnings.append("metadata.adapter_type is missing: types are read without a warehouse's own aliases.")
 
+    disabled = doc.get("disabled")
+    if isinstance(disabled, dict):
+        parsed.absent.update(dict.fromkeys((k for k in disabled if k.startswith("model.")), "disabled"))
     if consume:
         for key in _UNUSED_KEYS:
             doc.pop(key, None)
@@ -214,6 +217,8 @@ def _parse_document(
         resource_type = node.get("resource_type")
         config = node.get("config") or {}
         if config.get("enabled") is False:
+            if resource_type == "model":
+                parsed.absent[unique_id] = "disabled"
             continue
         if resource_type == "test":
             guarantee = _guarantee_from_test(node)
@@ -225,6 +230,7 @@ def _parse_document(
                     bucket.append(guarantee)
         elif resource_type in ASSET_RESOURCE_TYPES:
             if resource_type == "model" and config.get("materialized") == "ephemeral":
+                parsed.absent[unique_id] = "ephemeral"
                 continue  # ephemeral models are CTEs inlined into others: no relation to contract
             asset_nodes.append(node)
     del nodes

@@ -64,6 +64,9 @@ class Proposal(models.Model):
     closed_by_sync = models.ForeignKey(
         "SyncRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # A relation-level change: {"kind": "removed", "relation", "why"} or {"kind": "moved", "from",
+    # "to", "database", "schema", "identifier"}; empty for a change of the contract alone.
+    relation_change = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -58,6 +58,7 @@ def _base_context(proposal: Proposal) -> dict[str, Any]:
         "required_teams": list(proposal.required_teams.order_by("slug")),
         # A proposal that replaces one the warehouse overtook: what changed since that question.
         "since": proposal.since_previous or {},
+        "relation_change": proposal.relation_change or {},
     }
 
 

@@ -31,6 +31,7 @@ from contracts.models import (
 )
 from contracts.services.events import asset_event_record, event_record
 from contracts.services.impact import proposal_impact_apply
+from contracts.services.relations import relation_change_apply, relation_change_hash
 from contracts.services.supersession import answers_carry_over, publish_refusal, since_previous
 from contracts.services.versions import version_publish
 from tessera_site.lib.errors import ApiError, forbidden, invalid
@@ -149,6 +150,7 @@ def proposal_open(
     origin: str,
     sync_run: SyncRun | None = None,
     actor: Actor | None,
+    relation_change: dict[str, Any] | None = None,
 ) -> Proposal:
     """Open a proposal for a breaking change of ``asset`` (idempotent on the proposed content).
 
@@ -157,13 +159,18 @@ def proposal_open(
     with other content is superseded by the new one, which links to it, says what changed since,
     and keeps the answers of teams whose part of the change is the same (services.supersession).
     A ``check`` proposal never supersedes a ``sync`` one: the deployed change still needs answers.
+
+    ``relation_change`` (contracts.services.relations) marks the removal or move of the asset's
+    relation: it takes effect when the proposal publishes, never before.
     """
     if origin not in Proposal.Origin.values:
         raise invalid(f"origin must be one of {', '.join(Proposal.Origin.values)}")
     asset = Asset.objects.select_for_update().get(pk=asset.pk)
-    content_hash = proposed_spec.content_hash()
+    content_hash = relation_change_hash(proposed_spec.content_hash(), relation_change)
     if origin == Proposal.Origin.SYNC and asset.deployed_hash != content_hash:
-        asset.deployed_hash = content_hash  # the warehouse reported this contract (publish guard)
+        # The warehouse reported this contract (publish guard); for a relation change, the removal
+        # or move itself, so that only that change can publish.
+        asset.deployed_hash = content_hash
         asset.save(update_fields=["deployed_hash"])
     open_proposals = list(
         Proposal.objects.select_for_update(of=("self",))
@@ -201,6 +208,7 @@ def proposal_open(
         since_previous=since_previous(previous=previous, spec=proposed_spec, verdict=verdict_dict)
         if previous
         else {},
+        relation_change=relation_change or {},
     )
     # Consumer-aware: asks the teams whose reads the change touches (or whose reads are unknown).
     required = proposal_impact_apply(proposal=proposal, verdict=verdict_dict)
@@ -625,6 +633,8 @@ def _publish(
         actor=actor,
     )
     asset.refresh_from_db()
+    if proposal.relation_change:
+        relation_change_apply(asset=asset, change=proposal.relation_change, actor=actor, sync_run=sync_run)
 
     _close(proposal=proposal, status=status, reason=reason)
     proposal.asset = asset

@@ -81,6 +81,9 @@ def shop():
     registration_add(asset=_asset("model.jaffle_shop.customers"), team=growth, purpose="Churn model")
     registration_add(asset=_asset("model.jaffle_shop.orders"), team=growth, origin="explicit")
     registration_add(asset=_asset("model.jaffle_shop.products"), team=finance, purpose="Margins")
+    # Under forward mode a removed relation breaks nothing: it retires at once and its consumers are
+    # told by email. (Under backward they are asked first: contracts/tests/test_relation_changes.py.)
+    Asset.objects.filter(project__isnull=False).update(compatibility_mode="forward")
     return owner, growth, finance
 
 

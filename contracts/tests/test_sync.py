@@ -151,8 +151,31 @@ def test_breaking_variant_opens_a_proposal_where_consumers_exist_and_publishes_t
     assert again.summary["published"] == 0
 
 
-def test_vanished_assets_are_retired_with_their_consumers_told_and_return_when_back(shop_team):
+def test_vanished_assets_with_consumers_are_asked_first_and_the_question_ends_when_back(shop_team):
     run_sync(_bytes("small_shop_manifest.json"), team="shop-platform")
+    doc = orjson.loads(_bytes("small_shop_manifest.json"))
+    del doc["nodes"]["model.small_shop.dim_store"]
+    run = run_sync(orjson.dumps(doc), team="shop-platform")
+
+    dim = _asset("memory.main_marts.dim_store")
+    assert dim.status == "active" and run.summary["retired"] == 0  # its consumers are asked first
+    proposal = Proposal.objects.get(asset=dim, status="open")
+    assert proposal.relation_change["kind"] == "removed"
+    assert sorted(proposal.required_teams.values_list("slug", flat=True)) == [
+        "executive-reporting",
+        "finance-ops",
+    ]
+
+    back = run_sync(_bytes("small_shop_manifest.json"), team="shop-platform")
+    assert _asset("memory.main_marts.dim_store").status == "active"
+    assert back.summary["reactivated"] == 0
+    proposal.refresh_from_db()
+    assert proposal.status == "withdrawn"  # the relation is back as it was: nothing left to ask
+
+
+def test_vanished_assets_that_break_nothing_under_their_mode_retire_at_once(shop_team):
+    run_sync(_bytes("small_shop_manifest.json"), team="shop-platform")
+    Asset.objects.filter(relation="memory.main_marts.dim_store").update(compatibility_mode="forward")
     doc = orjson.loads(_bytes("small_shop_manifest.json"))
     del doc["nodes"]["model.small_shop.dim_store"]
     run = run_sync(orjson.dumps(doc), team="shop-platform")

@@ -11,6 +11,7 @@ from typing import Any
 
 from contracts.domain import DEFAULT_MODE, AssetSpec, ParsedManifest
 from contracts.models import Asset, Team
+from contracts.services.relations import relation_moves
 from contracts.services.sync.context import SyncContext, chunks
 from contracts.services.sync.owners import sync_foreign_refusal, sync_owner_mismatch
 from contracts.services.versions import BULK_BATCH
@@ -32,6 +33,9 @@ class AssetPlan:
     # this project produces: their producer's first contract publishes directly.
     first_produced: set[int] = field(default_factory=set)
     unowned: list[str] = field(default_factory=list)
+    # Same unique_id, new relation (services.relations): judged with the removals by the retire step.
+    moves: dict[str, Asset] = field(default_factory=dict)  # new relation → the asset naming the old one
+    moved: list[tuple[Asset, AssetSpec]] = field(default_factory=list)
 
 
 def specs_by_relation(
@@ -74,6 +78,12 @@ def assets_match(ctx: SyncContext) -> AssetPlan:
     ):
         existing.setdefault(asset.relation, asset)
     plan = AssetPlan(node_relation=node_relation, existing=existing)
+    plan.moves = relation_moves(
+        project_assets=[
+            a for a in existing.values() if a.project_id == ctx.project.pk and a.status == Asset.Status.ACTIVE
+        ],
+        specs=by_relation,
+    )
     for relation, spec in by_relation.items():
         _match(ctx, plan, relation, spec)
     return plan
@@ -81,6 +91,12 @@ def assets_match(ctx: SyncContext) -> AssetPlan:
 
 def _match(ctx: SyncContext, plan: AssetPlan, relation: str, spec: AssetSpec) -> None:
     asset = plan.existing.get(relation)
+    if asset is None and relation in plan.moves:
+        mover = plan.moves[relation]
+        spec.contract.mode = spec.compatibility_mode or mover.compatibility_mode or DEFAULT_MODE
+        plan.relation_asset[relation] = mover  # its nodes, lineage and consumers stay with the asset
+        plan.moved.append((mover, spec))
+        return
     if asset is not None and asset.project_id not in (None, ctx.project.pk):
         _foreign(ctx, plan, relation, spec, asset)
         return

@@ -3,7 +3,9 @@
 Nothing is written unless ``open_proposals`` is set; then each breaking change that needs
 acknowledgments gets a ``check``-origin proposal, so consumers can answer before the merge. The
 next sync whose schema matches an approved check proposal publishes it (see the proposals step
-of the sync). ``sync_check`` reads as the sync does: parse → match assets → removed assets →
+of the sync). A relation the manifest no longer builds is judged too: removed (model deleted,
+disabled, made ephemeral) or moved (same unique_id, new relation) breaks under backward and full,
+and with consumers needs their acknowledgment before the merge. ``sync_check`` reads as the sync does: parse → match assets → removed assets →
 judge each change → report.
 """
 
@@ -15,13 +17,14 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.db import transaction
 
-from contracts.compat.verdict import Verdict, evaluate
-from contracts.domain import DEFAULT_MODE, AssetSpec, ParsedManifest
+from contracts.compat.verdict import Verdict, evaluate, evaluate_removal, relation_moved
+from contracts.domain import DEFAULT_MODE, AssetSpec, ContractSpec, ParsedManifest
 from contracts.ingest.catalog import parse_catalog
 from contracts.ingest.errors import ManifestError
 from contracts.ingest.manifest import load_manifest_json, parse_manifest_document
 from contracts.models import Acknowledgment, Asset, ContractVersion, Project, Proposal, Registration
 from contracts.services.impact import check_impact, check_impact_fields
+from contracts.services.relations import MOVED, move_change, relation_change_hash, removal_change
 from contracts.services.sync.assets import existing_assets, specs_by_relation
 from contracts.services.sync.owners import owners_refusals
 from contracts.services.sync.versions import transitive_history
@@ -46,12 +49,18 @@ def sync_check(
     warnings: list[str] = list(parsed.warnings)
     project = Project.objects.select_related("owner_team").filter(name=parsed.project_name).first()
     added, changed, seen, refused = _match(parsed, project, actor, warnings)
-    removed = _removed(project, seen, warnings)
-    known = _Known.load(changed)
+    relational, removed = _relational(project, seen, added, parsed.absent)
+    known = _Known.load(changed, relational)
     results = [
         _judge(asset, spec, content_hash, known=known, actor=actor, open_proposals=open_proposals)
         for asset, spec, content_hash in changed
-    ]
+    ] + [_judge_relation(c, known=known, actor=actor, open_proposals=open_proposals) for c in relational]
+    for entry in removed:
+        result = next(r for r in results if r["asset_id"] == entry["asset_id"])
+        entry.update(
+            consumers=[t["team"] for t in result["required_teams"]], breaking=result["breaking"],
+            acknowledged=result["acknowledged"],
+        )  # fmt: skip
     report = _report(parsed, project, results=results, added=added, removed=removed, warnings=warnings)
     # What a sync of this manifest by this key would refuse (reported; may_merge is about answers).
     return report | {"refused": refused, "counts": report["counts"] | {"refused": len(refused)}}
@@ -98,7 +107,12 @@ def _match(
         asset = existing.get(relation)
         if asset is None:
             added.append(
-                {"relation": relation, "unique_id": spec.unique_id, "resource_type": spec.resource_type}
+                {
+                    "relation": relation,
+                    "unique_id": spec.unique_id,
+                    "resource_type": spec.resource_type,
+                    "spec": spec,
+                }
             )
             continue
         if asset.project_id is not None and (project is None or asset.project_id != project.pk):
@@ -111,21 +125,74 @@ def _match(
     return added, changed, seen, refused
 
 
-def _removed(project: Project | None, seen: set[int], warnings: list[str]) -> list[dict[str, Any]]:
-    """The project's active assets the manifest no longer names (a sync would retire them)."""
-    removed: list[dict[str, Any]] = []
+@dataclass(slots=True)
+class _Relational:
+    """An active asset the manifest no longer names: moved (its unique_id builds another
+    relation; ``spec`` is that relation) or removed (``spec`` is None)."""
+
+    asset: Asset
+    spec: AssetSpec | None
+    content_hash: str  # what a proposal for it proposes (services.relations.relation_change_hash)
+    relation_change: dict[str, Any]
+
+
+def _relational(
+    project: Project | None, seen: set[int], added: list[dict[str, Any]], absent: dict[str, str]
+) -> tuple[list[_Relational], list[dict[str, Any]]]:
+    """The project's active assets the manifest no longer names: each is a relation removed
+    (disabled, ephemeral, deleted: the manifest says which) or moved (same unique_id elsewhere)."""
     if project is None:
-        return removed
-    vanished = Asset.objects.filter(project=project, status=Asset.Status.ACTIVE).exclude(pk__in=seen)
-    for asset in vanished.prefetch_related("registrations__team"):
-        teams = sorted({r.team.slug for r in asset.registrations.all() if r.team_id != asset.owner_team_id})
-        removed.append({"relation": asset.relation, "asset_id": asset.pk, "consumers": teams})
-        if teams:
-            warnings.append(
-                f"{asset.relation} disappears from the manifest and is used by {', '.join(teams)}: "
-                "it will be retired and its consumers told."
+        return [], []
+    new_specs = {a["unique_id"]: a for a in added}
+    found, removed = [], []
+    for asset in Asset.objects.filter(project=project, status=Asset.Status.ACTIVE).exclude(pk__in=seen):
+        new = new_specs.get(asset.unique_id) if asset.resource_type != Asset.Type.SOURCE else None
+        if new is not None and new["resource_type"] != "source":
+            spec = new["spec"]
+            spec.contract.mode = spec.compatibility_mode or asset.compatibility_mode or DEFAULT_MODE
+            change = move_change(asset=asset, spec=spec)
+            found.append(
+                _Relational(asset, spec, relation_change_hash(spec.contract.content_hash(), change), change)
             )
-    return removed
+            added.remove(new)
+            continue
+        change = removal_change(asset=asset, why=absent.get(asset.unique_id, "deleted"))
+        found.append(_Relational(asset, None, relation_change_hash(asset.content_hash, change), change))
+        removed.append({"relation": asset.relation, "asset_id": asset.pk, "why": change["why"]})
+    for entry in added:
+        entry.pop("spec", None)
+    return found, removed
+
+
+def _relation_verdict(item: _Relational, base: ContractVersion | None) -> Verdict:
+    old = version_spec(base) if base else None
+    change = item.relation_change
+    if item.spec is not None:
+        moved = relation_moved(old_relation=change["from"], new_relation=change["to"])
+        contract = item.spec.contract
+        return evaluate(old=old or contract, new=contract, mode=contract.mode, relation_changes=[moved])
+    mode = item.asset.compatibility_mode or DEFAULT_MODE
+    return evaluate_removal(
+        old=old or ContractSpec(mode=mode), mode=mode, relation=item.asset.relation, why=change["why"]
+    )
+
+
+def _judge_relation(
+    item: _Relational, *, known: _Known, actor: Actor, open_proposals: bool
+) -> dict[str, Any]:
+    """A removed or moved relation: judged under the asset's mode, asked like any breaking change."""
+    asset = item.asset
+    base = known.active.get(asset.active_version_id) if asset.active_version_id else None
+    verdict = _relation_verdict(item, base)
+    proposed = (
+        item.spec.contract if item.spec is not None else (version_spec(base) if base else ContractSpec())
+    )
+    result = _decided(
+        asset, item.spec.unique_id if item.spec else asset.unique_id, base, verdict, item.content_hash,
+        known=known, actor=actor, open_proposals=open_proposals, proposed=proposed,
+        relation_change=item.relation_change,
+    )  # fmt: skip
+    return result | {"relation_change": item.relation_change}
 
 
 @dataclass
@@ -138,13 +205,14 @@ class _Known:
     proposals: dict[tuple[int, str], Proposal] = field(default_factory=dict)  # (asset, hash) → newest
 
     @classmethod
-    def load(cls, changed: Changed) -> _Known:
-        asset_ids = [a.pk for a, _, _ in changed]
+    def load(cls, changed: Changed, relational: list[_Relational] = ()) -> _Known:  # type: ignore[assignment]
+        assets = [a for a, _, _ in changed] + [r.asset for r in relational]
+        asset_ids = [a.pk for a in assets]
         known = cls(
             active={
                 v.pk: v
                 for v in ContractVersion.objects.filter(
-                    pk__in=[a.active_version_id for a, _, _ in changed if a.active_version_id]
+                    pk__in=[a.active_version_id for a in assets if a.active_version_id]
                 )
             },
             history=transitive_history(
@@ -175,6 +243,19 @@ def _judge(
         mode=spec.contract.mode,
         history=known.history.get(asset.pk, ()),
     )
+    result = _decided(
+        asset, spec.unique_id, base, verdict, content_hash, known=known, actor=actor,
+        open_proposals=open_proposals, proposed=spec.contract, relation_change=None,
+    )  # fmt: skip
+    return result | {"relation_change": None}
+
+
+def _decided(
+    asset: Asset, unique_id: str, base: ContractVersion | None, verdict: Verdict, content_hash: str, *,
+    known: _Known, actor: Actor, open_proposals: bool, proposed: ContractSpec,
+    relation_change: dict[str, Any] | None,
+) -> dict[str, Any]:  # fmt: skip
+    """Who must acknowledge a verdict, their answers so far, and whether it may merge."""
     required = {
         tid: slug for tid, slug in known.consumers.get(asset.pk, {}).items() if tid != asset.owner_team_id
     }
@@ -186,7 +267,9 @@ def _judge(
         required = {tid: slug for tid, slug in required.items() if tid in impact.required_ids}
     proposal = known.proposals.get((asset.pk, content_hash))
     if verdict.breaking and required and proposal is None and open_proposals:
-        proposal = _check_proposal_open(asset, spec, base, verdict, actor=actor)
+        proposal = _check_proposal_open(
+            asset, proposed, base, verdict, actor=actor, relation_change=relation_change
+        )
     teams = _answers(proposal, required)
     needs_ack = verdict.breaking and bool(required)
     accepted = proposal is not None and proposal.status in (
@@ -199,9 +282,9 @@ def _judge(
     return {
         "asset_id": asset.pk,
         "relation": asset.relation,
-        "unique_id": spec.unique_id,
+        "unique_id": unique_id,
         "owner_team": asset.owner_team.slug,
-        "mode": spec.contract.mode,
+        "mode": verdict.mode,
         "current_version": base.semver if base else None,
         "bump": verdict.bump,
         "breaking": verdict.breaking,
@@ -222,15 +305,21 @@ def _judge(
 
 
 def _check_proposal_open(
-    asset: Asset, spec: AssetSpec, base: ContractVersion | None, verdict: Verdict, *, actor: Actor
+    asset: Asset,
+    proposed: ContractSpec,
+    base: ContractVersion | None,
+    verdict: Verdict,
+    *,
+    actor: Actor,
+    relation_change: dict[str, Any] | None = None,
 ) -> Proposal:
     actor.require_team(asset.owner_team)
     from contracts.services.proposals import proposal_open
 
     with transaction.atomic():
         return proposal_open(
-            asset=asset, base_version=base, proposed_spec=spec.contract, verdict=verdict,
-            origin=Proposal.Origin.CHECK, actor=actor,
+            asset=asset, base_version=base, proposed_spec=proposed, verdict=verdict,
+            origin=Proposal.Origin.CHECK, actor=actor, relation_change=relation_change,
         )  # fmt: skip
 
 
@@ -272,6 +361,7 @@ def _report(
             "awaiting_acknowledgment": len(blocking),
             "added": len(added),
             "removed": len(removed),
+            "moved": sum(1 for r in results if (r["relation_change"] or {}).get("kind") == MOVED),
         },
         "changes": results,
         "added": added,

@@ -37,6 +37,7 @@ class SyncOutcome:
     proposals_closed: list[dict[str, Any]] = field(default_factory=list)  # withdrawn/superseded (follow)
     held: list[dict[str, Any]] = field(default_factory=list)
     retired: list[str] = field(default_factory=list)
+    moved: list[dict[str, str]] = field(default_factory=list)  # relations that moved (same unique_id)
     reactivated: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)  # nodes the ownership rules kept out
@@ -72,6 +73,8 @@ class SyncOutcome:
             "proposals_pending": sum(1 for p in self.proposals if not p["new"]),
             "held": len(self.held),
             "retired": len(self.retired),
+            "moved": len(self.moved),
+            "moved_assets": self.moved[:MAX_LISTED],
             "reactivated": len(self.reactivated),
             "skipped": len(self.skipped),
             "refused": len(self.refused),

@@ -1,23 +1,34 @@
-"""Sync step: assets of this project that vanished from its manifest are retired; their consumer
-teams hear of it (one email task per sync, after commit) and the audit log records each one."""
+"""Sync step: relations of this project that vanished from its manifest or moved. Each is judged
+under its asset's mode (services.relations): breaking with consumers, a proposal asks them and the
+asset stays as it is until it publishes; otherwise a vanished asset is retired now (its consumer
+teams hear of it: one email task per sync, after commit) and a moved one follows its relation.
+The audit log records each one."""
 
 from __future__ import annotations
 
 from django.db import transaction
 
 from contracts.models import Asset, Event, Registration, SyncRun
+from contracts.services.relations import relation_changes_decide
 from contracts.services.sync.assets import AssetPlan
 from contracts.services.sync.context import SyncContext
 
 
 def assets_retire(ctx: SyncContext, plan: AssetPlan) -> list[Event]:
     """Retire what vanished; return the (unsaved) asset.retired events."""
-    claimed = {a.pk for a, _ in plan.owned.values()}
+    claimed = {a.pk for a, _ in plan.owned.values()} | {a.pk for a, _ in plan.moved}
     vanished = [
         a
         for a in plan.existing.values()
         if a.project_id == ctx.project.pk and a.status == Asset.Status.ACTIVE and a.pk not in claimed
     ]
+    decided = relation_changes_decide(
+        vanished=vanished, moves=plan.moved, absent=ctx.parsed.absent, sync_run=ctx.run, actor=ctx.actor
+    )
+    vanished = decided.retire_now  # the others wait for their consumers (or were published)
+    ctx.out.proposals.extend(decided.proposals)
+    ctx.out.moved.extend(decided.moved)
+    ctx.out.retired.extend(decided.published)
     if not vanished:
         return []
     now = ctx.now

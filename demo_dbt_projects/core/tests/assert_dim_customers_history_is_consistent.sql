@@ -1,3 +1,4 @@
+{{ config(enabled=var('tessera_demo', none) != 'removed') }}
 -- A customer with orders has first/last order dates in order; a prospect has none.
 select customer_id, order_count, first_order_date, last_order_date
 from {{ ref('dim_customers') }}

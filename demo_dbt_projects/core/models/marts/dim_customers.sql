@@ -1,7 +1,9 @@
-{#- The demo variants (see contract_variants/): breaking drops country_code, additive adds
+{#- The demo variants (see contract_variants/): removed disables this model, breaking drops country_code, additive adds
     preferred_channel, failing blanks one customer's email so not_null_dim_customers_email
     fails while everything still builds. -#}
 {%- set variant = var('tessera_demo', none) -%}
+{#- The removed variant takes dim_customers out of the project (its consumers must be asked). -#}
+{{ config(enabled=variant != 'removed') }}
 select
     customers.customer_id,
     cast(customers.first_name || ' ' || customers.last_name as varchar) as full_name,
