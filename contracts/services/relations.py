@@ -177,17 +177,17 @@ def relation_changes_decide(
             out.retire_now.append(asset)
             continue
         _through_proposal(asset=asset, base=base, spec=spec, verdict=verdict, change=change, out=out, sync_run=sync_run, actor=actor)  # fmt: skip
-    for asset, spec in moves:
-        change = move_change(asset=asset, spec=spec)
+    for asset, target in moves:
+        change = move_change(asset=asset, spec=target)
         base = asset.active_version
-        moved = relation_moved(old_relation=asset.relation, new_relation=spec.relation)
-        old = version_spec(base) if base else spec.contract
-        verdict = evaluate(old=old, new=spec.contract, mode=spec.contract.mode, relation_changes=[moved])
+        moved = relation_moved(old_relation=asset.relation, new_relation=target.relation)
+        old = version_spec(base) if base else target.contract
+        verdict = evaluate(old=old, new=target.contract, mode=target.contract.mode, relation_changes=[moved])
         if verdict.breaking and consumer_slugs(asset=asset):
-            _through_proposal(asset=asset, base=base, spec=spec.contract, verdict=verdict, change=change, out=out, sync_run=sync_run, actor=actor)  # fmt: skip
+            _through_proposal(asset=asset, base=base, spec=target.contract, verdict=verdict, change=change, out=out, sync_run=sync_run, actor=actor)  # fmt: skip
             continue
         _move_now(
-            asset=asset, spec=spec, change=change, verdict=verdict, out=out, sync_run=sync_run, actor=actor
+            asset=asset, spec=target, change=change, verdict=verdict, out=out, sync_run=sync_run, actor=actor
         )
     return out
 

@@ -13,10 +13,10 @@ from contracts.compat import evaluate, evaluate_removal, relation_moved
 from contracts.domain import ColumnSpec, ContractSpec
 from contracts.ingest.manifest import parse_manifest
 from contracts.models import Asset, Event, Proposal, Registration, Team
-from contracts.services.sync.check import sync_check
 from contracts.services.proposals import acknowledgment_record
 from contracts.services.registrations import registration_add
 from contracts.services.sync import sync_submit
+from contracts.services.sync.check import sync_check
 from contracts.services.teams import team_ensure
 from contracts.tasks.sync import sync_run_task
 from tessera_site.lib.auth import Actor
