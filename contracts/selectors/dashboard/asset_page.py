@@ -53,28 +53,7 @@ def asset_page(*, asset: Asset, audit_limit: int = 60) -> AssetPage:
         .defer("columns", "guarantees", "verdict")
         .order_by("-created_at", "-id")
     )
-    proposals = list(
-        Proposal.objects.filter(asset=asset)
-        .select_related("base_version", "proposed_version")
-        .only(
-            "id",
-            "asset_id",
-            "status",
-            "origin",
-            "created_at",
-            "resolved_at",
-            "deadline",
-            "resolution_reason",
-            "superseded_by",
-            *(
-                f"{rel}__{part}"
-                for rel in ("base_version", "proposed_version")
-                for part in ("major", "minor", "patch")
-            ),
-        )
-        .prefetch_related(Prefetch("acknowledgments", queryset=Acknowledgment.objects.select_related("team")))
-        .order_by("-created_at", "-id")[:50]
-    )
+    proposals = _asset_proposals(asset)
     audits = list(
         _audit_run_model()
         .objects.filter(asset=asset)
@@ -98,7 +77,38 @@ def asset_page(*, asset: Asset, audit_limit: int = 60) -> AssetPage:
     for older, newer in zip(ordered, ordered[1:], strict=False):
         newer.previous = older
     page = AssetPage(asset, consumers, versions, proposals, audits, upstream, downstream)
-    active = asset.active_version
+    _attach_guarantees(page)
+    return page
+
+
+def _asset_proposals(asset: Asset) -> list[Proposal]:
+    return list(
+        Proposal.objects.filter(asset=asset)
+        .select_related("base_version", "proposed_version")
+        .only(
+            "id",
+            "asset_id",
+            "status",
+            "origin",
+            "created_at",
+            "resolved_at",
+            "deadline",
+            "resolution_reason",
+            "superseded_by",
+            *(
+                f"{rel}__{part}"
+                for rel in ("base_version", "proposed_version")
+                for part in ("major", "minor", "patch")
+            ),
+        )
+        .prefetch_related(Prefetch("acknowledgments", queryset=Acknowledgment.objects.select_related("team")))
+        .order_by("-created_at", "-id")[:50]
+    )
+
+
+def _attach_guarantees(page: AssetPage) -> None:
+    """Each column of the active contract with its guarantees (worded); table-level ones apart."""
+    active = page.asset.active_version
     if active is not None:
         by_column: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for g in active.guarantees:
@@ -108,7 +118,6 @@ def asset_page(*, asset: Asset, audit_limit: int = 60) -> AssetPage:
             else:
                 page.table_guarantees.append(badge)
         page.columns = [{**c, "guarantees": by_column.get(c.get("name", ""), [])} for c in active.columns]
-    return page
 
 
 def _short(values: Any, limit: int = 6) -> str:

@@ -26,45 +26,58 @@ def lineage_graph(*, focus: Asset | None, hops: int = 2, max_nodes: int = 2000) 
 
     One query per hop (edges touching the frontier), one for the nodes, one for the open proposals.
     """
-    edges: set[tuple[int, int]] = set()
-    truncated = False
     if focus is None:
-        asset_ids = set(
-            Asset.objects.filter(status=Asset.Status.ACTIVE).values_list("pk", flat=True)[: max_nodes + 1]
-        )
-        truncated = len(asset_ids) > max_nodes
-        for up, down in LineageEdge.objects.values_list("upstream_id", "downstream_id").iterator(
-            chunk_size=5000
-        ):
-            if up in asset_ids and down in asset_ids:
-                edges.add((up, down))
+        asset_ids, edges, truncated = _whole_graph(max_nodes)
     else:
-        asset_ids = {focus.pk}
-        frontier_up = {focus.pk}
-        frontier_down = {focus.pk}
-        for _ in range(max(0, hops)):
-            new_up: set[int] = set()
-            new_down: set[int] = set()
-            if frontier_up:
-                for up, down in LineageEdge.objects.filter(downstream_id__in=frontier_up).values_list(
-                    "upstream_id", "downstream_id"
-                ):
-                    edges.add((up, down))
-                    new_up.add(up)
-            if frontier_down:
-                for up, down in LineageEdge.objects.filter(upstream_id__in=frontier_down).values_list(
-                    "upstream_id", "downstream_id"
-                ):
-                    edges.add((up, down))
-                    new_down.add(down)
-            frontier_up = new_up - asset_ids
-            frontier_down = new_down - asset_ids
-            asset_ids |= new_up | new_down
-            if len(asset_ids) > max_nodes:
-                # A hub can have hundreds of neighbours: keep the nearest ones (found first) and say so.
-                truncated = True
-                asset_ids = {focus.pk} | set(sorted(asset_ids - {focus.pk})[: max_nodes - 1])
-                break
+        asset_ids, edges, truncated = _around(focus, hops=hops, max_nodes=max_nodes)
+    nodes = _nodes(asset_ids)
+    edges = {(u, d) for (u, d) in edges if u in nodes and d in nodes}
+    _mark_proposals(nodes, edges)
+    return Graph(nodes=nodes, edges=sorted(edges), truncated=truncated)
+
+
+def _whole_graph(max_nodes: int) -> tuple[set[int], set[tuple[int, int]], bool]:
+    edges: set[tuple[int, int]] = set()
+    asset_ids = set(
+        Asset.objects.filter(status=Asset.Status.ACTIVE).values_list("pk", flat=True)[: max_nodes + 1]
+    )
+    truncated = len(asset_ids) > max_nodes
+    for up, down in LineageEdge.objects.values_list("upstream_id", "downstream_id").iterator(chunk_size=5000):
+        if up in asset_ids and down in asset_ids:
+            edges.add((up, down))
+    return asset_ids, edges, truncated
+
+
+def _around(focus: Asset, *, hops: int, max_nodes: int) -> tuple[set[int], set[tuple[int, int]], bool]:
+    edges: set[tuple[int, int]] = set()
+    asset_ids = {focus.pk}
+    frontier_up = {focus.pk}
+    frontier_down = {focus.pk}
+    for _ in range(max(0, hops)):
+        new_up: set[int] = set()
+        new_down: set[int] = set()
+        if frontier_up:
+            for up, down in LineageEdge.objects.filter(downstream_id__in=frontier_up).values_list(
+                "upstream_id", "downstream_id"
+            ):
+                edges.add((up, down))
+                new_up.add(up)
+        if frontier_down:
+            for up, down in LineageEdge.objects.filter(upstream_id__in=frontier_down).values_list(
+                "upstream_id", "downstream_id"
+            ):
+                edges.add((up, down))
+                new_down.add(down)
+        frontier_up = new_up - asset_ids
+        frontier_down = new_down - asset_ids
+        asset_ids |= new_up | new_down
+        if len(asset_ids) > max_nodes:
+            # A hub can have hundreds of neighbours: keep the nearest ones (found first) and say so.
+            return {focus.pk} | set(sorted(asset_ids - {focus.pk})[: max_nodes - 1]), edges, True
+    return asset_ids, edges, False
+
+
+def _nodes(asset_ids: set[int]) -> dict[int, dict[str, Any]]:
     rows = Asset.objects.filter(pk__in=asset_ids).values(
         "pk",
         "name",
@@ -76,7 +89,7 @@ def lineage_graph(*, focus: Asset | None, hops: int = 2, max_nodes: int = 2000) 
         "owner_team__slug",
         "project__name",
     )
-    nodes = {
+    return {
         r["pk"]: {
             "id": r["pk"],
             "name": f"{r['name']}_v{r['model_version']}" if r["model_version"] else r["name"],
@@ -89,9 +102,6 @@ def lineage_graph(*, focus: Asset | None, hops: int = 2, max_nodes: int = 2000) 
         }
         for r in rows
     }
-    edges = {(u, d) for (u, d) in edges if u in nodes and d in nodes}
-    _mark_proposals(nodes, edges)
-    return Graph(nodes=nodes, edges=sorted(edges), truncated=truncated)
 
 
 def _mark_proposals(nodes: dict[int, dict[str, Any]], edges: set[tuple[int, int]]) -> None:
