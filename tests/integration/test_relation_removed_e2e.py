@@ -19,7 +19,7 @@ from contracts.services.sync import sync_submit
 from contracts.services.teams import membership_set, team_ensure
 from tessera_site.lib.auth import actor_for_key
 from tessera_site.lib.jobs import JobStatus
-from tessera_site.testing.fixtures import wait_for
+from testsupport.fixtures import wait_for
 
 pytestmark = [pytest.mark.integration]
 CONSUMERS = ["finance-analytics", "marketing-analytics"]
