@@ -6,7 +6,6 @@ unique_id, as everywhere else in the API.
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 from typing import Any, Literal
 
@@ -31,7 +30,7 @@ from contracts.models import Asset
 from contracts.selectors.access import asset_audits_readable, reader_for_actor, result_upload_readable
 from tessera_site.lib.auth import Actor
 from tessera_site.lib.errors import ApiError
-from tessera_site.lib.jobs import JobStatus
+from tessera_site.lib.jobs import job_wait
 from tessera_site.lib.urls import absolute_url
 
 router = Router(tags=["audits"])
@@ -249,13 +248,8 @@ def audit_results_upload(
     upload = result_upload_submit(
         content=content, filename=filename, actor=actor, format=format, asset_ref=asset
     )
-    if wait:
-        deadline = time.monotonic() + settings.TESSERA_SYNC_WAIT_SECONDS
-        while time.monotonic() < deadline:
-            upload.refresh_from_db()
-            if upload.status in (JobStatus.SUCCEEDED, JobStatus.FAILED):
-                return 200, _upload_out(upload)
-            time.sleep(0.25)
+    if wait and job_wait(upload, seconds=settings.TESSERA_SYNC_WAIT_SECONDS):
+        return 200, _upload_out(upload)
     upload.refresh_from_db()
     return 202, _upload_out(upload)
 

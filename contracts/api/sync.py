@@ -7,7 +7,6 @@ and ``catalog`` files. Views stay thin: read the upload, call one service, shape
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from django.conf import settings
@@ -18,6 +17,7 @@ from ninja import Router
 
 from contracts.models import SyncRun
 from tessera_site.lib.errors import ApiError, not_found
+from tessera_site.lib.jobs import job_wait
 
 router = Router(tags=["sync"])
 
@@ -98,11 +98,7 @@ def sync_dbt(request: HttpRequest, team: str | None = None, wait: bool = False):
         manifest=manifest, run_results=run_results, catalog=catalog, team_slug=team, actor=request.auth
     )
     if wait:
-        deadline = time.monotonic() + settings.TESSERA_SYNC_WAIT_SECONDS
-        run.refresh_from_db()
-        while not run.is_done and time.monotonic() < deadline:
-            time.sleep(0.25)
-            run.refresh_from_db()
+        job_wait(run, seconds=settings.TESSERA_SYNC_WAIT_SECONDS)
         if run.status == "failed":
             return 422, {**sync_payload(request, run), "error": "sync_failed", "detail": run.error}
         if run.is_done:

@@ -7,6 +7,8 @@ clicks are harmless.
 
 from __future__ import annotations
 
+import time
+
 from django.db import models
 from django.utils import timezone
 
@@ -70,3 +72,14 @@ def job_fail(model: type[JobRow], pk: int, error: str, **fields: object) -> None
     model.objects.filter(pk=pk).update(  # type: ignore[attr-defined]
         status=JobStatus.FAILED, finished_at=timezone.now(), stage="failed", error=error[:10_000], **fields
     )
+
+
+def job_wait(row: JobRow, *, seconds: float, interval: float = 0.25) -> bool:
+    """Re-read a job row until it is done or ``seconds`` have passed (the API's ``?wait=true``);
+    True when it is done. The row is left refreshed either way."""
+    deadline = time.monotonic() + seconds
+    row.refresh_from_db()
+    while not row.is_done and time.monotonic() < deadline:
+        time.sleep(interval)
+        row.refresh_from_db()
+    return row.is_done
