@@ -60,29 +60,31 @@ def upload(core, content: bytes, *, asset: str | None = None) -> ResultUpload:
 
 @pytest.fixture
 def two_namings(core):
-    """core synced as core.main.* (the `core` fixture), then under a new naming, then back: the
-    assets of the naming in between are retired or left behind, the current ones live."""
+    """core synced as core.main.*, its assets retired (as a sync that found them gone retires
+    them: they keep their active contract versions, so the same test unique_ids), then synced
+    under a new naming, warehouse.main.*: the live assets."""
+    Asset.objects.filter(relation__startswith="core.main.").update(status=Asset.Status.RETIRED)
     sync(core, renamed_manifest(database="warehouse"))
-    sync(core, fixture_bytes("dbt_core_manifest.json"))
     return core
 
 
 def test_failures_of_a_project_synced_under_two_namings_land_on_its_live_assets(two_namings):
     core = two_namings
-    old = Asset.objects.get(relation="warehouse.main.dim_customers")
-    live = Asset.objects.get(relation="core.main.dim_customers")
-    assert live.status == Asset.Status.ACTIVE
+    old = Asset.objects.get(relation="core.main.dim_customers")
+    live = Asset.objects.get(relation="warehouse.main.dim_customers")
+    assert (old.status, live.status) == (Asset.Status.RETIRED, Asset.Status.ACTIVE)
+    assert old.active_version_id is not None  # the trap: a retired asset keeps an active version
     summary = audit_ingest_run_results(
         run_results=fixture_bytes("dbt_core_build_failing.json"), actor=actor_for_key(core.platform_key)
     )
-    assert not AuditRun.objects.filter(asset__relation__startswith="warehouse.").exists()
+    assert not AuditRun.objects.filter(asset__relation__startswith="core.").exists()
     failed = AuditRun.objects.get(status=AuditRun.Status.FAILED)
     assert failed.asset == live
     assert failed.checks.get(status="fail").name.startswith("test.core.not_null_dim_customers_email")
     gate = publish_gate(asset=live)
     assert gate.decision == "hold"
     assert any("not_null(email) failed its latest check" in reason for reason in gate.reasons)
-    # The old naming's asset got nothing, whatever its status: it is not where the data lives.
+    # The retired naming's asset got nothing: it is not where the data lives.
     assert not old.audit_runs.exists()
     assert summary.unmatched == []
 
@@ -129,22 +131,22 @@ def test_an_asset_hint_the_table_does_not_name_is_unused_and_a_warning_says_so(c
     assert any("asset=core.main.fct_orders was not used" in w for w in row.warnings)
 
 
-def test_dbt_tests_on_two_live_assets_are_unmatched_unless_asset_chooses(core):
-    # The assets of the first naming brought back to life (nobody retired them), in the same project: the
-    # same test unique_ids now live on two assets, and the project's latest sync decides nothing
-    # (both were written by syncs of it), so nothing may be guessed.
+def test_dbt_tests_on_two_live_assets_are_unmatched_unless_asset_chooses(two_namings):
+    # The first naming's assets brought back to life (nobody retired them), in the same project:
+    # the same test unique_ids live on two assets, and without the project's node mapping nothing
+    # decides between them, so nothing may be guessed.
     from contracts.models import AssetNode
 
-    sync(core, renamed_manifest(database="warehouse"))
+    core = two_namings
     Asset.objects.filter(relation__startswith="core.main.").update(status=Asset.Status.ACTIVE)
     AssetNode.objects.all().delete()
     failing = fixture_bytes("dbt_core_build_failing.json")
     row = upload(core, failing)
     email = [u for u in row.unmatched if "not_null_dim_customers_email" in u["name"]]
     assert email and email[0]["reason"] == "2 live assets carry this test; give asset= to choose one"
-    assert not AuditRun.objects.filter(asset__relation="core.main.dim_customers").exists()
+    assert not AuditRun.objects.filter(asset__name="dim_customers").exists()
 
     AuditRun.objects.all().delete()
-    row = upload(core, failing, asset="warehouse.main.dim_customers")
+    upload(core, failing, asset="warehouse.main.dim_customers")
     run = AuditRun.objects.get(status=AuditRun.Status.FAILED)
     assert run.asset.relation == "warehouse.main.dim_customers"
