@@ -15,6 +15,7 @@ from django.db.models.functions import Lower, TruncDate
 from django.utils import timezone
 
 from audits.models import AuditRun, CheckResult
+from contracts.domain import guarantee_ref
 from contracts.models import Asset, ContractVersion, Guarantee, Registration
 
 # How many recent runs the gate looks through for each guarantee's latest result.
@@ -133,12 +134,6 @@ def _gate_version(asset: Asset, version: ContractVersion | str | None) -> Contra
     return None
 
 
-def _label(kind: str, column: str, name: str = "") -> str:
-    if column:
-        return f"{kind}({column})"
-    return f"{kind} {name}" if name and name != kind else kind
-
-
 _RUN_FIELDS = (
     "id", "tool", "run_id", "run_kind", "status", "build_status", "run_at", "checked", "passed", "failed",
     "warned", "errored", "skipped",
@@ -211,7 +206,7 @@ def _latest_by_guarantee(required: list[dict[str, Any]], run_ids: list[int]) -> 
 
 def _guarantee_state(g: dict[str, Any], row: dict[str, Any] | None) -> GuaranteeState:
     state = GuaranteeState(
-        guarantee=_label(g["kind"], g["column"], g["name"]),
+        guarantee=guarantee_ref(g["kind"], g["column"], g["name"]),
         key=g["key"],
         severity=g["severity"],
         status="unchecked",

@@ -173,3 +173,11 @@ def contract_hash(contract: ContractSpec) -> str:
         ),
     }
     return hashlib.sha256(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def guarantee_ref(kind: str, column: str | None, name: str = "") -> str:
+    """A guarantee as results and the gate name it: ``not_null(email)``, or ``kind name`` for a
+    table-level one (``name`` only when it says more than the kind)."""
+    if column:
+        return f"{kind}({column})"
+    return f"{kind} {name}" if name and name != kind else kind

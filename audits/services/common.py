@@ -9,6 +9,7 @@ from typing import Any
 
 from audits.ingest._common import parse_time
 from audits.models import AuditRun, CheckResult
+from contracts.domain import guarantee_ref
 from contracts.models import Guarantee
 
 RUN_STATUSES = {s.value for s in AuditRun.Status}
@@ -37,10 +38,7 @@ class GRef:
 
 
 def guarantee_label(g: Guarantee | GRef) -> str:
-    if g.column:
-        return f"{g.kind}({g.column})"
-    name = getattr(g, "name", "")
-    return f"{g.kind} {name}" if name and name != g.kind else g.kind
+    return guarantee_ref(g.kind, g.column, getattr(g, "name", ""))
 
 
 def guarantee_index(guarantees: Iterable[Guarantee]) -> dict[str, Guarantee]:

@@ -29,6 +29,7 @@ from contracts.presenters.graphics import (
     team_colour,
     timeline_layout,
 )
+from contracts.presenters.guarantees import guarantee_label_with_column
 from contracts.selectors import dashboard as sel
 from contracts.selectors.access import (
     asset_audits_readable,
@@ -303,8 +304,8 @@ def diff_rows(old: ContractVersion, new: ContractVersion, verdict: Any) -> dict[
             "key": k,
             "old": old_g.get(k),
             "new": new_g.get(k),
-            "old_label": _g_label(old_g.get(k)),
-            "new_label": _g_label(new_g.get(k)),
+            "old_label": guarantee_label_with_column(old_g.get(k)),
+            "new_label": guarantee_label_with_column(new_g.get(k)),
             "changes": by_guarantee.get(k, []),
         }
         for k in keys
@@ -315,13 +316,6 @@ def diff_rows(old: ContractVersion, new: ContractVersion, verdict: Any) -> dict[
         if not c.guarantee and not c.column
     ]
     return {"columns": columns, "guarantees": guarantees, "other_changes": other}
-
-
-def _g_label(g: Any) -> str:
-    if g is None:
-        return ""
-    label = sel.guarantee_label(g.as_dict())
-    return f"{g.column}: {label}" if g.column else label
 
 
 # --- Proposals -----------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from contracts.selectors.dashboard.asset_list import (
     asset_search,
     failing_asset_ids,
 )
-from contracts.selectors.dashboard.asset_page import AssetPage, asset_page, guarantee_label
+from contracts.selectors.dashboard.asset_page import AssetPage, asset_page
 from contracts.selectors.dashboard.common import OPEN, is_id
 from contracts.selectors.dashboard.events import event_kinds, event_search, proposal_history
 from contracts.selectors.dashboard.home import (
@@ -50,7 +50,6 @@ __all__ = [
     "event_search",
     "failing_asset_ids",
     "failing_audits",
-    "guarantee_label",
     "home_data",
     "is_id",
     "lineage_graph",
