@@ -33,7 +33,7 @@
   function nameOf(box) {
     var section = box.closest("section, article");
     var heading = section && section.querySelector("h1, h2, h3");
-    return (heading ? heading.textContent.replace(/\s+/g, " ").trim() + ": " : "") + "scrollable table";
+    return (heading ? heading.textContent.replace(/\s+/g, " ").trim() + ": " : "") + "scrollable area";
   }
 
   function markScrollRegions(root) {
