@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from audits.ingest import ParsedResults
@@ -22,6 +22,7 @@ from audits.services.release import release_held_on_commit
 from audits.services.reporters import Reporter
 from contracts.models import Guarantee, Registration
 from contracts.services.events import events_record_bulk
+from tessera_site.lib.bulk import rows_insert
 
 if TYPE_CHECKING:
     from tessera_site.lib.auth import Actor
@@ -39,24 +40,10 @@ _CHECK_COLUMNS = (
 
 
 def insert_check_rows(rows: Iterable[tuple[Any, ...]]) -> int:
-    """Insert check results given as tuples in ``_CHECK_COLUMNS`` order. On PostgreSQL through
-    COPY (10,000 rows in a few tens of milliseconds, where bulk_create spends seconds building
-    model instances and SQL); elsewhere through bulk_create."""
-    if connection.vendor == "postgresql":
-        table = connection.ops.quote_name(CheckResult._meta.db_table)
-        columns = ", ".join(connection.ops.quote_name(c) for c in _CHECK_COLUMNS)
-        count = 0
-        with (
-            connection.cursor() as cursor,
-            cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
-        ):
-            for row in rows:
-                copy.write_row(row)
-                count += 1
-        return count
-    objects = [CheckResult(**dict(zip(_CHECK_COLUMNS, row, strict=True))) for row in rows]
-    CheckResult.objects.bulk_create(objects, batch_size=BATCH)
-    return len(objects)
+    """Insert check results given as tuples in ``_CHECK_COLUMNS`` order (COPY on PostgreSQL)."""
+    rows = list(rows)
+    rows_insert(CheckResult, _CHECK_COLUMNS, rows)
+    return len(rows)
 
 
 def recorded_assets(*, asset_ids: list[int], tool: str, run_id: str) -> set[int]:

@@ -7,8 +7,7 @@ version's hash, which is what lets a sync recognise unchanged assets without loa
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -22,12 +21,12 @@ from contracts.compat.verdict import Verdict, bump_version
 from contracts.domain import ContractSpec
 from contracts.models import Asset, ContractVersion, Event, Guarantee, SyncRun
 from contracts.services.events import asset_event_record
+from tessera_site.lib.bulk import BULK_BATCH, copy_rows
 
 if TYPE_CHECKING:
     from tessera_site.lib.auth import Actor
 
 # Bulk inserts are split so one statement stays well under PostgreSQL's parameter limit.
-BULK_BATCH = 2000
 
 _VERSION_COPY_FIELDS = (
     "asset", "major", "minor", "patch", "status", "change_kind", "columns", "guarantees",
@@ -42,54 +41,6 @@ def _json(value: Any) -> str:
     return orjson.dumps(value, default=str).decode()
 
 
-def _copy_rows(model: type[Any], fields: Sequence[str], rows: Iterable[tuple[Any, ...]]) -> None:
-    """COPY rows into a table: on PostgreSQL several times faster than a multi-row INSERT, since
-    Django's bulk_create quotes every value of every row in Python."""
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(model._meta.get_field(f).column) for f in fields)
-    statement = f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN"
-    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
-        for row in rows:
-            copy.write_row(row)
-
-
-def rows_insert(
-    model: type[Any], fields: Sequence[str], rows: list[tuple[Any, ...]], *, ignore_conflicts: bool = False
-) -> None:
-    """Insert plain tuples without building model instances.
-
-    PostgreSQL: COPY (through a temporary table plus ``INSERT ... ON CONFLICT DO NOTHING`` when
-    conflicts are to be ignored). Elsewhere: ``bulk_create`` of instances.
-    """
-    if not rows:
-        return
-    if connection.vendor != "postgresql":
-        objects = [model(**dict(zip(_attnames(model, fields), row, strict=True))) for row in rows]
-        model.objects.bulk_create(objects, batch_size=BULK_BATCH, ignore_conflicts=ignore_conflicts)
-        return
-    if not ignore_conflicts:
-        _copy_rows(model, fields, rows)
-        return
-    quote = connection.ops.quote_name
-    table = quote(model._meta.db_table)
-    columns = ", ".join(quote(model._meta.get_field(f).column) for f in fields)
-    scratch = quote(f"tmp_{model._meta.db_table}_{uuid.uuid4().hex[:8]}")
-    with connection.cursor() as cursor:
-        # Identifiers only (quoted model metadata), no values: those go through COPY.
-        create = f"CREATE TEMP TABLE {scratch} ON COMMIT DROP AS SELECT {columns} FROM {table} WITH NO DATA"  # noqa: S608
-        insert = f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {scratch} ON CONFLICT DO NOTHING"  # noqa: S608
-        cursor.execute(create)
-        with cursor.cursor.copy(f"COPY {scratch} ({columns}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-        cursor.execute(insert)
-        cursor.execute(f"DROP TABLE {scratch}")
-
-
-def _attnames(model: type[Any], fields: Sequence[str]) -> list[str]:
-    return [model._meta.get_field(f).attname for f in fields]
-
-
 def versions_insert(versions: list[ContractVersion]) -> None:
     """Insert new versions (at most one per asset, all of one sync run) and set their pks."""
     if not versions:
@@ -97,7 +48,7 @@ def versions_insert(versions: list[ContractVersion]) -> None:
     if connection.vendor != "postgresql":
         ContractVersion.objects.bulk_create(versions, batch_size=BULK_BATCH)
         return
-    _copy_rows(
+    copy_rows(
         ContractVersion,
         _VERSION_COPY_FIELDS,
         (
@@ -144,7 +95,7 @@ def guarantees_insert(versions: Sequence[tuple[ContractVersion, ContractSpec]]) 
     if connection.vendor != "postgresql":
         Guarantee.objects.bulk_create(guarantee_rows(versions), batch_size=BULK_BATCH)
         return
-    _copy_rows(
+    copy_rows(
         Guarantee,
         _GUARANTEE_COPY_FIELDS,
         (

@@ -14,7 +14,7 @@ from contracts.models import Asset, Team
 from contracts.services.relations import relation_moves
 from contracts.services.sync.context import SyncContext, chunks
 from contracts.services.sync.owners import sync_foreign_refusal, sync_owner_mismatch
-from contracts.services.versions import BULK_BATCH
+from tessera_site.lib.bulk import BULK_BATCH
 
 
 @dataclass

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from contracts.models import LineageEdge
 from contracts.services.sync.context import SyncContext
-from contracts.services.versions import rows_insert
+from tessera_site.lib.bulk import rows_insert
 
 
 def lineage_write(ctx: SyncContext, node_asset: dict[str, int]) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from contracts.models import AssetNode
 from contracts.services.sync.assets import AssetPlan
 from contracts.services.sync.context import SyncContext
-from contracts.services.versions import BULK_BATCH, rows_insert
+from tessera_site.lib.bulk import BULK_BATCH, rows_insert
 
 
 def nodes_write(ctx: SyncContext, plan: AssetPlan) -> dict[str, int]:

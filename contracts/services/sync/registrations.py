@@ -10,7 +10,7 @@ from contracts.models import Asset, Registration, Team
 from contracts.services.events import events_record_bulk
 from contracts.services.sync.assets import AssetPlan
 from contracts.services.sync.context import SyncContext
-from contracts.services.versions import rows_insert
+from tessera_site.lib.bulk import rows_insert
 
 Key = tuple[int, int, str]  # (asset, team, origin)
 
