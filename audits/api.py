@@ -9,11 +9,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
+import orjson
 from django.conf import settings
 from django.http import HttpRequest
 from ninja import Field, File, Form, Router, Schema
 from ninja.files import UploadedFile
 
+from audits.ingest import detect_format
+from audits.ingest.types import ResultFileError
 from audits.models import AuditRun, CheckResult, ResultUpload
 from audits.selectors import (
     asset_consumer_team_ids,
@@ -30,8 +33,9 @@ from contracts.models import Asset
 from contracts.selectors.access import asset_audits_readable, reader_for_actor, result_upload_readable
 from tessera_site.lib.auth import Actor
 from tessera_site.lib.errors import ApiError
-from tessera_site.lib.jobs import job_wait
+from tessera_site.lib.jobs import JobStatus, job_wait
 from tessera_site.lib.urls import absolute_url
+from tessera_site.lib.validation import Count, RowCount, json_nul_location
 
 router = Router(tags=["audits"])
 
@@ -46,7 +50,7 @@ class CheckResultIn(Schema):
     )
     # The demo README writes passed/failed; pass/fail (the file formats' words) are accepted too.
     status: Literal["passed", "pass", "failed", "fail", "warn", "warning", "error", "skipped"]
-    failing_rows: int | None = Field(None, ge=0)
+    failing_rows: RowCount | None = None
     message: str | None = Field(None, max_length=10_000)
     column: str | None = Field(None, max_length=300)
 
@@ -54,9 +58,9 @@ class CheckResultIn(Schema):
 class AuditResultsIn(Schema):
     status: Literal["passed", "failed", "partial", "error"]
     triggered_by: str = Field("api", max_length=100)
-    guarantees_checked: int = Field(..., ge=0)
-    guarantees_passed: int = Field(..., ge=0)
-    guarantees_failed: int = Field(..., ge=0)
+    guarantees_checked: Count
+    guarantees_passed: Count
+    guarantees_failed: Count
     run_id: str | None = Field(None, max_length=255)
     run_at: datetime | None = None
     results: list[CheckResultIn] = Field(default_factory=list, max_length=100_000)
@@ -109,6 +113,10 @@ class UploadOut(Schema):
     warnings: list[str]
     created_at: datetime
     finished_at: datetime | None
+
+
+class UploadFailedOut(UploadOut):
+    detail: str
 
 
 class ErrorOut(Schema):
@@ -213,7 +221,14 @@ def audit_results_post(request: HttpRequest, asset_id: str, payload: AuditResult
 
 @router.post(
     "/audit-results/upload",
-    response={200: UploadOut, 202: UploadOut, 400: ErrorOut, 404: ErrorOut, 413: ErrorOut},
+    response={
+        200: UploadOut,
+        202: UploadOut,
+        400: ErrorOut,
+        404: ErrorOut,
+        413: ErrorOut,
+        422: UploadFailedOut,
+    },
     url_name="audit_results_upload",
 )
 def audit_results_upload(
@@ -245,13 +260,35 @@ def audit_results_upload(
         hint = asset_find_by_ref(ref=asset)
         if hint is not None:
             _require_owner_or_consumer(actor, hint, doing="report audit results for")
+    _result_file_precheck(content, format)
     upload = result_upload_submit(
         content=content, filename=filename, actor=actor, format=format, asset_ref=asset
     )
     if wait and job_wait(upload, seconds=settings.TESSERA_SYNC_WAIT_SECONDS):
+        if upload.status == JobStatus.FAILED:  # like the sync: a refused file is a 4xx for CI
+            return 422, {**_upload_out(upload), "detail": upload.error}
         return 200, _upload_out(upload)
     upload.refresh_from_db()
     return 202, _upload_out(upload)
+
+
+def _result_file_precheck(content: bytes, format: str | None) -> None:  # noqa: A002
+    """Refuse before the 202 what the worker would refuse: not JSON, NUL characters (PostgreSQL
+    cannot store them), or a document of no known format. Detection reads the top level only."""
+    where = json_nul_location(content)
+    if where is not None:
+        raise ApiError(
+            400, "invalid_character", f"The result file holds a NUL character (U+0000) at {where}."
+        )
+    try:
+        if format:  # the named format's parser judges the document in the worker
+            orjson.loads(content)
+        else:
+            detect_format(content)
+    except orjson.JSONDecodeError as exc:
+        raise ApiError(400, "invalid_result_file", f"The file is not valid JSON ({exc}).") from None
+    except ResultFileError as exc:
+        raise ApiError(400, "invalid_result_file", str(exc)) from None
 
 
 @router.get(

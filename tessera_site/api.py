@@ -5,14 +5,17 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
-from django.db import connection
+from django.core.exceptions import RequestDataTooBig
+from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.renderers import BaseRenderer
 
 from contracts.api.access import ApiKeyAuth
 from tessera_site.lib.errors import ApiError
+from tessera_site.lib.middleware import response_for_exception
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +61,18 @@ def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespons
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return _error(request, exc.status_code, "error", str(exc))
+
+
+# A lost database (503), an oversized body (413) or an unreadable multipart body (400), raised
+# while an endpoint runs: the edge's answer, rendered as JSON by the API.
+@api.exception_handler(DatabaseError)
+@api.exception_handler(RequestDataTooBig)
+@api.exception_handler(MultiPartParserError)
+def _edge_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+    answer = response_for_exception(request, exc)
+    if answer is None:  # a DatabaseError that is not about reachability: a real bug, keep the 500
+        raise exc
+    return answer
 
 
 class HealthOut(Schema):

@@ -64,6 +64,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # First of ours: NUL input refused, JSON errors under /api/, 503 when the database is down.
+    "tessera_site.lib.middleware.EdgeMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -192,14 +194,50 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
-CELERY_TASK_ACKS_LATE = True
-CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 30 * 60, minimum=10)
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 25 * 60, minimum=5)
+# Durability on Redis. The job and outbox rows are the source of truth (lib/jobs.py); these
+# settings make the broker lose as little as it can, and the sweep below recovers the rest.
+# acks_late: a message is acknowledged after its task ran, not before, so a worker that dies
+# mid-task leaves the message to be delivered again instead of taking it to the grave.
+CELERY_TASK_ACKS_LATE = True
+# When the pool process running a task is killed (SIGKILL, out of memory), requeue its message;
+# Celery's default acknowledges it and the job is lost. A job that kills its worker every time
+# cannot loop for ever: its row counts attempts and fails at TESSERA_JOB_MAX_ATTEMPTS.
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# One message reserved per worker process: a long sync never holds other jobs' messages in its
+# unacknowledged buffer, and a worker killed with its host strands at most one.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Redis hands an unacknowledged message to another worker after visibility_timeout. It must
+# outlast the longest task (the hard time limit, plus the longest retry countdown), or a slow but
+# alive sync would be started a second time; a worker that died is recovered sooner than this by
+# its job's lease and the sweep.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_TASK_TIME_LIMIT + 15 * 60,
+    "socket_connect_timeout": 3,
+}
+# A request that enqueues must not hang while the broker is down: give up publishing quickly
+# (the row stays pending and the sweep sends it once the broker is back).
+CELERY_BROKER_CONNECTION_TIMEOUT = 3
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 1,
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_IMPORTS = ("tessera_site.tasks",)
 CELERY_TIMEZONE = TIME_ZONE
+# Job leases and the sweep (lib/jobs.py, tessera_site/tasks.py): a running job's lease is renewed
+# every third of its length; once it lapses (the worker died) the job is run again, at most
+# TESSERA_JOB_MAX_ATTEMPTS times in all. The sweep re-sends pending work older than
+# TESSERA_SWEEP_STALE_SECONDS (a message the broker never got) and expired leases.
+TESSERA_JOB_LEASE_SECONDS = env_int("TESSERA_JOB_LEASE_SECONDS", 90, minimum=3)
+TESSERA_JOB_MAX_ATTEMPTS = env_int("TESSERA_JOB_MAX_ATTEMPTS", 3, minimum=1)
+TESSERA_SWEEP_SECONDS = env_int("TESSERA_SWEEP_SECONDS", 60, minimum=1)
+TESSERA_SWEEP_STALE_SECONDS = env_int("TESSERA_SWEEP_STALE_SECONDS", 60, minimum=1)
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    "jobs-sweep": {"task": "tessera_site.tasks.jobs_sweep", "schedule": float(TESSERA_SWEEP_SECONDS)},
     "proposal-reminders": {
         "task": "contracts.tasks_workflow.proposal_reminders_task",
         "schedule": crontab(hour=8, minute=0),

@@ -14,3 +14,7 @@ urlpatterns = [
     path("", include("contracts.urls")),
     path("audits/", include("audits.urls")),
 ]
+
+# Errors raised outside views: a lost database is a 503, and /api/ answers JSON (lib.middleware).
+handler400 = "tessera_site.lib.middleware.bad_request"
+handler500 = "tessera_site.lib.middleware.server_error"

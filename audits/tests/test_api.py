@@ -221,15 +221,25 @@ def test_upload_with_wait_answers_with_the_outcome(core, api, celery_eager, sett
     assert body["summary"]["runs"][0]["status"] == "failed"
 
 
+def test_a_file_that_is_not_json_is_refused_before_the_202_and_nothing_is_stored(core, api):
+    response = upload(api, b"<html>not results</html>", secret=core.platform_secret, wait=True)
+    assert response.status_code == 400
+    body = response.json()
+    assert body["error"] == "invalid_result_file" and "not valid JSON" in body["detail"]
+    assert not ResultUpload.objects.exists()
+    assert not AuditRun.objects.exists() and not CheckResult.objects.exists()
+
+
 @pytest.mark.django_db(transaction=True)
-def test_unparseable_upload_fails_its_job_row_with_a_clear_error_and_writes_nothing(
+def test_wait_answers_422_when_the_worker_refuses_the_file_and_writes_nothing(
     core, api, celery_eager, settings
 ):
     settings.TESSERA_SYNC_WAIT_SECONDS = 30
-    response = upload(api, b"<html>not results</html>", secret=core.platform_secret, wait=True)
-    assert response.status_code == 200
+    # JSON of no format the named parser understands: only the worker's full parse can say so.
+    response = upload(api, b'{"hello": "world"}', secret=core.platform_secret, format="soda", wait=True)
+    assert response.status_code == 422
     body = response.json()
-    assert body["status"] == "failed" and "not valid JSON" in body["error"]
+    assert body["status"] == "failed" and body["detail"] == body["error"] != ""
     assert not AuditRun.objects.exists() and not CheckResult.objects.exists()
 
 

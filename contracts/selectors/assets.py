@@ -22,6 +22,7 @@ from contracts.compat.verdict import Verdict, parse_version
 from contracts.domain import relation_name
 from contracts.models import Asset, AssetNode, ContractVersion, Proposal, Registration, Team
 from tessera_site.lib.errors import invalid, not_found
+from tessera_site.lib.validation import INT32_MAX, ascii_id
 
 MAX_PAGE_SIZE = 200
 DEFAULT_PAGE_SIZE = 50
@@ -37,8 +38,9 @@ def asset_find(*, ref: str, queryset: QuerySet[Asset] | None = None) -> Asset | 
     ref = (ref or "").strip()
     if not ref:
         return None
-    if ref.isdigit():
-        return qs.filter(pk=int(ref)).first()
+    asset_id = ascii_id(ref)  # ASCII digits only: "٣" or "¹" is a name, never asset 3 or 1
+    if asset_id is not None:
+        return qs.filter(pk=asset_id).first()
     asset = qs.filter(relation=relation_name(*_split_relation(ref))).first()
     if asset is not None:
         return asset
@@ -164,8 +166,8 @@ def asset_list(
 
 
 def paginate(qs: QuerySet[Any], *, page: int = 1, page_size: int = DEFAULT_PAGE_SIZE) -> Page:
-    if page < 1:
-        raise invalid("page must be 1 or more", status=422)
+    if not 1 <= page <= INT32_MAX:
+        raise invalid(f"page must be between 1 and {INT32_MAX}", status=422)
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         raise invalid(f"page_size must be between 1 and {MAX_PAGE_SIZE}", status=422)
     count = qs.count()
@@ -202,8 +204,9 @@ def version_get(*, asset: Asset, ref: str) -> ContractVersion:
     ref = (ref or "").strip()
     qs = ContractVersion.objects.filter(asset=asset)
     version: ContractVersion | None
-    if ref.isdigit():
-        version = qs.filter(pk=int(ref)).first()
+    version_id = ascii_id(ref)
+    if version_id is not None:
+        version = qs.filter(pk=version_id).first()
     else:
         try:
             major, minor, patch = parse_version(ref.removeprefix("v"))

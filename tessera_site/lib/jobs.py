@@ -3,14 +3,30 @@
 The UI reads the row, never Celery's result backend. A task claims its row with a conditional
 UPDATE (pending → running) and returns if nothing was claimed, so redelivery, retries and double
 clicks are harmless.
+
+The row, not the broker message, is the source of truth. A claim takes a lease
+(``lease_expires_at``) that a heartbeat thread renews while the task runs; a worker that dies
+(SIGKILL, out of memory, a lost host) stops renewing it, and once it expires the job may be
+claimed again: by a redelivered message or by the sweep (``tessera_site.tasks.jobs_sweep``),
+which also re-enqueues pending rows whose message the broker never got. ``attempts`` bounds the
+re-runs: a job whose worker dies ``TESSERA_JOB_MAX_ATTEMPTS`` times ends ``failed``.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
 
-from django.db import models
+from django.conf import settings
+from django.db import connection, models
+from django.db.models import F, Q
 from django.utils import timezone
+
+logger = logging.getLogger(__name__)
 
 
 class JobStatus(models.TextChoices):
@@ -30,6 +46,12 @@ class JobRow(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Claims so far (a worker that died counts); bounded by TESSERA_JOB_MAX_ATTEMPTS.
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # While running: the claim holds until then, renewed by the heartbeat; expired = worker gone.
+    lease_expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # When the sweep last sent a message for this row (so it does not send one every pass).
+    enqueued_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         abstract = True
@@ -45,14 +67,93 @@ class JobRow(models.Model):
         return None
 
 
+def _lease_end() -> object:
+    return timezone.now() + timedelta(seconds=settings.TESSERA_JOB_LEASE_SECONDS)
+
+
+def _claimable(now: object) -> Q:
+    return Q(status=JobStatus.PENDING) | Q(status=JobStatus.RUNNING, lease_expires_at__lt=now)
+
+
 def job_claim(model: type[JobRow], pk: int) -> bool:
-    """Move a pending job to running; False when someone else has it or it is done already."""
-    return (
-        model.objects.filter(pk=pk, status=JobStatus.PENDING).update(  # type: ignore[attr-defined]
-            status=JobStatus.RUNNING, started_at=timezone.now(), stage="started"
-        )
-        == 1
+    """Take a pending job, or a running one whose lease expired (its worker died), under a new
+    lease. False when someone else holds it, it is done, or it has used up its attempts (then
+    it is marked failed)."""
+    now = timezone.now()
+    limit = settings.TESSERA_JOB_MAX_ATTEMPTS
+    claimed = model.objects.filter(_claimable(now), pk=pk, attempts__lt=limit).update(  # type: ignore[attr-defined]
+        status=JobStatus.RUNNING,
+        started_at=now,
+        stage="started",
+        attempts=F("attempts") + 1,
+        lease_expires_at=_lease_end(),
     )
+    if claimed:
+        return True
+    model.objects.filter(_claimable(now), pk=pk, attempts__gte=limit).update(  # type: ignore[attr-defined]
+        status=JobStatus.FAILED,
+        finished_at=now,
+        stage="failed",
+        lease_expires_at=None,
+        error=(
+            f"Gave up after {limit} attempts: the worker running this job stopped each time "
+            "(killed, out of memory or restarted) or the database was unreachable."
+        ),
+    )
+    return False
+
+
+def job_release(model: type[JobRow], pk: int, error: str) -> None:
+    """Give a running job back (a transient failure: database or storage unreachable) so the
+    sweep runs it again; its attempts still count."""
+    model.objects.filter(pk=pk, status=JobStatus.RUNNING).update(  # type: ignore[attr-defined]
+        status=JobStatus.PENDING, stage="waiting to retry", lease_expires_at=None, error=error[:10_000]
+    )
+
+
+@contextmanager
+def job_heartbeat(model: type[JobRow], pk: int) -> Iterator[None]:
+    """Renew the lease every third of its length while the body runs, from a thread: a long
+    step (a 100 MB manifest's parse) holds no lock the heartbeat needs. The thread dies with its
+    process, so a killed worker's lease runs out."""
+    stop = threading.Event()
+    interval = max(1.0, settings.TESSERA_JOB_LEASE_SECONDS / 3)
+
+    def beat() -> None:
+        try:
+            while not stop.wait(interval):
+                model.objects.filter(pk=pk, status=JobStatus.RUNNING).update(  # type: ignore[attr-defined]
+                    lease_expires_at=_lease_end()
+                )
+        except Exception:  # a missed beat only shortens the lease; the job itself goes on
+            logger.exception("heartbeat of %s %s failed", model.__name__, pk)
+        finally:
+            connection.close()  # this thread's own connection
+
+    thread = threading.Thread(target=beat, name=f"heartbeat-{model.__name__}-{pk}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=interval + 5)
+
+
+def jobs_due(model: type[JobRow], *, now: object, stale_after: timedelta) -> list[int]:
+    """Rows the broker may have lost: pending for a while and not re-sent lately, or running
+    under an expired lease."""
+    cutoff = now - stale_after  # type: ignore[operator]
+    pending = Q(status=JobStatus.PENDING, created_at__lt=cutoff) & (
+        Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=cutoff)
+    )
+    expired = Q(status=JobStatus.RUNNING, lease_expires_at__lt=now)
+    return list(
+        model.objects.filter(pending | expired).order_by("created_at").values_list("pk", flat=True)[:500]  # type: ignore[attr-defined]
+    )
+
+
+def jobs_mark_enqueued(model: type[JobRow], pks: list[int], *, now: object) -> None:
+    model.objects.filter(pk__in=pks).update(enqueued_at=now)  # type: ignore[attr-defined]
 
 
 def job_stage(model: type[JobRow], pk: int, stage: str, progress: int | None = None) -> None:
@@ -64,13 +165,23 @@ def job_stage(model: type[JobRow], pk: int, stage: str, progress: int | None = N
 
 def job_succeed(model: type[JobRow], pk: int, **fields: object) -> None:
     model.objects.filter(pk=pk).update(  # type: ignore[attr-defined]
-        status=JobStatus.SUCCEEDED, finished_at=timezone.now(), stage="done", progress=100, **fields
+        status=JobStatus.SUCCEEDED,
+        finished_at=timezone.now(),
+        stage="done",
+        progress=100,
+        lease_expires_at=None,
+        **fields,
     )
 
 
 def job_fail(model: type[JobRow], pk: int, error: str, **fields: object) -> None:
     model.objects.filter(pk=pk).update(  # type: ignore[attr-defined]
-        status=JobStatus.FAILED, finished_at=timezone.now(), stage="failed", error=error[:10_000], **fields
+        status=JobStatus.FAILED,
+        finished_at=timezone.now(),
+        stage="failed",
+        error=error[:10_000],
+        lease_expires_at=None,
+        **fields,
     )
 
 

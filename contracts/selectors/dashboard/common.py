@@ -7,6 +7,7 @@ from typing import Any
 from contracts.models import (
     Proposal,
 )
+from tessera_site.lib.validation import ascii_id
 
 OPEN = Proposal.OPEN_STATUSES
 
@@ -20,4 +21,4 @@ def _audit_run_model() -> Any:
 
 def is_id(text: str) -> bool:
     """A primary key typed in a URL: digits that fit a bigint (longer ones would make the database raise)."""
-    return text.isdigit() and len(text) <= 18
+    return ascii_id(text) is not None  # ASCII digits only: "٣" names no row

@@ -1,0 +1,52 @@
+"""Site-wide periodic work: the sweep that makes the job rows, not the broker, the source of truth.
+
+Every ``TESSERA_SWEEP_SECONDS`` (Celery beat) it sends a message again for each job the broker may
+have lost: pending for longer than ``TESSERA_SWEEP_STALE_SECONDS`` (the enqueue failed while the
+broker was down, or the message vanished with a Redis restart) or running under an expired lease
+(its worker died). A duplicate message is harmless: the task's claim lets one through.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
+
+from audits.models import ResultUpload
+from audits.task_refs import INGEST_RESULT_UPLOAD
+from contracts.models import SyncRun
+from contracts.task_refs import SYNC_RUN
+from tessera_site.lib.enqueue import enqueue_now
+from tessera_site.lib.jobs import jobs_due, jobs_mark_enqueued
+
+logger = logging.getLogger(__name__)
+
+# Explicit on purpose: a new kind of job row is added here, next to the task that runs it.
+JOB_KINDS = ((SyncRun, SYNC_RUN), (ResultUpload, INGEST_RESULT_UPLOAD))
+
+
+@shared_task(name="tessera_site.tasks.jobs_sweep")
+def jobs_sweep() -> dict[str, int]:
+    """Re-send what the broker may have lost; returns how many messages were sent per kind."""
+    now = timezone.now()
+    stale_after = timedelta(seconds=settings.TESSERA_SWEEP_STALE_SECONDS)
+    sent: dict[str, int] = {}
+    for model, task in JOB_KINDS:
+        sent[model.__name__] = _resend(model, task, now=now, stale_after=stale_after)
+    return sent
+
+
+def _resend(model, task, *, now, stale_after: timedelta) -> int:  # type: ignore[no-untyped-def]
+    due = jobs_due(model, now=now, stale_after=stale_after)
+    done = []
+    for pk in due:
+        if not enqueue_now(task, pk):
+            break  # the broker is still down: the next sweep tries again
+        done.append(pk)
+    if done:
+        jobs_mark_enqueued(model, done, now=now)
+        logger.info("sweep re-sent %d %s job(s): %s", len(done), model.__name__, done[:20])
+    return len(done)
