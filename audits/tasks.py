@@ -10,13 +10,14 @@ from django.conf import settings
 from django.utils import timezone
 
 from audits.models import ResultUpload
-from tessera_site.lib.jobs import job_claim
+from audits.task_refs import INGEST_RESULT_UPLOAD, RELEASE_HELD_PUBLISHES
+from tessera_site.lib.jobs import job_claim, job_heartbeat
 
 logger = logging.getLogger(__name__)
 
 
 @shared_task(
-    name="audits.tasks.ingest_result_upload",
+    name=INGEST_RESULT_UPLOAD.name,
     time_limit=settings.CELERY_TASK_TIME_LIMIT,
     soft_time_limit=settings.CELERY_TASK_SOFT_TIME_LIMIT,
 )
@@ -26,11 +27,12 @@ def ingest_result_upload(upload_id: int) -> str:
 
     if not job_claim(ResultUpload, upload_id):
         return "not claimed"
-    summary = audit_ingest_results(upload_id=upload_id)
+    with job_heartbeat(ResultUpload, upload_id):
+        summary = audit_ingest_results(upload_id=upload_id)
     return "succeeded" if summary is not None else "failed"
 
 
-@shared_task(name="audits.tasks.release_held_publishes")
+@shared_task(name=RELEASE_HELD_PUBLISHES.name)
 def release_held_publishes(asset_ids: list[int]) -> int:
     """After audits were recorded: publish what the publish gate held for these assets, if it now
     says publish. Idempotent (a released version is active; a published proposal is closed)."""

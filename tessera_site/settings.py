@@ -236,6 +236,8 @@ TESSERA_JOB_LEASE_SECONDS = env_int("TESSERA_JOB_LEASE_SECONDS", 90, minimum=3)
 TESSERA_JOB_MAX_ATTEMPTS = env_int("TESSERA_JOB_MAX_ATTEMPTS", 3, minimum=1)
 TESSERA_SWEEP_SECONDS = env_int("TESSERA_SWEEP_SECONDS", 60, minimum=1)
 TESSERA_SWEEP_STALE_SECONDS = env_int("TESSERA_SWEEP_STALE_SECONDS", 60, minimum=1)
+# Attempts at one outbox message (an email, a webhook fan-out), with backoff 5 s, 10 s … 10 min.
+TESSERA_OUTBOX_MAX_ATTEMPTS = env_int("TESSERA_OUTBOX_MAX_ATTEMPTS", 8, minimum=1)
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "jobs-sweep": {"task": "tessera_site.tasks.jobs_sweep", "schedule": float(TESSERA_SWEEP_SECONDS)},
     "proposal-reminders": {

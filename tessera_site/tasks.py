@@ -3,7 +3,9 @@
 Every ``TESSERA_SWEEP_SECONDS`` (Celery beat) it sends a message again for each job the broker may
 have lost: pending for longer than ``TESSERA_SWEEP_STALE_SECONDS`` (the enqueue failed while the
 broker was down, or the message vanished with a Redis restart) or running under an expired lease
-(its worker died). A duplicate message is harmless: the task's claim lets one through.
+(its worker died); and each outbox message or webhook delivery that is still pending well after
+it was due (its message, or its retry's, never reached a worker). A duplicate message is
+harmless: a job's claim and the outbox's row lock let one through.
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ from django.utils import timezone
 
 from audits.models import ResultUpload
 from audits.task_refs import INGEST_RESULT_UPLOAD
-from contracts.models import SyncRun
-from contracts.task_refs import SYNC_RUN
+from contracts.models import OutboxMessage, SyncRun, WebhookDelivery
+from contracts.task_refs import OUTBOX_DISPATCH, SYNC_RUN, WEBHOOK_DELIVER
 from tessera_site.lib.enqueue import enqueue_now
 from tessera_site.lib.jobs import jobs_due, jobs_mark_enqueued
 
@@ -36,7 +38,28 @@ def jobs_sweep() -> dict[str, int]:
     sent: dict[str, int] = {}
     for model, task in JOB_KINDS:
         sent[model.__name__] = _resend(model, task, now=now, stale_after=stale_after)
+    for model, task in ((OutboxMessage, OUTBOX_DISPATCH), (WebhookDelivery, WEBHOOK_DELIVER)):
+        sent[model.__name__] = _resend_overdue(model, task, now=now, stale_after=stale_after)
     return sent
+
+
+def _resend_overdue(model, task, *, now, stale_after: timedelta) -> int:  # type: ignore[no-untyped-def]
+    """Pending rows due for longer than ``stale_after``; re-sent ones count as due now, so the
+    next pass waits ``stale_after`` again before sending another message."""
+    due = list(
+        model.objects.filter(status="pending", next_attempt_at__lt=now - stale_after)
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:500]
+    )
+    done = []
+    for pk in due:
+        if not enqueue_now(task, pk):
+            break
+        done.append(pk)
+    if done:
+        model.objects.filter(pk__in=done).update(next_attempt_at=now)
+        logger.info("sweep re-sent %d %s: %s", len(done), model.__name__, done[:20])
+    return len(done)
 
 
 def _resend(model, task, *, now, stale_after: timedelta) -> int:  # type: ignore[no-untyped-def]

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from django.db import transaction
-
 from audits.models import AuditRun
+from audits.task_refs import RELEASE_HELD_PUBLISHES
 from contracts.models import Asset
+from tessera_site.lib.enqueue import enqueue_on_commit
 
 if TYPE_CHECKING:
     from tessera_site.lib.auth import Actor
@@ -20,9 +20,8 @@ def release_held_on_commit(runs: list[AuditRun]) -> None:
     asset_ids = sorted({run.asset_id for run in runs if run.asset.requires_passing_audit})
     if not asset_ids:
         return
-    from audits.tasks import release_held_publishes
 
-    transaction.on_commit(lambda: release_held_publishes.delay(asset_ids))
+    enqueue_on_commit(RELEASE_HELD_PUBLISHES, asset_ids)
 
 
 def audit_release_held(*, asset_ids: Iterable[int], actor: Actor | None = None) -> list[str]:

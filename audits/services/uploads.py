@@ -12,6 +12,8 @@ from django.db import transaction
 from audits.ingest import ResultFileError, normalize_format
 from audits.models import ResultUpload
 from audits.selectors import asset_find_by_ref
+from audits.task_refs import INGEST_RESULT_UPLOAD
+from tessera_site.lib.enqueue import enqueue_on_commit
 from tessera_site.lib.errors import ApiError
 
 if TYPE_CHECKING:
@@ -67,11 +69,10 @@ def result_upload_submit(
     asset_ref: str | None = None,
 ) -> ResultUpload:
     """Store the file and enqueue its ingestion once the row is committed (API and dashboard form)."""
-    from audits.tasks import ingest_result_upload
 
     with transaction.atomic():
         upload = result_upload_create(
             content=content, filename=filename, actor=actor, format=format, asset_ref=asset_ref
         )
-        transaction.on_commit(lambda: ingest_result_upload.delay(upload.pk))
+        enqueue_on_commit(INGEST_RESULT_UPLOAD, upload.pk)
     return upload

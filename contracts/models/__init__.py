@@ -12,6 +12,7 @@ from contracts.models.choices import MODE_CHOICES
 from contracts.models.column_usage import ColumnUsage, ColumnUsageRun, ModelSql, ProposalImpact
 from contracts.models.emails import OutboundEmail
 from contracts.models.events import Event
+from contracts.models.outbox import OutboxAttempt, OutboxMessage
 from contracts.models.ownership import AssetTransfer, ProjectOwnerConsent
 from contracts.models.proposals import Acknowledgment, Proposal
 from contracts.models.registrations import Registration
@@ -42,6 +43,8 @@ __all__ = [
     "WebhookDelivery",
     "WebhookAttempt",
     "OutboundEmail",
+    "OutboxMessage",
+    "OutboxAttempt",
     "ModelSql",
     "ColumnUsage",
     "ColumnUsageRun",

@@ -22,6 +22,8 @@ from contracts.domain import AssetSpec
 from contracts.ingest.column_usage import ModelUsage, dialect_for_adapter, extract_usage, parse_sql
 from contracts.ingest.manifest import gc_paused, load_manifest_json, parse_manifest_document
 from contracts.models import Asset, AssetNode, ColumnUsage, ColumnUsageRun, LineageEdge, ModelSql, SyncRun
+from contracts.task_refs import COLUMN_USAGE_REFRESH
+from tessera_site.lib.enqueue import enqueue_on_commit
 from tessera_site.lib.jobs import JobStatus
 
 NO_SQL = (
@@ -49,12 +51,7 @@ class _Pass:
 def column_usage_enqueue(*, sync_run_id: int) -> None:
     """Queue the column-usage step for a sync, once the sync's transaction has committed."""
 
-    def send() -> None:
-        from contracts.tasks.column_usage import column_usage_refresh_task
-
-        column_usage_refresh_task.delay(sync_run_id)
-
-    transaction.on_commit(send)
+    enqueue_on_commit(COLUMN_USAGE_REFRESH, sync_run_id)
 
 
 def column_usage_refresh(*, sync_run_id: int) -> dict[str, Any]:

@@ -4,20 +4,22 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.db import transaction
+
 from contracts.models import Event
+from contracts.services.outbox import outbox_record
+from contracts.services.webhooks import webhooks_wanted
 
 if TYPE_CHECKING:
     from contracts.models import Asset, Proposal, SyncRun, Team
     from tessera_site.lib.auth import Actor
 
-# Hooks other modules register (e.g. webhooks) to react after an event is committed.
-_listeners: list[Any] = []
 
-
-def event_listener(func: Any) -> Any:
-    """Register ``func(event)``, called on commit for every recorded event."""
-    _listeners.append(func)
-    return func
+def _webhooks_record(events: list[Event]) -> None:
+    """Webhooks are a side effect of the events: recorded in their transaction (the outbox), sent
+    by a worker once it commits. An explicit call, so reading this module tells what happens."""
+    if events and webhooks_wanted():
+        outbox_record(kind="webhook.fanout", event_ids=[e.pk for e in events])
 
 
 def event_record(
@@ -30,8 +32,6 @@ def event_record(
     sync_run: SyncRun | None = None,
     payload: dict[str, Any] | None = None,
 ) -> Event:
-    from django.db import transaction
-
     event = Event(
         kind=kind,
         actor_user=getattr(actor, "user", None),
@@ -43,9 +43,9 @@ def event_record(
         sync_run=sync_run,
         payload=payload or {},
     )
-    event.save()
-    for listener in _listeners:
-        transaction.on_commit(lambda listener=listener: listener(event))
+    with transaction.atomic():
+        event.save()
+        _webhooks_record([event])
     return event
 
 
@@ -72,17 +72,8 @@ def asset_event_record(
 
 
 def events_record_bulk(events: list[Event]) -> list[Event]:
-    """For syncs that record many events at once; listeners still run per event on commit."""
-    from django.db import transaction
-
-    created = Event.objects.bulk_create(events)
-    for listener in _listeners:
-        # A listener may offer a batch form (`listener.many(events)`), so a sync that records
-        # thousands of events costs it one query instead of one per event.
-        many = getattr(listener, "many", None)
-        if many is not None:
-            transaction.on_commit(lambda many=many, created=created: many(created))
-            continue
-        for event in created:
-            transaction.on_commit(lambda listener=listener, event=event: listener(event))
+    """For syncs that record many events at once: one insert, and one outbox row for their webhooks."""
+    with transaction.atomic():
+        created = Event.objects.bulk_create(events)
+        _webhooks_record(created)
     return created

@@ -17,9 +17,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
-
 from contracts.models import Asset, ColumnUsage, OutboundEmail, Proposal, ProposalImpact, Registration, Team
+from contracts.services.outbox import outbox_record
 from tessera_site.lib.email import email_send, team_recipients
 from tessera_site.lib.urls import absolute_url
 
@@ -188,14 +187,7 @@ def proposal_impact_apply(*, proposal: Proposal, verdict: Mapping[str, Any]) -> 
     assessment = proposal_impact_assess(asset=proposal.asset, verdict=verdict)
     required = proposal_impact_record(proposal=proposal, assessment=assessment)
     if assessment.informed_ids:
-        proposal_id = proposal.pk
-
-        def send() -> None:
-            from contracts.tasks.column_usage import proposal_informed_emails_task
-
-            proposal_informed_emails_task.delay(proposal_id)
-
-        transaction.on_commit(send)
+        outbox_record(kind="email.proposal_informed", proposal_id=proposal.pk)
     return required
 
 

@@ -2,7 +2,7 @@
 
 Who may do what is enforced here, not only in views: a team answers only for itself, the owner
 team never approves its own proposal, only the producer withdraws, only a producer lead or an
-admin forces. Emails are never sent from here: tasks are enqueued on commit.
+admin forces. Emails are never sent from here: they are recorded in the outbox, in the change's transaction.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from contracts.models import (
 from contracts.services.events import asset_event_record, event_record
 from contracts.services.impact import proposal_impact_apply
 from contracts.services.relations import relation_change_apply, relation_change_hash
+from contracts.services.outbox import outbox_record
 from contracts.services.supersession import answers_carry_over, publish_refusal, since_previous
 from contracts.services.versions import version_publish
 from tessera_site.lib.errors import ApiError, forbidden, invalid
@@ -48,16 +49,6 @@ TERMINAL_STATUSES = (
     Proposal.Status.FORCED,
     Proposal.Status.SUPERSEDED,
 )
-
-
-# --- enqueueing (tasks are imported lazily: tasks import this module) -------------------------
-def _enqueue(task_name: str, *args: Any) -> None:
-    def send() -> None:
-        from contracts.tasks import workflow as tasks_workflow
-
-        getattr(tasks_workflow, task_name).delay(*args)
-
-    transaction.on_commit(send)
 
 
 def _verdict_dict(verdict: Any) -> dict[str, Any]:
@@ -231,7 +222,7 @@ def proposal_open(
         | ({"supersedes": previous.pk} if previous else {}),
     )
     if not required:
-        _enqueue("proposal_opened_emails_task", proposal.pk)
+        outbox_record(kind="email.proposal_opened", proposal_id=proposal.pk)
         return _approve_unasked(proposal=proposal, actor=actor)
     if previous is not None:
         carried = answers_carry_over(previous=previous, proposal=proposal, actor=actor)
@@ -244,7 +235,7 @@ def proposal_open(
     if proposal.is_open:
         # Carried answers may have approved (and published) it already: then the resolution
         # email is the one notice the teams get.
-        _enqueue("proposal_opened_emails_task", proposal.pk)
+        outbox_record(kind="email.proposal_opened", proposal_id=proposal.pk)
     return proposal
 
 
@@ -335,7 +326,7 @@ def proposal_close(
     proposal.superseded_by_version = by_version
     proposal.save(update_fields=["closed_by_sync", "superseded_by_version"])
     _close(proposal=proposal, status=status, reason=reason)
-    _enqueue("proposal_resolved_emails_task", proposal.pk)
+    outbox_record(kind="email.proposal_resolved", proposal_id=proposal.pk)
     return proposal
 
 
@@ -456,7 +447,9 @@ def acknowledgment_record(
             "previous": previous,
         },
     )
-    _enqueue("answer_recorded_email_task", proposal.pk, team.pk, ack.revision)
+    outbox_record(
+        kind="email.answer_recorded", proposal_id=proposal.pk, team_id=team.pk, revision=ack.revision
+    )
     _status_recompute(proposal=proposal, actor=actor)
     return ack
 
@@ -521,7 +514,7 @@ def proposal_withdraw(*, proposal: Proposal, actor: Actor, reason: str = "") -> 
         proposal=proposal,
         payload={"reason": proposal.resolution_reason},
     )
-    _enqueue("proposal_resolved_emails_task", proposal.pk)
+    outbox_record(kind="email.proposal_resolved", proposal_id=proposal.pk)
     return proposal
 
 
@@ -662,7 +655,7 @@ def _publish(
             else {}
         ),
     )
-    _enqueue("proposal_resolved_emails_task", proposal.pk)
+    outbox_record(kind="email.proposal_resolved", proposal_id=proposal.pk)
     return proposal
 
 
@@ -793,7 +786,7 @@ def proposal_expire_due(now: dt.datetime | None = None) -> list[int]:
             proposal=proposal,
             payload={"deadline": proposal.deadline.isoformat(), "without_approval_of": missing},
         )
-        _enqueue("proposal_resolved_emails_task", proposal.pk)
+        outbox_record(kind="email.proposal_resolved", proposal_id=proposal.pk)
     return [p.pk for p in due]
 
 

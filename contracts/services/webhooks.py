@@ -5,7 +5,10 @@ teams its proposal asks), or every event when it is global. Body: ``{id, kind, c
 asset, proposal, payload}``. Headers: ``X-Tessera-Event``,
 ``X-Tessera-Timestamp`` and ``X-Tessera-Signature: sha256=<hex HMAC-SHA256 of "timestamp.body">``
 keyed with the endpoint's secret; receivers should reject stale timestamps to stop replays.
-Delivery is a Celery task with exponential backoff; every attempt is a WebhookAttempt row.
+Fan-out is a side effect in the outbox (``contracts.services.outbox``): the events' transaction
+records it, a worker creates one delivery row per endpoint from it. Each delivery is a Celery task
+with exponential backoff; every attempt is a WebhookAttempt row, and a delivery whose retry
+message the broker lost is sent again by the sweep once its ``next_attempt_at`` has passed.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from datetime import timedelta
 from typing import Any
 
 import orjson
@@ -24,10 +28,14 @@ from django.db.models import F
 from django.utils import timezone
 
 from contracts.models import Asset, Event, Proposal, WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from contracts.services.events import event_listener
+from contracts.task_refs import WEBHOOK_DELIVER
+from tessera_site.lib.enqueue import enqueue_on_commit
 
 WEBHOOK_TIMEOUT_SECONDS = 10
 USER_AGENT = "Tessera-Webhook/1"
+# Attempts per delivery, whoever sent the message (a retry or the sweep); then it is failed.
+MAX_ATTEMPTS = 6
+RETRY_MAX_SECONDS = 300
 
 
 class WebhookFailed(Exception):
@@ -104,9 +112,13 @@ def endpoints_for(event: Event) -> list[WebhookEndpoint]:
     return [e for e in wanted if e.team_id is None or e.team_id in concerned]
 
 
-@event_listener
+def webhooks_wanted() -> bool:
+    """Whether any endpoint is active: events recorded while none is cost no outbox row."""
+    return WebhookEndpoint.objects.filter(is_active=True).exists()
+
+
 def webhook_fanout(event: Event) -> list[int]:
-    """Runs on commit of every recorded event: one delivery row per endpoint, then enqueue."""
+    """One delivery row per endpoint that wants this committed event, each enqueued on commit."""
     endpoints = endpoints_for(event)
     if not endpoints:
         return []
@@ -118,29 +130,22 @@ def webhook_fanout(event: Event) -> list[int]:
             event=event, endpoint__in=endpoints, status=WebhookDelivery.Status.PENDING
         ).values_list("pk", flat=True)
     )
-    from contracts.tasks.workflow import webhook_deliver_task
-
     for delivery_id in ids:
-        webhook_deliver_task.delay(delivery_id)
+        enqueue_on_commit(WEBHOOK_DELIVER, delivery_id)
     return ids
 
 
-def webhook_fanout_many(events: list[Event]) -> list[int]:
-    """Batch form of webhook_fanout (events_record_bulk): one endpoint query for the whole batch,
-    then the per-event fan-out only for events some endpoint wants."""
+def webhook_fanout_events(*, event_ids: list[int]) -> list[int]:
+    """The outbox handler: fan committed events out (one endpoint query for the whole batch, then
+    the per-event fan-out only for events some endpoint wants). Idempotent: one delivery per
+    endpoint and event."""
+    events = list(Event.objects.filter(pk__in=event_ids).select_related("team", "asset").order_by("pk"))
     endpoints = list(WebhookEndpoint.objects.filter(is_active=True)) if events else []
     ids: list[int] = []
     for event in events if endpoints else ():
-        if any(
-            (e.team_id is None or e.team_id == event.team_id)
-            and (not e.event_kinds or event.kind in e.event_kinds)
-            for e in endpoints
-        ):
+        if any(not e.event_kinds or event.kind in e.event_kinds for e in endpoints):
             ids.extend(webhook_fanout(event))
     return ids
-
-
-webhook_fanout.many = webhook_fanout_many  # type: ignore[attr-defined]
 
 
 def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, str]:
@@ -154,8 +159,14 @@ def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, s
         return None, f"{exc.__class__.__name__}: {exc}"
 
 
+def webhook_retry_seconds(attempts: int) -> int:
+    """The Celery task's backoff (retry_backoff=True, no jitter): 1, 2, 4 … seconds, capped."""
+    return min(RETRY_MAX_SECONDS, 2 ** max(0, attempts - 1))
+
+
 def webhook_deliver(*, delivery_id: int, final_attempt: bool = False) -> str:
-    """One attempt. Raises WebhookFailed for a retry, unless this was the final attempt."""
+    """One attempt. Raises WebhookFailed for a retry, unless this was the final attempt (the
+    task's last retry, or the delivery's MAX_ATTEMPTS-th attempt in all)."""
     delivery = (
         WebhookDelivery.objects.select_related("endpoint", "event", "event__team", "event__asset")
         .filter(pk=delivery_id)
@@ -165,6 +176,9 @@ def webhook_deliver(*, delivery_id: int, final_attempt: bool = False) -> str:
         return "gone"
     if delivery.status == WebhookDelivery.Status.DELIVERED:
         return "delivered"  # a redelivered message: the receiver already has it
+    if delivery.status == WebhookDelivery.Status.FAILED:
+        return "failed"
+    final_attempt = final_attempt or delivery.attempts + 1 >= MAX_ATTEMPTS
     endpoint = delivery.endpoint
     body = webhook_body(delivery.event)
     timestamp = str(int(time.time()))
@@ -189,6 +203,9 @@ def webhook_deliver(*, delivery_id: int, final_attempt: bool = False) -> str:
             fields.update(status=WebhookDelivery.Status.DELIVERED, delivered_at=timezone.now())
         elif final_attempt:
             fields.update(status=WebhookDelivery.Status.FAILED)
+        else:  # when the retry is due; the sweep re-sends it if its message is lost
+            retry_in = webhook_retry_seconds(delivery.attempts + 1)
+            fields.update(next_attempt_at=timezone.now() + timedelta(seconds=retry_in))
         WebhookDelivery.objects.filter(pk=delivery.pk).update(**fields)
     if ok:
         return "delivered"

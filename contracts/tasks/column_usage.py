@@ -5,11 +5,12 @@ from __future__ import annotations
 from celery import shared_task
 from django.conf import settings
 
+from contracts.task_refs import COLUMN_USAGE_REFRESH
 from contracts.tasks.workflow import EMAIL_RETRY
 
 
 @shared_task(
-    name="contracts.tasks.column_usage.column_usage_refresh_task",
+    name=COLUMN_USAGE_REFRESH.name,
     time_limit=settings.CELERY_TASK_TIME_LIMIT,
     soft_time_limit=settings.CELERY_TASK_SOFT_TIME_LIMIT,
 )

@@ -7,27 +7,35 @@ import logging
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 
 from contracts.ingest.errors import ManifestError
 from contracts.models import SyncRun
-from tessera_site.lib.jobs import job_claim, job_fail
+from contracts.task_refs import SYNC_RUN
+from tessera_site.lib.jobs import job_claim, job_fail, job_heartbeat, job_release
 
 logger = logging.getLogger(__name__)
 
 
 @shared_task(
-    name="contracts.tasks.sync_run_task",
+    name=SYNC_RUN.name,
     time_limit=settings.CELERY_TASK_TIME_LIMIT,
     soft_time_limit=settings.CELERY_TASK_SOFT_TIME_LIMIT,
 )
 def sync_run_task(sync_run_id: int) -> str:
-    """Run a pending sync once: a redelivered or duplicate message finds the row claimed and returns."""
+    """Run a pending sync once: a duplicate message finds the row claimed and returns. A sync whose
+    worker died (its lease expired) is claimed again and re-run: its transaction was rolled back."""
     from contracts.services.sync import sync_execute
 
     if not job_claim(SyncRun, sync_run_id):
         return "not claimed"
     try:
-        sync_execute(sync_run_id=sync_run_id)
+        with job_heartbeat(SyncRun, sync_run_id):
+            sync_execute(sync_run_id=sync_run_id)
+    except (OperationalError, InterfaceError) as exc:  # the database went away: try again later
+        logger.warning("sync %s released for a retry: %s", sync_run_id, exc)
+        job_release(SyncRun, sync_run_id, f"The database was unreachable; retrying: {exc}")
+        return "retry"
     except ManifestError as exc:
         job_fail(SyncRun, sync_run_id, f"Invalid manifest ({exc.code}): {exc.detail}")
         return "failed"

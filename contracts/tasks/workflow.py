@@ -1,15 +1,19 @@
 """Celery tasks of the acknowledgment workflow: adapters that take ids and call one service.
 
-Email tasks retry on send failures; every email has a dedupe key, so a retry (or a redelivered
-message) never sends the same email twice. Beat runs the reminders and the expiry (names fixed in
-settings.CELERY_BEAT_SCHEDULE).
+Emails of a change come from the outbox (``outbox_dispatch_task``), which retries with backoff
+and records every attempt; every email has a dedupe key, so a retry (or a redelivered message)
+never sends the same email twice. Beat runs the reminders and the expiry (names fixed in
+settings.CELERY_BEAT_SCHEDULE). The ``*_emails_task`` adapters remain for messages enqueued
+before the outbox existed.
 """
 
 from __future__ import annotations
 
 from celery import shared_task
 
+from contracts.services.webhooks import MAX_ATTEMPTS as WEBHOOK_MAX_ATTEMPTS
 from contracts.services.webhooks import WebhookFailed
+from contracts.task_refs import OUTBOX_DISPATCH, WEBHOOK_DELIVER
 from tessera_site.lib.email import EmailSendError
 
 EMAIL_RETRY = {
@@ -62,14 +66,22 @@ def proposal_expire_due_task() -> list[int]:
     return proposal_expire_due()
 
 
+@shared_task(name=OUTBOX_DISPATCH.name)
+def outbox_dispatch_task(message_id: int) -> str:
+    """One attempt at one outbox message; a failure schedules the next (the service records it)."""
+    from contracts.services.outbox_dispatch import outbox_dispatch
+
+    return outbox_dispatch(message_id=message_id)
+
+
 @shared_task(
-    name="contracts.tasks_workflow.webhook_deliver_task",
+    name=WEBHOOK_DELIVER.name,
     bind=True,
     autoretry_for=(WebhookFailed,),
     retry_backoff=True,
     retry_backoff_max=300,
     retry_jitter=False,
-    max_retries=5,
+    max_retries=WEBHOOK_MAX_ATTEMPTS - 1,
 )
 def webhook_deliver_task(self, delivery_id: int) -> str:
     """POST one event to one endpoint; failures retry with exponential backoff, every attempt recorded."""

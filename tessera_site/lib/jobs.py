@@ -22,8 +22,9 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection, models
-from django.db.models import F, Q
+from django.db import InterfaceError, OperationalError, connection, models
+from django.db.models import F, Q, Value
+from django.db.models.functions import Concat
 from django.utils import timezone
 
 logger = logging.getLogger(__name__)
@@ -95,9 +96,12 @@ def job_claim(model: type[JobRow], pk: int) -> bool:
         finished_at=now,
         stage="failed",
         lease_expires_at=None,
-        error=(
-            f"Gave up after {limit} attempts: the worker running this job stopped each time "
-            "(killed, out of memory or restarted) or the database was unreachable."
+        error=Concat(
+            Value(
+                f"Gave up after {limit} attempts: the worker running this job stopped each time "
+                "(killed, out of memory or restarted) or the database was unreachable. "
+            ),
+            F("error"),
         ),
     )
     return False
@@ -106,9 +110,12 @@ def job_claim(model: type[JobRow], pk: int) -> bool:
 def job_release(model: type[JobRow], pk: int, error: str) -> None:
     """Give a running job back (a transient failure: database or storage unreachable) so the
     sweep runs it again; its attempts still count."""
-    model.objects.filter(pk=pk, status=JobStatus.RUNNING).update(  # type: ignore[attr-defined]
-        status=JobStatus.PENDING, stage="waiting to retry", lease_expires_at=None, error=error[:10_000]
-    )
+    try:
+        model.objects.filter(pk=pk, status=JobStatus.RUNNING).update(  # type: ignore[attr-defined]
+            status=JobStatus.PENDING, stage="waiting to retry", lease_expires_at=None, error=error[:10_000]
+        )
+    except (OperationalError, InterfaceError):  # still unreachable: the lease runs out instead
+        logger.warning("could not release %s %s; its lease will expire", model.__name__, pk)
 
 
 @contextmanager

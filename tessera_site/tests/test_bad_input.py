@@ -299,3 +299,15 @@ def test_a_dashboard_url_with_non_ascii_digits_is_a_404(client, world):
     client.force_login(UserFactory())
     assert client.get("/assets/%D9%A3/").status_code == 404
     assert client.get("/proposals/%C2%B9/").status_code == 404
+
+
+def test_a_multipart_manifest_holding_a_nul_is_refused_up_front(world):
+    manifest = json.loads((FIXTURES / "small_shop_manifest.json").read_text())
+    next(iter(manifest["nodes"].values()))["name"] = "x\u0000"
+    before = _written()
+    response = world["client"].post(
+        "/api/v1/sync/dbt", data={"manifest": _file(json.dumps(manifest).encode(), "manifest.json")}
+    )
+    body = _assert_json_4xx(response, 400, parameter="manifest")
+    assert ".name" in body["detail"]
+    assert _written() == before

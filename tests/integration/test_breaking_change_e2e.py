@@ -178,4 +178,5 @@ def test_breaking_sync_to_published_major_version_with_emails_links_and_api(
         timeout=60,
         message="the answer-recorded emails",
     )
-    assert "Task contracts.tasks_workflow.proposal_opened_emails_task[" in celery_worker.log()
+    # the emails came from the outbox, through the worker
+    assert "Task contracts.tasks_workflow.outbox_dispatch_task[" in celery_worker.log()

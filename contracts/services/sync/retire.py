@@ -6,10 +6,9 @@ The audit log records each one."""
 
 from __future__ import annotations
 
-from django.db import transaction
-
 from contracts.models import Asset, Event, Registration, SyncRun
 from contracts.services.relations import relation_changes_decide
+from contracts.services.outbox import outbox_record
 from contracts.services.sync.assets import AssetPlan
 from contracts.services.sync.context import SyncContext
 
@@ -50,13 +49,7 @@ def assets_retire(ctx: SyncContext, plan: AssetPlan) -> list[Event]:
 
 
 def _retired_emails_enqueue(*, run: SyncRun, asset_ids: list[int]) -> None:
-    """One task per sync run tells the consumer teams (one email each), once the retirement is committed."""
-    if not asset_ids:
-        return
-
-    def send() -> None:
-        from contracts.tasks.workflow import assets_retired_emails_task
-
-        assets_retired_emails_task.delay(run.pk, asset_ids)
-
-    transaction.on_commit(send)
+    """One outbox message per sync run tells the consumer teams (one email each), recorded in the
+    retirement's transaction."""
+    if asset_ids:
+        outbox_record(kind="email.assets_retired", sync_run_id=run.pk, asset_ids=asset_ids)

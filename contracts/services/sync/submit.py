@@ -19,8 +19,11 @@ from contracts.ingest.errors import ManifestError
 from contracts.ingest.manifest import SUPPORTED_SCHEMA_VERSIONS, load_manifest_json
 from contracts.models import Project, SyncRun, Team
 from contracts.services.sync.owners import sync_authority_refusal
+from contracts.task_refs import SYNC_RUN
 from tessera_site.lib.auth import Actor
+from tessera_site.lib.enqueue import enqueue_on_commit
 from tessera_site.lib.errors import ApiError
+from tessera_site.lib.validation import json_nul_location
 
 # Bodies up to this size are fully decoded in the request (exact "not JSON" errors for free);
 # larger ones are checked by their head only, so the web process never holds a 600 MB tree.
@@ -41,6 +44,18 @@ def _head_of(upload: bytes | UploadedFile, n: int) -> bytes:
     head = upload.read(n)
     upload.seek(0)
     return head
+
+
+def _refuse_nul(upload: bytes | UploadedFile | None, *, label: str) -> None:
+    """PostgreSQL cannot store NUL (U+0000): refuse it now, not as a database error in the worker."""
+    where = json_nul_location(_all_bytes(upload)) if upload is not None else None
+    if where is not None:
+        raise ApiError(
+            400,
+            "invalid_character",
+            f"The {label} holds a NUL character (U+0000) at {where}, which Tessera cannot store.",
+            extra={"parameter": label},
+        )
 
 
 def _all_bytes(upload: bytes | UploadedFile) -> bytes:
@@ -160,6 +175,8 @@ def sync_submit(
     """Check and store an upload, create its SyncRun and enqueue the sync on commit."""
     actor.require_scope("write")
     manifest_precheck(manifest)
+    for label, upload in (("manifest", manifest), ("run_results", run_results), ("catalog", catalog)):
+        _refuse_nul(upload, label=label)
     team = team_for_slug(team_slug)
     if team is not None and not actor.is_admin:
         actor.require_team(team)
@@ -193,7 +210,5 @@ def sync_submit(
         run.catalog.save(f"{stamp}-catalog.json", _as_file(catalog), save=False)
     with transaction.atomic():
         run.save()
-        from contracts.tasks.sync import sync_run_task
-
-        transaction.on_commit(lambda: sync_run_task.delay(run.pk))
+        enqueue_on_commit(SYNC_RUN, run.pk)
     return run

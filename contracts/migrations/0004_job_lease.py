@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("contracts", "0001_initial"),
+        ("contracts", "0003_column_usage"),
     ]
 
     operations = [

@@ -1,0 +1,93 @@
+"""Performing outbox messages (the worker side of ``contracts.services.outbox``): one attempt at a
+time, each recorded as an ``OutboxAttempt``; a failure is retried with exponential backoff until
+``TESSERA_OUTBOX_MAX_ATTEMPTS``, then the message is ``failed`` with its last error."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from contracts.models import OutboxAttempt, OutboxMessage
+from contracts.services import asset_emails, impact, proposal_emails, webhooks
+from contracts.task_refs import OUTBOX_DISPATCH
+from tessera_site.lib.enqueue import enqueue_now
+
+logger = logging.getLogger(__name__)
+
+BACKOFF_BASE_SECONDS = 5
+BACKOFF_MAX_SECONDS = 600
+
+# Every kind of side effect (outbox.KINDS) and the function that performs it from the recorded
+# arguments. Explicit on purpose (no registry filled by imports): a new side effect is added here.
+HANDLERS: dict[str, Callable[..., Any]] = {
+    "email.proposal_opened": proposal_emails.proposal_opened_notify,
+    "email.answer_recorded": proposal_emails.answer_recorded_notify,
+    "email.proposal_resolved": proposal_emails.proposal_resolved_notify,
+    "email.proposal_informed": impact.proposal_informed_notify,
+    "email.assets_retired": asset_emails.assets_retired_notify,
+    "webhook.fanout": webhooks.webhook_fanout_events,
+}
+
+
+def backoff_seconds(attempts: int) -> int:
+    return min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, attempts - 1))
+
+
+def outbox_dispatch(*, message_id: int) -> str:
+    """One attempt at one message (the worker task's body): ``sent``, ``retry``, ``failed``, or
+    ``skipped`` when it is not pending, not due yet, or another worker holds it."""
+    with transaction.atomic():
+        message = (
+            OutboxMessage.objects.select_for_update(skip_locked=True)
+            .filter(pk=message_id, status=OutboxMessage.Status.PENDING)
+            .first()
+        )
+        if message is None or message.next_attempt_at > timezone.now() + timedelta(seconds=1):
+            return "skipped"
+        started = time.monotonic()
+        error = _perform(message)
+        outcome = _record_attempt(message, error=error, duration=time.monotonic() - started)
+    if outcome == "retry":
+        # The countdown message may be lost (broker down): the sweep sends it again when due.
+        transaction.on_commit(
+            lambda: enqueue_now(OUTBOX_DISPATCH, message_id, countdown=backoff_seconds(message.attempts))
+        )
+    return outcome
+
+
+def _perform(message: OutboxMessage) -> str:
+    """Run the handler in a savepoint; the error text, or "" when it worked."""
+    try:
+        with transaction.atomic():
+            HANDLERS[message.kind](**message.args)
+    except Exception as exc:  # any failure is recorded on the attempt and retried
+        logger.warning("outbox message %s (%s) failed: %s", message.pk, message.kind, exc, exc_info=True)
+        return f"{exc.__class__.__name__}: {exc}"[:5000]
+    return ""
+
+
+def _record_attempt(message: OutboxMessage, *, error: str, duration: float) -> str:
+    now = timezone.now()
+    message.attempts += 1
+    OutboxAttempt.objects.create(
+        message=message, attempted_at=now, ok=not error, error=error, duration_ms=int(duration * 1000)
+    )
+    if not error:
+        message.status, message.sent_at, message.last_error = OutboxMessage.Status.SENT, now, ""
+        outcome = "sent"
+    elif message.attempts >= settings.TESSERA_OUTBOX_MAX_ATTEMPTS:
+        message.status, message.last_error = OutboxMessage.Status.FAILED, error
+        outcome = "failed"
+    else:
+        message.last_error = error
+        message.next_attempt_at = now + timedelta(seconds=backoff_seconds(message.attempts))
+        outcome = "retry"
+    message.save(update_fields=["attempts", "status", "sent_at", "last_error", "next_attempt_at"])
+    return outcome
