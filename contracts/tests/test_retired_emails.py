@@ -11,10 +11,9 @@ from pathlib import Path
 
 import orjson
 import pytest
-from celery.signals import task_prerun
 
 from contracts.factories import TeamFactory, TeamMembershipFactory, UserFactory
-from contracts.models import Asset, OutboundEmail, SyncRun
+from contracts.models import Asset, OutboundEmail, OutboxMessage, SyncRun
 from contracts.services.registrations import registration_add
 from contracts.services.sync import sync_submit
 from contracts.tasks.sync import sync_run_task
@@ -87,22 +86,8 @@ def shop():
     return owner, growth, finance
 
 
-@pytest.fixture
-def retired_tasks():
-    """(args) of every assets_retired_emails_task that runs, observed through Celery's own signal."""
-    calls: list[tuple] = []
-
-    def record(sender=None, args=None, **_):
-        if sender is not None and sender.name == assets_retired_emails_task.name:
-            calls.append(tuple(args))
-
-    task_prerun.connect(record, weak=False)
-    yield calls
-    task_prerun.disconnect(record)
-
-
 def test_retiring_assets_emails_each_consumer_team_once_listing_every_asset_it_reads(
-    shop, smtp_server, celery_eager, retired_tasks, django_capture_on_commit_callbacks
+    shop, smtp_server, celery_eager, django_capture_on_commit_callbacks
 ):
     owner, growth, finance = shop
     run = _submit(_without(*RETIRED))
@@ -111,8 +96,13 @@ def test_retiring_assets_emails_each_consumer_team_once_listing_every_asset_it_r
 
     customers, orders = (_asset(u) for u in RETIRED)
     assert customers.status == orders.status == "retired"
-    # One task for the whole sync run, carrying the retired assets' ids.
-    assert [(r, sorted(ids)) for r, ids in retired_tasks] == [(run.pk, sorted([customers.pk, orders.pk]))]
+    # One outbox message for the whole sync run, recorded with it, carrying the retired assets' ids.
+    [message] = OutboxMessage.objects.filter(kind="email.assets_retired")
+    assert (message.args["sync_run_id"], sorted(message.args["asset_ids"])) == (
+        run.pk,
+        sorted([customers.pk, orders.pk]),
+    )
+    assert message.status == OutboxMessage.Status.SENT
     [message] = smtp_server.received()  # growth only: finance reads products, the owner is no consumer
     assert _to(message) == {"growth@example.com", "growth-lead@example.com"}
     assert message["X-Tessera-Email"] == "asset_retired"
@@ -155,15 +145,15 @@ def test_an_asset_back_in_the_manifest_before_the_task_runs_is_not_announced(sho
     assert "orders, which growth consumes, was retired" in message["Subject"]
 
 
-def test_retiring_assets_nobody_consumes_enqueues_no_email_task(
-    shop, retired_tasks, celery_eager, django_capture_on_commit_callbacks
+def test_retiring_assets_nobody_consumes_records_no_email(
+    shop, celery_eager, django_capture_on_commit_callbacks
 ):
     run = _submit(_without("model.jaffle_shop.locations"))
     with django_capture_on_commit_callbacks(execute=True):
         assert sync_run_task(run.pk) == "succeeded"
 
     assert _asset("model.jaffle_shop.locations").status == "retired"
-    assert retired_tasks == []
+    assert not OutboxMessage.objects.filter(kind="email.assets_retired").exists()
     assert not OutboundEmail.objects.exists()
 
 

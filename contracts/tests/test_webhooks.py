@@ -7,10 +7,10 @@ import json
 import pytest
 
 from contracts.factories import TeamFactory
-from contracts.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from contracts.models import OutboxMessage, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from contracts.services.events import event_record
 from contracts.services.webhooks import WebhookFailed, webhook_deliver, webhook_signature
-from contracts.tests.workflow_setup import WebhookReceiver, open_breaking
+from contracts.tests.workflow_setup import WebhookReceiver, open_breaking, run_outbox
 
 pytestmark = pytest.mark.django_db
 
@@ -32,6 +32,7 @@ def test_committed_events_fan_out_to_global_endpoints_and_those_of_the_teams_con
     )
     with django_capture_on_commit_callbacks(execute=True):
         proposal = open_breaking(story)
+    run_outbox()  # the worker's part: the fan-out recorded with the events
     opened = proposal.events.get(kind="proposal.opened")
     endpoints = set(WebhookDelivery.objects.filter(event=opened).values_list("endpoint_id", flat=True))
     assert endpoints == {global_all.pk, platform.pk, marketing.pk}  # marketing is asked by the proposal
@@ -49,6 +50,7 @@ def test_committed_events_fan_out_to_global_endpoints_and_those_of_the_teams_con
             actor=actor_for_user(story.marketing_user),
             via="dashboard",
         )
+    run_outbox()
     answered = proposal.events.get(kind="proposal.answered")
     assert answered.team_id == story.marketing.pk
     endpoints = set(WebhookDelivery.objects.filter(event=answered).values_list("endpoint_id", flat=True))
@@ -62,7 +64,9 @@ def test_nothing_is_delivered_for_a_rolled_back_event(story):
     with pytest.raises(RuntimeError), transaction.atomic():
         event_record(kind="asset.retired", team=story.producer, asset=story.asset)
         raise RuntimeError("rolled back")
+    run_outbox()
     assert not WebhookDelivery.objects.exists()
+    assert not OutboxMessage.objects.exists()  # the fan-out was recorded with the event, and rolled back
 
 
 def test_delivery_is_signed_over_timestamp_and_body(story, django_capture_on_commit_callbacks):
@@ -75,6 +79,7 @@ def test_delivery_is_signed_over_timestamp_and_body(story, django_capture_on_com
                 asset=story.asset,
                 payload={"relation": story.asset.relation},
             )
+        run_outbox()
         delivery = WebhookDelivery.objects.get(endpoint=endpoint, event=event)
         assert webhook_deliver(delivery_id=delivery.pk) == "delivered"
         assert webhook_deliver(delivery_id=delivery.pk) == "delivered"  # a redelivery sends nothing

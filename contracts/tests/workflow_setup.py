@@ -173,3 +173,12 @@ class WebhookReceiver:
     def __exit__(self, *exc) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def run_outbox() -> list[str]:
+    """Perform every pending outbox message here, as a worker would (tests have no worker)."""
+    from contracts.models import OutboxMessage
+    from contracts.services.outbox_dispatch import outbox_dispatch
+
+    ids = OutboxMessage.objects.filter(status=OutboxMessage.Status.PENDING).order_by("pk")
+    return [outbox_dispatch(message_id=pk) for pk in ids.values_list("pk", flat=True)]

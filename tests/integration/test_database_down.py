@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from contracts.services.apikeys import KEY_PREFIX
 from tests.integration.durability_support import free_port
 
 pytestmark = [pytest.mark.integration]
@@ -96,7 +97,8 @@ def test_every_api_path_answers_a_json_503(server_without_database, method, path
     status, headers, body = _get(
         server_without_database + path,
         method=method,
-        headers={"Authorization": "Bearer some-key", "Content-Type": "application/json"},
+        # A well-formed key: checking it needs the database (a malformed one is a 401 without it).
+        headers={"Authorization": f"Bearer {KEY_PREFIX}_0123456789abcdef", "Content-Type": "application/json"},
         body=b"{}" if method == "POST" else None,
     )
     assert status == 503, body[:300]
@@ -115,7 +117,7 @@ def test_health_reports_the_database_down_in_json(server_without_database):
 @pytest.mark.parametrize("path", ["/", "/assets/", "/events/", "/proposals/1/"])
 def test_the_dashboard_shows_a_plain_error_page_without_a_traceback(server_without_database, path):
     # A signed-in browser carries a session cookie; reading the session needs the database.
-    status, headers, body = _get(server_without_database + path, headers={"Cookie": "sessionid=abc123"})
+    status, headers, body = _get(server_without_database + path, headers={"Cookie": "sessionid=" + "a1" * 16})
     assert status == 503, body[:300]
     assert headers["Content-Type"].startswith("text/html")
     assert b"Service unavailable" in body
