@@ -93,16 +93,19 @@ def producer_broker(url: str) -> Iterator[None]:
     """Make this test process publish to ``url`` (the web side of the test), then restore."""
     from tessera_site.celery import app
 
+    def forget_pools() -> None:
+        # The connection and producer pools were built for the previous URL (as after a fork).
+        app._pool = None
+        app.amqp._producer_pool = None
+
     previous = app.conf.broker_url
     app.conf.broker_url = url
-    app.pool.force_close_all()
-    app._pool = None  # the producer pool was built for the previous URL
+    forget_pools()
     try:
         yield
     finally:
-        app.pool.force_close_all()
         app.conf.broker_url = previous
-        app._pool = None
+        forget_pools()
 
 
 def _database_url() -> str:

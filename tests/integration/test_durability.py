@@ -8,6 +8,7 @@ shortened through their settings; the code paths are the production ones.
 from __future__ import annotations
 
 import json
+import time
 from email.message import Message
 from pathlib import Path
 
@@ -66,18 +67,31 @@ def _actor():
     return actor_for_key(key)
 
 
-def _sync_blocked_writing_events(lock_connection: psycopg.Connection) -> None:
+def _sync_blocked_writing_events(worker) -> None:
     """Wait until the worker's sync transaction has written assets and versions and waits to
     insert its events (the test holds a lock on the event table): the middle of the write."""
+    # Its own autocommit connection: inside a transaction PostgreSQL keeps one statistics snapshot.
+    monitor = psycopg.connect(_database_url(), autocommit=True)
 
     def blocked() -> bool:
-        row = lock_connection.execute(
+        row = monitor.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
             "AND query ILIKE 'INSERT INTO \"contracts_event\"%%'"
         ).fetchone()
         return bool(row and row[0])
 
-    wait_for(blocked, timeout=90, message="the sync to block on its event insert")
+    def waiting() -> list:
+        return monitor.execute(
+            "SELECT wait_event_type, wait_event, state, left(query, 120) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).fetchall()
+
+    deadline = time.monotonic() + 90
+    while not blocked():
+        if time.monotonic() > deadline:
+            pytest.fail(f"the sync did not block on its event insert: {waiting()}\n{worker.log()[-2000:]}")
+        time.sleep(0.2)
+    monitor.close()
 
 
 def _assert_one_clean_sync(run: SyncRun) -> None:
@@ -100,7 +114,7 @@ def test_a_sync_whose_worker_is_killed_mid_write_is_finished_once_by_a_new_worke
     with psycopg.connect(_database_url(), autocommit=False) as lock_connection:
         lock_connection.execute("LOCK TABLE contracts_event IN SHARE MODE")
         worker = start()
-        _sync_blocked_writing_events(lock_connection)
+        _sync_blocked_writing_events(worker)
         assert SyncRun.objects.get(pk=run.pk).status == JobStatus.RUNNING
         if kill == "pool child":
             children = worker.children()
