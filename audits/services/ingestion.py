@@ -159,10 +159,8 @@ def audit_ingest_run_results(
     """
     upload: ResultUpload | None = None
     if sync_run is not None:
-        if actor is None:
-            from contracts.services.sync import actor_for_run
-
-            actor = actor_for_run(sync_run)
+        if actor is None:  # the sync passes who submitted it (audits does not import the sync)
+            raise ValueError("audit_ingest_run_results(sync_run=...) needs the sync's actor")
         if run_results is None:
             with sync_run.run_results.open("rb") as handle:
                 run_results = handle.read()

@@ -45,7 +45,7 @@ def _broker_errors() -> tuple[type[BaseException], ...]:
 def enqueue_now(task: TaskRef, *args: object, countdown: float | None = None) -> bool:
     """Send one message now; False (logged) when the broker is unreachable. Without a broker
     (the demo: ``task_always_eager``) the task runs in-process instead."""
-    from tessera_site.celery import app
+    from celery import current_app as app  # the project's app (lib imports nothing above it)
 
     if app.conf.task_always_eager:
         if task.name not in app.tasks:

@@ -12,8 +12,6 @@ import ast
 from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[2]
 APPS = ("contracts", "audits", "tessera_site")
 NOT_APP_CODE = {"tests", "migrations", "management"}
@@ -139,28 +137,12 @@ def test_lib_imports_no_app():
     assert not upward, "tessera_site.lib must not import an app:\n" + "\n".join(upward)
 
 
-# The circles left all run through a task module: services import their tasks to enqueue them and
-# tasks import their services. One explicit enqueue seam (issue #11) removes them; until it lands
-# the whole-graph check is an expected failure, strict so that it must be re-armed once it passes.
-TASK_MODULES = ("contracts.tasks", "audits.tasks")
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="service <-> task circles (sync/audits ingestion, proposals/webhooks/column usage) wait for "
-    "the enqueue seam of issue #11",
-)
+# Services enqueue through one seam (tessera_site.lib.enqueue, tasks named by TaskRef constants),
+# so no service imports a task module and the graph has no circle at all.
 def test_app_import_graph_has_no_cycle():
     graph = import_graph()
     found = cycles(graph)
     assert not found, "import cycles:\n" + "\n\n".join(_describe(graph, c) for c in found)
-
-
-def test_every_import_cycle_left_runs_through_a_task_module():
-    """Meanwhile no new kind of circle appears: each one left is a service/task pair."""
-    graph = import_graph()
-    other = [c for c in cycles(graph) if not any(m.startswith(TASK_MODULES) for m in c)]
-    assert not other, "import cycles:\n" + "\n\n".join(_describe(graph, c) for c in other)
 
 
 def test_the_walk_finds_a_cycle_through_an_import_inside_a_function(tmp_path):

@@ -98,7 +98,10 @@ def test_every_api_path_answers_a_json_503(server_without_database, method, path
         server_without_database + path,
         method=method,
         # A well-formed key: checking it needs the database (a malformed one is a 401 without it).
-        headers={"Authorization": f"Bearer {KEY_PREFIX}_0123456789abcdef", "Content-Type": "application/json"},
+        headers={
+            "Authorization": f"Bearer {KEY_PREFIX}_0123456789abcdef",
+            "Content-Type": "application/json",
+        },
         body=b"{}" if method == "POST" else None,
     )
     assert status == 503, body[:300]

@@ -15,6 +15,7 @@ from contracts.services.column_usage import column_usage_enqueue
 from contracts.services.events import events_record_bulk
 from contracts.services.sync.assets import AssetPlan
 from contracts.services.sync.context import SyncContext
+from tessera_site.lib.auth import Actor
 from tessera_site.lib.jobs import JobStatus
 
 logger = logging.getLogger(__name__)
@@ -48,12 +49,12 @@ def sync_finish(ctx: SyncContext, plan: AssetPlan, *, events: list[Event]) -> di
         warnings=out.warnings_list(),
         error="",
     )
-    _run_results_handoff(run=run)
+    _run_results_handoff(run=run, actor=ctx.actor)
     column_usage_enqueue(sync_run_id=run.pk)  # its own task: it must not slow the sync
     return summary
 
 
-def _run_results_handoff(*, run: SyncRun) -> None:
+def _run_results_handoff(*, run: SyncRun, actor: Actor) -> None:
     """Hand run_results to the audits ingestion once the assets it refers to are committed."""
     if not run.run_results:
         return
@@ -66,9 +67,9 @@ def _run_results_handoff(*, run: SyncRun) -> None:
         )
         return
 
-    def ingest() -> None:
+    def ingest() -> None:  # the sync's actor is passed: the audits ingestion never imports the sync
         try:
-            audit_ingest_run_results(sync_run=run)
+            audit_ingest_run_results(sync_run=run, actor=actor)
         except Exception:  # the sync itself succeeded; a results problem is reported by audits
             logger.exception("run_results ingestion for sync %s failed", run.pk)
 
