@@ -204,9 +204,9 @@ def version_get(*, asset: Asset, ref: str) -> ContractVersion:
     ref = (ref or "").strip()
     qs = ContractVersion.objects.filter(asset=asset)
     version: ContractVersion | None
-    version_id = ascii_id(ref)
-    if version_id is not None:
-        version = qs.filter(pk=version_id).first()
+    if ref.isascii() and ref.isdigit():  # an id; one too long for a bigint names no version
+        version_id = ascii_id(ref)
+        version = qs.filter(pk=version_id).first() if version_id is not None else None
     else:
         try:
             major, minor, patch = parse_version(ref.removeprefix("v"))

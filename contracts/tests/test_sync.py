@@ -432,12 +432,14 @@ def test_demo_additive_variant_publishes_a_minor_version_without_proposal(demo_s
 
 def test_webhooks_receive_sync_events_through_the_batch_fanout(shop_team, django_capture_on_commit_callbacks):
     from contracts.models import WebhookDelivery, WebhookEndpoint
+    from contracts.tests.workflow_setup import run_outbox
 
     endpoint = WebhookEndpoint.objects.create(
         url="http://127.0.0.1:9/hook", secret="s", event_kinds=["sync.completed"]
     )
     with django_capture_on_commit_callbacks(execute=True):
         run = run_sync(_bytes("small_shop_manifest.json"), team="shop-platform")
+    run_outbox()  # the worker's part: one fan-out message recorded with the sync's events
     deliveries = WebhookDelivery.objects.filter(endpoint=endpoint)
     assert [d.event.kind for d in deliveries] == ["sync.completed"]
     assert deliveries[0].event.sync_run_id == run.pk
