@@ -31,8 +31,8 @@ from contracts.models import (
 )
 from contracts.services.events import asset_event_record, event_record
 from contracts.services.impact import proposal_impact_apply
-from contracts.services.relations import relation_change_apply, relation_change_hash
 from contracts.services.outbox import outbox_record
+from contracts.services.relations import relation_change_apply, relation_change_hash
 from contracts.services.supersession import answers_carry_over, publish_refusal, since_previous
 from contracts.services.versions import version_publish
 from tessera_site.lib.errors import ApiError, forbidden, invalid

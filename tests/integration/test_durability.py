@@ -42,7 +42,7 @@ MANIFEST = FIXTURES / "small_shop_manifest.json"
 @pytest.fixture
 def stack(transactional_db, tmp_path, request):
     """A private Redis this test publishes to, and a beat process running the sweep on it."""
-    from tessera_site.testing.fixtures import broker_is_real, database_is_postgres
+    from testsupport.fixtures import broker_is_real, database_is_postgres
 
     if not (database_is_postgres() and broker_is_real()):
         pytest.skip("needs PostgreSQL and a Redis broker (scripts/test.sh)")

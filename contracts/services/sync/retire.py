@@ -7,8 +7,8 @@ The audit log records each one."""
 from __future__ import annotations
 
 from contracts.models import Asset, Event, Registration, SyncRun
-from contracts.services.relations import relation_changes_decide
 from contracts.services.outbox import outbox_record
+from contracts.services.relations import relation_changes_decide
 from contracts.services.sync.assets import AssetPlan
 from contracts.services.sync.context import SyncContext
 

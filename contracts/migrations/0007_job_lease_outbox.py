@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("contracts", "0005_proposal_supersession"),
+        ("contracts", "0006_proposal_relation_change"),
     ]
 
     operations = [
