@@ -117,9 +117,44 @@ def sync_status(request: HttpRequest, sync_id: int):
     return sync_payload(request, run)
 
 
-@router.post("/sync/dbt/check", response=dict)
+# The check reads its body itself (raw JSON or multipart), so its OpenAPI request body is declared here.
+_CHECK_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {"type": "object", "description": "target/manifest.json, as dbt wrote it"}
+            },
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["manifest"],
+                    "properties": {
+                        "manifest": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "target/manifest.json",
+                        },
+                        "catalog": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "target/catalog.json (dbt docs generate): warehouse column types",
+                        },
+                    },
+                }
+            },
+        },
+    }
+}
+
+
+@router.post("/sync/dbt/check", response=dict, openapi_extra=_CHECK_BODY)
 def sync_dbt_check(request: HttpRequest, open_proposals: bool = False):
-    """Dry run for CI: per changed asset the verdict, the teams that must acknowledge, and may_merge."""
+    """Dry run for CI: per changed asset the verdict, the teams that must acknowledge, and may_merge.
+
+    Send the manifest as the raw body, or multipart with ``manifest`` and an optional ``catalog``
+    (its warehouse types fill in the declared ones). Relations the manifest no longer builds are
+    judged too (``removed``; moved ones carry ``relation_change``)."""
     from contracts.services.sync.check import sync_check
 
     manifest, _run_results, catalog = _uploads(request)

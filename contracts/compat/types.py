@@ -32,8 +32,12 @@ represented exactly, with the same meaning, by B. Lossy or meaning-changing conv
   same reason ``date`` → ``timestamptz`` is unrelated. BigQuery's ``TIMESTAMP`` cannot be told
   from PostgreSQL's by its spelling and is read as ``timestamp``.
 * ``boolean``, ``uuid``, ``json``, ``jsonb``, ``variant``, ``interval``, ``geography`` and the
-  like only compare equal to themselves. Arrays, structs and maps are normalised element by
-  element; two different composite types compare as ``unknown`` (never silently compatible).
+  like only compare equal to themselves. Arrays, structs and maps are parsed into their parts and
+  compared part by part (:func:`type_deltas`): struct fields by name (added / removed like
+  columns), element, key and value types on this same lattice.
+* Each warehouse spells types its own way: ``metadata.adapter_type`` selects a table
+  (:data:`ADAPTER_TYPES`) applied before the lattice, so Snowflake's ``NUMBER(38,0)`` and
+  ``BIGINT`` or BigQuery's ``INT64`` and ``INTEGER`` are one type there.
 * Anything not recognised normalises to ``unknown:<raw>`` and compares as ``unknown`` unless the
   raw spellings are identical.
 """

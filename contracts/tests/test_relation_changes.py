@@ -4,6 +4,9 @@ Engine rows × every mode, then the sync and the CI check on a real dbt 1.11 man
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import orjson
@@ -227,3 +230,62 @@ def test_check_lets_a_removal_without_consumers_merge(shop):
     report = sync_check(manifest=_manifest(_delete), actor=OPEN)
     assert report["may_merge"] is True
     assert report["removed"][0]["breaking"] is True and report["removed"][0]["consumers"] == []
+
+
+# --- bin/tessera-check ----------------------------------------------------------------------------------------------
+def _cli(live_server, *args: str) -> subprocess.CompletedProcess:
+    script = Path(__file__).resolve().parents[2] / "bin" / "tessera-check"
+    return subprocess.run(
+        [sys.executable, str(script), *args, "--url", live_server.url],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("mutate", [_delete, _move])
+def test_ci_check_exits_1_for_a_removed_or_moved_relation_with_consumers(
+    live_server, tmp_path, settings, mutate
+):
+    settings.TESSERA_OPEN_API = True  # the local open demo: no key needed
+    team_ensure(slug="shop-platform")
+    _sync(_manifest())
+    _consumer(Asset.objects.get(relation=RELATION))
+    manifest = tmp_path / "manifest.json"
+    manifest.write_bytes(_manifest(mutate))
+
+    blocked = _cli(live_server, str(manifest))
+    assert blocked.returncode == 1, blocked.stdout + blocked.stderr
+    assert "is being removed" in blocked.stdout or "moves to jaffle_shop.main.customers_v2" in blocked.stdout
+    assert "NOT ready to merge" in blocked.stdout
+
+
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+def test_ci_check_takes_a_catalog_and_a_first_typing_may_merge(live_server, tmp_path, settings):
+    settings.TESSERA_OPEN_API = True
+    team_ensure(slug="shop-platform")
+    old = FIXTURES / "manifest_v9_classic_jaffle_shop_dbt1.5.json"
+    run = sync_submit(manifest=old.read_bytes(), team_slug="shop-platform", actor=OPEN)
+    assert sync_run_task(run.pk) == "succeeded"
+    _consumer(Asset.objects.get(relation=RELATION))
+
+    checked = _cli(
+        live_server,
+        str(old),
+        "--catalog",
+        str(FIXTURES / "catalog_classic_jaffle_shop_dbt1.5.json"),
+        "--json",
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    report = json.loads(checked.stdout)
+    customers = next(c for c in report["changes"] if c["relation"] == RELATION)
+    assert any("is now typed: INTEGER" in r for r in customers["reasons"])  # the catalog was read
+    assert not customers["breaking"]
+
+
+def test_the_openapi_description_says_the_check_takes_a_catalog(client, db):
+    schema = client.get("/api/v1/openapi.json").json()
+    body = schema["paths"]["/api/v1/sync/dbt/check"]["post"]["requestBody"]["content"]
+    assert set(body) == {"application/json", "multipart/form-data"}
+    assert set(body["multipart/form-data"]["schema"]["properties"]) == {"manifest", "catalog"}

@@ -35,6 +35,7 @@ class Command(BaseCommand):
         parser.add_argument("manifest", nargs="?", default="target/manifest.json")
         parser.add_argument("--url", default=None)
         parser.add_argument("--api-key", default=None)
+        parser.add_argument("--catalog", default="")
         parser.add_argument("--open-proposals", action="store_true")
         parser.add_argument("--json", action="store_true")
 
@@ -45,6 +46,8 @@ class Command(BaseCommand):
         argv += ["--url", url]
         if options["api_key"]:
             argv += ["--api-key", options["api_key"]]
+        if options["catalog"]:
+            argv += ["--catalog", options["catalog"]]
         if options["open_proposals"]:
             argv.append("--open-proposals")
         if options["json"]:
