@@ -1,11 +1,11 @@
 """Benchmark of the column-usage step over a 5,000-model project with compiled SQL.
 
-    .venv/bin/python bench/column_usage_bench.py --generator PATH/TO/gen_dbt_project.py \
+    .venv/bin/python bench/column_usage_bench.py \
         --database-url postgres://postgres@127.0.0.1:5432/tessera_colbench
 
 Input: the project written by the benchmark generator (``--models 5000 --columns 12 --seed 7``),
-compiled by a real ``dbt compile --select resource_type:model`` (dbt-duckdb, in-memory;
-compiling needs no tables), cached as
+compiled by a real ``dbt compile --select resource_type:model --indirect-selection empty``
+(dbt-duckdb, in-memory; compiling needs no tables), cached as
 var/bench/column_usage_5000_manifest.json; the generator is run from where it lives, never copied.
 
 On a freshly migrated database it syncs that manifest (the sync itself, timed for reference),
@@ -35,14 +35,18 @@ ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / "var" / "bench"
 DBT = str(Path(sys.executable).with_name("dbt"))
 MODELS, COLUMNS, SEED = 5000, 12, 7
+# The project generator is shared by every checkout: it lives next to the repository, not in it.
+GENERATOR = Path(
+    os.environ.get("TESSERA_GEN_DBT_PROJECT", ROOT.parent / "shared" / "bench" / "gen_dbt_project.py")
+)
 
 
 def ensure_manifest(generator: Path | None, models: int) -> Path:
     cached = CACHE / f"column_usage_{models}_manifest.json"
     if cached.exists():
         return cached
-    if generator is None:
-        sys.exit(f"{cached} is missing: pass --generator (the benchmark project generator) to build it")
+    if generator is None or not generator.exists():
+        sys.exit(f"{cached} is missing and the project generator {generator} was not found (--generator)")
     project = CACHE / f"column_usage_{models}_project"
     subprocess.run(
         [sys.executable, generator.name, str(project), "--models", str(models), "--columns", str(COLUMNS),
@@ -52,7 +56,8 @@ def ensure_manifest(generator: Path | None, models: int) -> Path:
     print(f"dbt compile of {models} models (minutes) ...", flush=True)
     subprocess.run(
         # Models only: tests carry no SQL anyone reads, and 30,000 of them compile for an hour.
-        [DBT, "compile", "--select", "resource_type:model", "--profiles-dir", ".", "--no-version-check"],
+        [DBT, "compile", "--select", "resource_type:model", "--indirect-selection", "empty",
+         "--profiles-dir", ".", "--no-version-check"],
         cwd=project, check=True, env={**os.environ, "DO_NOT_TRACK": "1"}, stdout=subprocess.DEVNULL,
     )  # fmt: skip
     CACHE.mkdir(parents=True, exist_ok=True)
@@ -123,7 +128,12 @@ def extraction_only(manifest: bytes) -> tuple[int, int, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--generator", type=Path, default=None, help="the benchmark project generator script")
+    parser.add_argument(
+        "--generator",
+        type=Path,
+        default=GENERATOR,
+        help="the project generator (default ../shared/bench/, or TESSERA_GEN_DBT_PROJECT)",
+    )
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--models", type=int, default=MODELS)
     parser.add_argument("--manifest", type=Path, default=None, help="use this compiled manifest instead")
