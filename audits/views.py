@@ -18,7 +18,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling
-from django_htmx.middleware import HtmxDetails
 
 from audits.models import AuditRun, ResultUpload
 from audits.selectors import asset_consumer_team_ids, asset_find_by_ref
@@ -30,6 +29,7 @@ from contracts.views.access import team_for_member_or_404
 from contracts.views.browse import render_page
 from contracts.views.uploads import upload_error_response
 from tessera_site.lib.errors import ApiError
+from tessera_site.lib.htmx import HtmxHttpRequest
 
 RESULT_FORMATS = [
     ("", "detect"),
@@ -39,12 +39,6 @@ RESULT_FORMATS = [
     ("generic", "generic JSON"),
 ]
 RESULT_TEMPLATE = "audits/result_upload.html"
-
-
-class HtmxHttpRequest(HttpRequest):
-    """A request that went through django-htmx's middleware (its documented typing pattern)."""
-
-    htmx: HtmxDetails
 
 
 class ResultUploadForm(forms.Form):

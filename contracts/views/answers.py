@@ -11,7 +11,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_http_methods, require_POST
@@ -23,16 +23,17 @@ from contracts.selectors.teams import actor_for_user, teams_for_user
 from contracts.services.proposals import acknowledgment_record
 from tessera_site.lib.auth import Actor
 from tessera_site.lib.errors import ApiError
+from tessera_site.lib.htmx import HtmxHttpRequest
 from tessera_site.lib.signing import AnswerLink, LinkExpired, LinkInvalid, answer_token_load
 
 ACTION_TITLES = {"approved": "Approve", "migrating": "Need time to migrate", "blocked": "Block"}
 
 
-def _problem(request: HttpRequest, *, kind: str, status: int, **context: Any) -> HttpResponse:
+def _problem(request: HtmxHttpRequest, *, kind: str, status: int, **context: Any) -> HttpResponse:
     return render(request, "answers/problem.html", {"kind": kind, **context}, status=status)
 
 
-def _overtaken(request: HttpRequest, *, proposal: Proposal, team: Team | None) -> HttpResponse:
+def _overtaken(request: HtmxHttpRequest, *, proposal: Proposal, team: Team | None) -> HttpResponse:
     """The page of a superseded or withdrawn proposal (410: its answer links are spent)."""
     return _problem(
         request,
@@ -44,14 +45,14 @@ def _overtaken(request: HttpRequest, *, proposal: Proposal, team: Team | None) -
     )
 
 
-def _link_actor(request: HttpRequest, team: Team) -> Actor:
+def _link_actor(request: HtmxHttpRequest, team: Team) -> Actor:
     user = request.user if request.user.is_authenticated else None
     label = f"email-link:{team.slug}" + (f" (user:{user.get_username()})" if user else "")
     return Actor(label=label, team=team, scopes=("write",), user=user, teams=(team,))
 
 
 @require_http_methods(["GET", "POST"])
-def answer_link(request: HttpRequest, token: str) -> HttpResponse:
+def answer_link(request: HtmxHttpRequest, token: str) -> HttpResponse:
     try:
         link: AnswerLink = answer_token_load(token)
     except LinkExpired:
@@ -120,7 +121,7 @@ def answer_form_context(
 
 
 def _render_answer_partial(
-    request: HttpRequest, proposal: Proposal, team: Team, status: int = 200, **kw: Any
+    request: HtmxHttpRequest, proposal: Proposal, team: Team, status: int = 200, **kw: Any
 ) -> HttpResponse:
     response = render(
         request,
@@ -134,7 +135,7 @@ def _render_answer_partial(
 
 @login_required
 @require_POST
-def proposal_answer(request: HttpRequest, pk: int) -> HttpResponse:
+def proposal_answer(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Record the signed-in member's answer for one of their teams; the partial for htmx, else a redirect."""
     proposal = get_object_or_404(Proposal.objects.select_related("asset", "asset__owner_team"), pk=pk)
     involved = [proposal.asset.owner_team_id, *proposal.required_teams.values_list("id", flat=True)]

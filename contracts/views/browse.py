@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
@@ -38,13 +38,14 @@ from contracts.selectors.access import (
 )
 from contracts.selectors.column_usage import asset_column_readers, proposal_impacts
 from contracts.selectors.supersession import proposal_latest, proposal_lineage
+from tessera_site.lib.htmx import HtmxHttpRequest
 
 ANSWER_PARTIAL = "proposals/_answer_form.html"
 AUDIT_ROWS = 60
 
 
 def render_page(
-    request: HttpRequest,
+    request: HtmxHttpRequest,
     template: str,
     context: dict[str, Any],
     *,
@@ -79,7 +80,7 @@ def _int(value: str | None, default: int = 1) -> int:
 # --- Home ----------------------------------------------------------------------------------------
 @login_required
 @require_GET
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: HtmxHttpRequest) -> HttpResponse:
     team_ids = sel.user_team_ids(user=request.user)
     # The team switcher narrows the page to one of the user's teams; any other slug is ignored.
     slug = request.GET.get("team", "")
@@ -102,7 +103,7 @@ def home(request: HttpRequest) -> HttpResponse:
 # --- Assets --------------------------------------------------------------------------------------
 @login_required
 @require_GET
-def asset_list(request: HttpRequest) -> HttpResponse:
+def asset_list(request: HtmxHttpRequest) -> HttpResponse:
     g = request.GET
     filters = sel.AssetFilters(
         search=g.get("q", "").strip()[:200],
@@ -135,7 +136,7 @@ def asset_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def asset_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def asset_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     asset = get_object_or_404(Asset.objects.select_related("owner_team", "project", "active_version"), pk=pk)
     from audits.presenters import asset_audit_sections, trend_bars  # the audits app draws its own sections
 
@@ -255,7 +256,7 @@ def _mini_lineage(asset: Asset, page: sel.AssetPage) -> dict[str, Any]:
 
 @login_required
 @require_GET
-def version_diff(request: HttpRequest, pk: int, a: int, b: int) -> HttpResponse:
+def version_diff(request: HtmxHttpRequest, pk: int, a: int, b: int) -> HttpResponse:
     from contracts.compat.serialize import spec_from_version
     from contracts.compat.verdict import evaluate
 
@@ -321,7 +322,7 @@ def diff_rows(old: ContractVersion, new: ContractVersion, verdict: Any) -> dict[
 # --- Proposals -----------------------------------------------------------------------------------
 @login_required
 @require_GET
-def proposal_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def proposal_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     readable = proposals_readable(reader=reader_for_user(request.user), proposals=Proposal.objects.all())
     proposal = get_object_or_404(sel.proposals_with_answers(readable), pk=pk)
     # htmx asks for the answers card again after an answer was recorded in place.
@@ -330,7 +331,7 @@ def proposal_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def proposal_context(request: HttpRequest, proposal: Proposal, **extra: Any) -> dict[str, Any]:
+def proposal_context(request: HtmxHttpRequest, proposal: Proposal, **extra: Any) -> dict[str, Any]:
     team_ids = sel.user_team_ids(user=request.user)
     answers = {a.team_id: a for a in proposal.acknowledgments.all()}
     required = [
@@ -371,7 +372,7 @@ def _marked_changes(verdict: dict[str, Any]) -> list[dict[str, Any]]:
 # --- Teams and the audit log ---------------------------------------------------------------------------
 @login_required
 @require_GET
-def team_detail(request: HttpRequest, slug: str) -> HttpResponse:
+def team_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     team = get_object_or_404(Team, slug=slug)
     page = sel.team_page(team=team)
     return render_page(
@@ -383,7 +384,7 @@ def team_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def event_log(request: HttpRequest) -> HttpResponse:
+def event_log(request: HtmxHttpRequest) -> HttpResponse:
     g = request.GET
     kind, team, asset = g.get("kind", "").strip(), g.get("team", "").strip(), g.get("asset", "").strip()
     page = sel.event_search(
@@ -411,7 +412,7 @@ def event_log(request: HttpRequest) -> HttpResponse:
 # --- Syncs ---------------------------------------------------------------------------------------------------
 @login_required
 @require_GET
-def sync_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def sync_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     sync_run = get_object_or_404(SyncRun.objects.select_related("project", "team"), pk=pk)
     response = render_page(request, "contracts/sync_detail.html", sync_context(sync_run), partial="progress")
     if request.htmx and sync_run.is_done:

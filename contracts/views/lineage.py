@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
@@ -12,11 +12,12 @@ from contracts.models import Asset, Proposal
 from contracts.selectors import dashboard as sel
 from contracts.selectors.column_usage import column_lineage_rows
 from contracts.views.browse import _graph_drawing, render_page
+from tessera_site.lib.htmx import HtmxHttpRequest
 
 MAX_HOPS = 6
 
 
-def _focus(request: HttpRequest) -> tuple[Asset | None, Proposal | None, str]:
+def _focus(request: HtmxHttpRequest) -> tuple[Asset | None, Proposal | None, str]:
     """The asset to centre on: ?proposal=ID (its asset), ?focus=ID, or ?focus=<name or relation>."""
     proposal = None
     raw_proposal = request.GET.get("proposal", "").strip()
@@ -37,7 +38,7 @@ def _focus(request: HttpRequest) -> tuple[Asset | None, Proposal | None, str]:
     return asset, None, ("" if asset else f"No asset matches “{raw}”; showing the whole graph.")
 
 
-def _hops(request: HttpRequest) -> int:
+def _hops(request: HtmxHttpRequest) -> int:
     try:
         return min(MAX_HOPS, max(1, int(request.GET.get("hops", "2"))))
     except ValueError:
@@ -46,7 +47,7 @@ def _hops(request: HttpRequest) -> int:
 
 @login_required
 @require_GET
-def lineage_page(request: HttpRequest) -> HttpResponse:
+def lineage_page(request: HtmxHttpRequest) -> HttpResponse:
     focus, proposal, notice = _focus(request)
     hops = _hops(request)
     params = request.GET.urlencode()
@@ -68,7 +69,7 @@ def lineage_page(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _column_focus(request: HttpRequest, focus: Asset | None, hops: int) -> dict[str, object]:
+def _column_focus(request: HtmxHttpRequest, focus: Asset | None, hops: int) -> dict[str, object]:
     """?column=NAME with a focus asset: that column's reads, hop by hop, across projects."""
     column = request.GET.get("column", "").strip()[:300]
     if not column or focus is None:
@@ -78,7 +79,7 @@ def _column_focus(request: HttpRequest, focus: Asset | None, hops: int) -> dict[
 
 @login_required
 @require_GET
-def lineage_json(request: HttpRequest) -> JsonResponse:
+def lineage_json(request: HtmxHttpRequest) -> JsonResponse:
     focus, _proposal, _notice = _focus(request)
     graph = sel.lineage_graph(focus=focus, hops=_hops(request))
     drawing = _graph_drawing(graph, focus_id=focus.pk if focus else None)

@@ -8,13 +8,14 @@ from __future__ import annotations
 from csp.constants import SELF, UNSAFE_INLINE
 from csp.decorators import csp_replace
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.safestring import mark_safe
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET
 
 from contracts.models import OutboundEmail
+from tessera_site.lib.htmx import HtmxHttpRequest
 
 # Links inside the previewed email leave the iframe, as they would leave a mail client.
 _TOP_TARGET = '<base target="_top">'
@@ -26,7 +27,7 @@ def _require_debug() -> None:
 
 
 @require_GET
-def outbox(request: HttpRequest) -> HttpResponse:
+def outbox(request: HtmxHttpRequest) -> HttpResponse:
     _require_debug()
     emails = OutboundEmail.objects.select_related("team", "proposal")
     team = request.GET.get("team", "").strip()
@@ -41,7 +42,7 @@ def outbox(request: HttpRequest) -> HttpResponse:
 # Emails carry their styles inline (mail clients ignore stylesheets), and the outbox page frames them:
 # only this page relaxes the site's policy, and it runs no script.
 @csp_replace({"style-src": [SELF, UNSAFE_INLINE], "frame-ancestors": [SELF]})
-def outbox_email(request: HttpRequest, pk: int) -> HttpResponse:
+def outbox_email(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """One email's HTML exactly as sent (rendered by our own autoescaping templates); `?preview=1`
     (the outbox's frames) makes its links leave the frame."""
     _require_debug()

@@ -11,7 +11,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
@@ -21,6 +21,7 @@ from contracts.selectors.teams import actor_for_user
 from contracts.views.access import proposal_for_producer_or_404
 from contracts.views.browse import proposal_context, render_page
 from tessera_site.lib.errors import ApiError
+from tessera_site.lib.htmx import HtmxHttpRequest
 
 
 # --- producer actions ---------------------------------------------------------------------------------
@@ -35,7 +36,7 @@ class ForceForm(forms.Form):
 
 
 def _producer_response(
-    request: HttpRequest, proposal: Proposal, *, error: str = "", form_name: str = "", status: int = 400
+    request: HtmxHttpRequest, proposal: Proposal, *, error: str = "", form_name: str = "", status: int = 400
 ) -> HttpResponse:
     proposal = sel.proposals_with_answers(Proposal.objects.all()).get(
         pk=proposal.pk
@@ -50,7 +51,7 @@ def _producer_response(
 
 @login_required
 @require_POST
-def proposal_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+def proposal_withdraw(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     from contracts.services.proposals import proposal_withdraw as withdraw
 
     proposal = proposal_for_producer_or_404(request, pk)
@@ -71,7 +72,7 @@ def proposal_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def proposal_force(request: HttpRequest, pk: int) -> HttpResponse:
+def proposal_force(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     from contracts.services.proposals import proposal_force as force
 
     proposal = proposal_for_producer_or_404(request, pk)

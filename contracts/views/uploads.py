@@ -13,9 +13,10 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_http_methods
+from django_htmx.http import reswap, retarget
 
 from contracts.models import Team
 from contracts.selectors import dashboard as sel
@@ -23,6 +24,7 @@ from contracts.selectors.teams import actor_for_user
 from contracts.views.access import team_for_member_or_404
 from contracts.views.browse import render_page, sync_context
 from tessera_site.lib.errors import ApiError
+from tessera_site.lib.htmx import HtmxHttpRequest
 
 
 # --- uploads ----------------------------------------------------------------------------------------------
@@ -33,7 +35,7 @@ class ManifestUploadForm(forms.Form):
     catalog = forms.FileField(required=False)
 
 
-def _upload_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
+def _upload_context(request: HtmxHttpRequest, **extra: Any) -> dict[str, Any]:
     team_ids = sel.user_team_ids(user=request.user)
     teams = (
         Team.objects.filter(pk__in=team_ids).order_by("slug")
@@ -50,7 +52,7 @@ def _upload_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
     }
 
 
-def _team_choice(request: HttpRequest, slug: str) -> Team | None:
+def _team_choice(request: HtmxHttpRequest, slug: str) -> Team | None:
     """The team an upload is for: one of the user's teams (404 for any other), or none when the user has none."""
     if slug:
         return team_for_member_or_404(request, slug)
@@ -59,7 +61,7 @@ def _team_choice(request: HttpRequest, slug: str) -> Team | None:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def upload(request: HttpRequest) -> HttpResponse:
+def upload(request: HtmxHttpRequest) -> HttpResponse:
     if request.method == "GET":
         return render_page(request, "contracts/upload.html", _upload_context(request))
     from contracts.services.sync import sync_submit
@@ -86,14 +88,12 @@ def upload(request: HttpRequest) -> HttpResponse:
     return redirect(sync_run)
 
 
-def upload_error_response(request: HttpRequest, **forms_: Any) -> HttpResponse:
+def upload_error_response(request: HtmxHttpRequest, **forms_: Any) -> HttpResponse:
     """The upload page again with a form's errors (the manifest form here, the results form from
     the audits app's view)."""
     context = _upload_context(request, **forms_)
     if request.htmx:
         response = render_page(request, "contracts/upload.html", context, partial="forms")
         # The forms were posted to fill the job area; on an error they replace themselves instead.
-        response["HX-Retarget"] = "#upload-forms"
-        response["HX-Reswap"] = "outerHTML"
-        return response
+        return reswap(retarget(response, "#upload-forms"), "outerHTML")
     return render_page(request, "contracts/upload.html", context, status=400)

@@ -137,15 +137,9 @@ def test_lib_imports_no_app():
     assert not upward, "tessera_site.lib must not import an app:\n" + "\n".join(upward)
 
 
-# Services enqueue through one seam (tessera_site.lib.enqueue, tasks named by TaskRef constants),
-# so no service imports a task module. The one circle left is listed here until its owner breaks
-# it; any other fails the test.
-KNOWN_CYCLES = [{"contracts.services.proposals", "contracts.services.relations"}]
-
-
 def test_app_import_graph_has_no_cycle():
     graph = import_graph()
-    found = [c for c in cycles(graph) if set(c) not in KNOWN_CYCLES]
+    found = cycles(graph)
     assert not found, "import cycles:\n" + "\n\n".join(_describe(graph, c) for c in found)
 
 

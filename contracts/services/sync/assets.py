@@ -11,9 +11,9 @@ from typing import Any
 
 from contracts.domain import DEFAULT_MODE, AssetSpec, ParsedManifest
 from contracts.models import Asset, Team
-from contracts.services.relations import relation_moves
 from contracts.services.sync.context import SyncContext, chunks
 from contracts.services.sync.owners import sync_foreign_refusal, sync_owner_mismatch
+from contracts.services.sync.relations import relation_moves
 from tessera_site.lib.bulk import BULK_BATCH
 
 

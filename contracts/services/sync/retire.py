@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from contracts.models import Asset, Event, Registration, SyncRun
 from contracts.services.outbox import outbox_record
-from contracts.services.relations import relation_changes_decide
 from contracts.services.sync.assets import AssetPlan
 from contracts.services.sync.context import SyncContext
+from contracts.services.sync.relations import relation_changes_decide
 
 
 def assets_retire(ctx: SyncContext, plan: AssetPlan) -> list[Event]:
