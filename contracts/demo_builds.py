@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DEMO_SOURCE = ROOT / "demo_dbt_projects"
 CACHE_ROOT = ROOT / "var" / "demo-artifacts"
 PROJECTS = ("core", "marketing", "finance")
-VARIANTS = ("breaking", "additive", "broken", "failing", "removed")
+VARIANTS = ("breaking", "retyped", "additive", "broken", "failing", "removed")
 # Variants whose build exits non-zero on purpose: a failing test, a model that fails to build.
 FAILING_VARIANTS = ("failing", "broken")
 # The one test the `failing` variant makes fail (see core/models/marts/dim_customers.sql).
@@ -285,6 +285,9 @@ class DemoArtifacts:
       `--vars '{tessera_demo: breaking}'` (green): dim_customers without `country_code`,
       fct_orders.item_count `varchar` instead of `integer`, and fct_orders.status without its
       accepted_values test.
+    - `core_retyped_manifest`, `core_retyped_run_results`: a second, different breaking change
+      (green): dim_customers keeps `country_code` but `signup_date` becomes a `timestamp`;
+      fct_orders changes exactly as in the breaking variant.
     - `core_additive_manifest`, `core_additive_run_results`: dim_customers gains the nullable
       column `preferred_channel`; nothing else changes.
     - `core_failing_manifest`, `core_failing_run_results`: every model builds, exactly one test
@@ -312,6 +315,8 @@ class DemoArtifacts:
     catalogs: dict[str, Path]
     core_breaking_manifest: Path
     core_breaking_run_results: Path
+    core_retyped_manifest: Path
+    core_retyped_run_results: Path
     core_additive_manifest: Path
     core_additive_run_results: Path
     core_failing_manifest: Path
@@ -345,6 +350,8 @@ class DemoArtifacts:
             catalogs={"core": root / "normal" / "core" / "catalog.json"},
             core_breaking_manifest=root / "breaking" / "core" / "manifest.json",
             core_breaking_run_results=root / "breaking" / "core" / "run_results.json",
+            core_retyped_manifest=root / "retyped" / "core" / "manifest.json",
+            core_retyped_run_results=root / "retyped" / "core" / "run_results.json",
             core_additive_manifest=root / "additive" / "core" / "manifest.json",
             core_additive_run_results=root / "additive" / "core" / "run_results.json",
             core_failing_manifest=root / "failing" / "core" / "manifest.json",

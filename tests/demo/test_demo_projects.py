@@ -242,6 +242,20 @@ def test_breaking_variant_changes_exactly_the_scripted_contract(demo_artifacts, 
     assert set(breaking["tests"]) - set(normal["tests"]) == set()
 
 
+def test_retyped_variant_is_a_different_breaking_change_with_the_same_fct_orders(demo_artifacts, manifests):
+    normal = contract(manifests["core"])
+    breaking = contract(demo_artifacts.load(demo_artifacts.core_breaking_manifest))
+    retyped = contract(demo_artifacts.load(demo_artifacts.core_retyped_manifest))
+
+    expected_columns = json.loads(json.dumps(normal["columns"]))
+    expected_columns["dim_customers"]["signup_date"] = "timestamp"
+    expected_columns["fct_orders"] = breaking["columns"]["fct_orders"]
+    assert retyped["columns"] == expected_columns
+    assert set(retyped["tests"]) == set(breaking["tests"])
+    results = demo_artifacts.load(demo_artifacts.core_retyped_run_results)["results"]
+    assert {result["status"] for result in results} == {"success", "pass"}
+
+
 def test_breaking_variant_still_builds_green(demo_artifacts):
     results = demo_artifacts.load(demo_artifacts.core_breaking_run_results)["results"]
 

@@ -1,4 +1,5 @@
-{#- The demo variants (see contract_variants/): removed disables this model, breaking drops country_code, additive adds
+{#- The demo variants (see contract_variants/): removed disables this model, breaking drops country_code,
+    retyped turns signup_date into a timestamp, additive adds
     preferred_channel, failing blanks one customer's email so not_null_dim_customers_email
     fails while everything still builds. -#}
 {%- set variant = var('tessera_demo', none) -%}
@@ -15,7 +16,11 @@ select
 {%- if variant != 'breaking' %}
     customers.country_code,
 {%- endif %}
+{%- if variant == 'retyped' %}
+    cast(customers.signup_date as timestamp) as signup_date,
+{%- else %}
     customers.signup_date,
+{%- endif %}
     history.first_order_date,
     history.last_order_date,
     coalesce(history.order_count, 0) as order_count,

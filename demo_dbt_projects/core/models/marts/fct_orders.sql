@@ -1,11 +1,11 @@
-{#- The breaking variant turns item_count into text: an unrelated type change. -#}
+{#- The breaking and retyped variants turn item_count into text: an unrelated type change. -#}
 select
     order_id,
     customer_id,
     order_date,
     status,
     channel,
-{%- if var('tessera_demo', none) == 'breaking' %}
+{%- if var('tessera_demo', none) in ['breaking', 'retyped'] %}
     cast(item_count as varchar) as item_count,
 {%- else %}
     item_count,
