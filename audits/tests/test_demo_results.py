@@ -69,6 +69,22 @@ def test_a_docs_generate_run_results_of_the_demo_is_refused_and_opens_no_gate(de
     assert not AuditRun.objects.exists()
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_docs_generate_upload_with_wait_answers_422(demo_artifacts, demo_core, celery_eager, settings):
+    settings.TESSERA_SYNC_WAIT_SECONDS = 30
+    _, secret = api_key_for(demo_core, scopes="read,write", name="ci-wait")
+    response = Client().post(
+        "/api/v1/audit-results/upload?wait=true",
+        data=demo_artifacts.core_docs_run_results.read_bytes(),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {secret}",
+    )
+    assert response.status_code == 422, response.content
+    assert "comes from `dbt docs generate`" in response.json()["detail"]
+    assert response.json()["summary"]["run_kind"] == "docs generate"
+    assert not AuditRun.objects.exists()
+
+
 def test_a_model_build_error_of_the_demo_holds_its_gate_until_a_later_successful_build(
     demo_artifacts, demo_core
 ):
