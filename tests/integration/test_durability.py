@@ -220,8 +220,12 @@ def test_an_answer_during_a_broker_outage_is_recorded_once_and_the_producer_is_e
         message=f"the producer's email after the outage\n{worker.log()[-4000:]}",
     )
     assert "platform@example.com" in emails[0]["X-Envelope-To"]
-    message.refresh_from_db()
-    assert message.status == OutboxMessage.Status.SENT
+    # The row is marked sent when the worker's transaction commits, just after the SMTP exchange.
+    wait_for(
+        lambda: OutboxMessage.objects.get(pk=message.pk).status == OutboxMessage.Status.SENT,
+        timeout=30,
+        message="the outbox message to be marked sent",
+    )
     assert message.attempt_rows.filter(ok=True).count() == 1
     assert Acknowledgment.objects.filter(proposal=proposal).count() == 1
     assert len(_answer_emails(smtp_server)) == 1
