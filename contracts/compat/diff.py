@@ -31,6 +31,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -96,6 +97,7 @@ class Change:
         raise ValueError(f"unknown direction {direction!r}")
 
 
+@lru_cache(maxsize=4096)
 def canonical_kind(kind: str) -> str:
     kind = (kind or "").strip().lower()
     return _KIND_ALIASES.get(kind, kind)
@@ -228,7 +230,9 @@ def _column_changes(old: ColumnSpec, new: ColumnSpec, adapter: str) -> list[Chan
     changes: list[Change] = []
     name = new.name
     old_raw, new_raw = old.data_type.strip(), new.data_type.strip()
-    if not old_raw and new_raw:
+    if old_raw == new_raw:
+        pass  # the same spelling: the same type (the common case, so it skips the parser entirely)
+    elif not old_raw and new_raw:
         # A first catalog or a first declared type: the warehouse did not change, we learnt more.
         changes.append(
             _change(
@@ -363,6 +367,14 @@ def _freshness_seconds(arguments: dict[str, Any], level: str) -> float | None:
 
 
 def _guarantee_pair_changes(key: str, old: GuaranteeSpec, new: GuaranteeSpec) -> list[Change]:
+    if (old.kind, old.column, old.severity, old.mechanism, old.arguments) == (
+        new.kind,
+        new.column,
+        new.severity,
+        new.mechanism,
+        new.arguments,
+    ):
+        return []  # the same promise (only its test's id or name may differ): nothing to compare
     kind = canonical_kind(new.kind)
     column = new.column
     label = _describe_guarantee(new)
