@@ -85,7 +85,22 @@ def _run_operation(operation, world: dict[str, object]) -> int:
     return calls
 
 
-def test_generated_requests_get_no_5xx_and_match_their_declared_schemas(world):
+@pytest.fixture
+def keep_test_connection():
+    """Requests go through the WSGI application itself, which closes the database connection at
+    the end of each request; the test's transaction lives on that connection, so keep it open as
+    Django's own test client does."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+def test_generated_requests_get_no_5xx_and_match_their_declared_schemas(world, keep_test_connection):
     total = 0
     per_operation = {}
     for result in schema.get_all_operations():
