@@ -18,9 +18,10 @@ from django.conf import settings
 from django.utils import timezone
 
 from audits.models import ResultUpload
-from audits.task_refs import INGEST_RESULT_UPLOAD
+from audits.task_refs import INGEST_RESULT_UPLOAD, RELEASE_HELD_PUBLISHES
 from contracts.models import OutboxMessage, SyncRun, WebhookDelivery
-from contracts.task_refs import OUTBOX_DISPATCH, SYNC_RUN, WEBHOOK_DELIVER
+from contracts.selectors.background import column_usage_behind, held_publish_asset_ids
+from contracts.task_refs import COLUMN_USAGE_REFRESH, OUTBOX_DISPATCH, SYNC_RUN, WEBHOOK_DELIVER
 from tessera_site.lib.enqueue import enqueue_now
 from tessera_site.lib.jobs import jobs_due, jobs_mark_enqueued
 
@@ -40,6 +41,27 @@ def jobs_sweep() -> dict[str, int]:
         sent[model.__name__] = _resend(model, task, now=now, stale_after=stale_after)
     for model, task in ((OutboxMessage, OUTBOX_DISPATCH), (WebhookDelivery, WEBHOOK_DELIVER)):
         sent[model.__name__] = _resend_overdue(model, task, now=now, stale_after=stale_after)
+    sent.update(_resend_rowless(now=now))
+    return sent
+
+
+def _resend_rowless(*, now) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """Work that has no job row of its own is found from the state it should have changed.
+
+    The column-usage step of a sync is overdue when a project's stored usage is still behind its
+    latest finished sync a whole task time limit later (so a pass still running is never doubled).
+    Held publishes are retried on every sweep: the release is idempotent and asks the gate again,
+    so a release message lost after a passing audit only delays the publish by one sweep.
+    """
+    sent = {"ColumnUsage": 0, "HeldPublishes": 0}
+    overdue_after = timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+    for sync_run_id in column_usage_behind(now=now, overdue_after=overdue_after):
+        if not enqueue_now(COLUMN_USAGE_REFRESH, sync_run_id):
+            return sent
+        sent["ColumnUsage"] += 1
+    held = held_publish_asset_ids()
+    if held and enqueue_now(RELEASE_HELD_PUBLISHES, held):
+        sent["HeldPublishes"] = len(held)
     return sent
 
 
