@@ -7,14 +7,11 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from contracts.domain import AssetSpec, ParsedManifest
 from contracts.models import Event, Project, SyncRun, Team
 from tessera_site.lib.auth import Actor
-
-if TYPE_CHECKING:
-    from contracts.services.sync.owners import SyncOwners
 
 MAX_WARNINGS = 200
 MAX_LISTED = 100
@@ -24,6 +21,31 @@ def chunks(items: list[Any], size: int = 5000) -> Iterable[list[Any]]:
     """Slices small enough for one ``IN (...)`` on every database."""
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+@dataclass(frozen=True)
+class SyncOwners:
+    """Who may own what in one sync of one project: the project's owner team and the teams that
+    allowed it (``allowed_ids``); ``actor`` may also name the teams it acts for (an admin: any)."""
+
+    project_name: str
+    owner: Team | None  # the project's owner after this sync (claimed by the first one)
+    default_owner: Team | None  # for nodes that name no owner team
+    allowed_ids: frozenset[int]
+    actor: Actor
+
+    def may_own(self, team: Team) -> bool:
+        return team.pk in self.allowed_ids or self.actor.is_admin or self.actor.can_act_for(team)
+
+    def refusal_for_new(self, *, unique_id: str, named: Team) -> str | None:
+        """Why a node naming ``named`` as owner is not created as its asset (None: it may be)."""
+        if self.may_own(named):
+            return None
+        return (
+            f"{unique_id} names owner team '{named.slug}', which has not allowed owning assets of project "
+            f"'{self.project_name}': not synced. Team '{named.slug}' allows it with "
+            f"PUT /api/v1/projects/{self.project_name}/owner-teams/{named.slug} (or an admin, in the admin)."
+        )
 
 
 @dataclass

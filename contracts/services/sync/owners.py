@@ -6,45 +6,19 @@
   (a monorepo: one project, several teams, one CI key); otherwise it is refused, with a warning.
 - An existing asset never changes team or project through a sync: that is a transfer.
 
-The CI check applies the same rules (``SyncOwners`` and the refusal texts below), so it reports
+The CI check applies the same rules (``context.SyncOwners`` and the refusal texts), so it reports
 exactly what a sync would refuse.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
 from typing import Any
 
 from contracts.models import Asset, Project, ProjectOwnerConsent, Team
-from contracts.services.sync.context import SyncContext
+from contracts.services.sync.context import SyncContext, SyncOwners
 from tessera_site.lib.auth import Actor
 from tessera_site.lib.errors import ApiError
-
-
-@dataclass(frozen=True)
-class SyncOwners:
-    """Who may own what in one sync of one project: the project's owner team and the teams that
-    allowed it (``allowed_ids``); ``actor`` may also name the teams it acts for (an admin: any)."""
-
-    project_name: str
-    owner: Team | None  # the project's owner after this sync (claimed by the first one)
-    default_owner: Team | None  # for nodes that name no owner team
-    allowed_ids: frozenset[int]
-    actor: Actor
-
-    def may_own(self, team: Team) -> bool:
-        return team.pk in self.allowed_ids or self.actor.is_admin or self.actor.can_act_for(team)
-
-    def refusal_for_new(self, *, unique_id: str, named: Team) -> str | None:
-        """Why a node naming ``named`` as owner is not created as its asset (None: it may be)."""
-        if self.may_own(named):
-            return None
-        return (
-            f"{unique_id} names owner team '{named.slug}', which has not allowed owning assets of project "
-            f"'{self.project_name}': not synced. Team '{named.slug}' allows it with "
-            f"PUT /api/v1/projects/{self.project_name}/owner-teams/{named.slug} (or an admin, in the admin)."
-        )
 
 
 def owners_resolve(ctx: SyncContext) -> Team | None:
