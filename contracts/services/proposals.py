@@ -156,35 +156,77 @@ def proposal_open(
     """
     if origin not in Proposal.Origin.values:
         raise invalid(f"origin must be one of {', '.join(Proposal.Origin.values)}")
-    asset = Asset.objects.select_for_update().get(pk=asset.pk)
     content_hash = relation_change_hash(proposed_spec.content_hash(), relation_change)
-    if origin == Proposal.Origin.SYNC and asset.deployed_hash != content_hash:
-        # The warehouse reported this contract (publish guard); for a relation change, the removal
-        # or move itself, so that only that change can publish.
-        asset.deployed_hash = content_hash
-        asset.save(update_fields=["deployed_hash"])
-    open_proposals = list(
-        Proposal.objects.select_for_update(of=("self",))
-        .select_related("proposed_version")
-        .filter(asset=asset, status__in=Proposal.OPEN_STATUSES)
-        .order_by("id")
-    )
+    asset = _asset_lock_for_open(asset=asset, origin=origin, content_hash=content_hash)
+    open_proposals = _open_proposals_locked(asset)
     base_id = base_version.pk if base_version else None
     for existing in open_proposals:
         if existing.proposed_hash == content_hash and existing.base_version_id == base_id:
             return _reuse(existing, origin=origin, asset=asset, sync_run=sync_run, actor=actor)
     if origin == Proposal.Origin.CHECK:
         open_proposals = [p for p in open_proposals if p.origin == Proposal.Origin.CHECK]
+    previous = open_proposals[-1] if open_proposals else None
+    proposal = _proposal_create(
+        asset=asset,
+        base_version=base_version,
+        proposed_spec=proposed_spec,
+        content_hash=content_hash,
+        verdict_dict=_verdict_dict(verdict),
+        origin=origin,
+        sync_run=sync_run,
+        actor=actor,
+        previous=previous,
+        relation_change=relation_change,
+    )
+    # Consumer-aware: asks the teams whose reads the change touches (or whose reads are unknown).
+    required = proposal_impact_apply(proposal=proposal, verdict=proposal.verdict)
+    proposal.required_teams.set(required)
+    _supersede(old=open_proposals, new=proposal, sync_run=sync_run, actor=actor)
+    _opened_event_record(proposal=proposal, required=required, previous=previous, actor=actor)
+    return _ask(proposal=proposal, required=required, previous=previous, actor=actor)
 
-    verdict_dict = _verdict_dict(verdict)
+
+def _asset_lock_for_open(*, asset: Asset, origin: str, content_hash: str) -> Asset:
+    """Lock the asset; a sync proposal records the contract the warehouse reported (publish guard)."""
+    asset = Asset.objects.select_for_update().get(pk=asset.pk)
+    if origin == Proposal.Origin.SYNC and asset.deployed_hash != content_hash:
+        # The warehouse reported this contract (publish guard); for a relation change, the removal
+        # or move itself, so that only that change can publish.
+        asset.deployed_hash = content_hash
+        asset.save(update_fields=["deployed_hash"])
+    return asset
+
+
+def _open_proposals_locked(asset: Asset) -> list[Proposal]:
+    return list(
+        Proposal.objects.select_for_update(of=("self",))
+        .select_related("proposed_version")
+        .filter(asset=asset, status__in=Proposal.OPEN_STATUSES)
+        .order_by("id")
+    )
+
+
+def _proposal_create(
+    *,
+    asset: Asset,
+    base_version: ContractVersion | None,
+    proposed_spec: ContractSpec,
+    content_hash: str,
+    verdict_dict: dict[str, Any],
+    origin: str,
+    sync_run: SyncRun | None,
+    actor: Actor | None,
+    previous: Proposal | None,
+    relation_change: dict[str, Any] | None,
+) -> Proposal:
+    """The proposed version (a major bump over the base) and the open proposal carrying it."""
     base_semver = (base_version.major, base_version.minor, base_version.patch) if base_version else None
     semver = (base_semver[0] + 1, 0, 0) if base_semver else (1, 0, 0)
     version = version_create_proposed(
         asset=asset, spec=proposed_spec, semver=semver, verdict=verdict_dict, sync_run=sync_run
     )
     now = timezone.now()
-    previous = open_proposals[-1] if open_proposals else None
-    proposal = Proposal.objects.create(
+    return Proposal.objects.create(
         asset=asset,
         base_version=base_version,
         proposed_version=version,
@@ -201,26 +243,34 @@ def proposal_open(
         else {},
         relation_change=relation_change or {},
     )
-    # Consumer-aware: asks the teams whose reads the change touches (or whose reads are unknown).
-    required = proposal_impact_apply(proposal=proposal, verdict=verdict_dict)
-    proposal.required_teams.set(required)
-    _supersede(old=open_proposals, new=proposal, sync_run=sync_run, actor=actor)
+
+
+def _opened_event_record(
+    *, proposal: Proposal, required: list[Team], previous: Proposal | None, actor: Actor | None
+) -> None:
+    base_version = proposal.base_version
     asset_event_record(
         kind="proposal.opened",
         actor=actor,
-        asset=asset,
+        asset=proposal.asset,
         proposal=proposal,
-        sync_run=sync_run,
+        sync_run=proposal.sync_run,
         payload={
-            "origin": origin,
-            "proposed_version": version.semver,
+            "origin": proposal.origin,
+            "proposed_version": proposal.proposed_version.semver,
             "base_version": base_version.semver if base_version else None,
             "required_teams": [t.slug for t in required],
             "deadline": proposal.deadline.isoformat(),
-            "reasons": verdict_dict.get("reasons", []),
+            "reasons": proposal.verdict.get("reasons", []),
         }
         | ({"supersedes": previous.pk} if previous else {}),
     )
+
+
+def _ask(
+    *, proposal: Proposal, required: list[Team], previous: Proposal | None, actor: Actor | None
+) -> Proposal:
+    """Ask the required teams (carrying over the answers that still hold), or approve when none is asked."""
     if not required:
         outbox_record(kind="email.proposal_opened", proposal_id=proposal.pk)
         return _approve_unasked(proposal=proposal, actor=actor)
@@ -375,62 +425,17 @@ def acknowledgment_record(
     via: str,
 ) -> Acknowledgment:
     """Record (or change) ``team``'s answer to ``proposal`` and recompute the proposal's status."""
-    if answer not in ANSWERS:
-        raise invalid(f"answer must be one of {', '.join(ANSWERS)}, not {answer!r}", code="invalid_answer")
-    if via not in Acknowledgment.Via.values:
-        raise invalid(f"via must be one of {', '.join(Acknowledgment.Via.values)}")
-    reason = (reason or "").strip()
-    ready = _parse_date(ready_by)
-    if answer == Acknowledgment.Answer.MIGRATING:
-        if ready is None:
-            raise invalid(
-                "A 'migrating' answer needs ready_by: the date your team will be ready",
-                code="ready_by_required",
-            )
-        if ready < timezone.localdate():
-            raise invalid(f"ready_by {ready.isoformat()} is in the past", code="invalid_ready_by")
-    else:
-        ready = None
-    if answer == Acknowledgment.Answer.BLOCKED and not reason:
-        raise invalid("A 'blocked' answer needs a reason the producer can act on", code="reason_required")
-
+    ready, reason = _answer_validate(answer=answer, via=via, ready_by=ready_by, reason=reason)
     actor.require_team(team)
     proposal = _lock(proposal)
-    if team.pk == proposal.asset.owner_team_id:
-        raise forbidden(
-            f"Team '{team.slug}' owns {proposal.asset.display_name}; it cannot answer its own proposal"
-        )
-    if not proposal.required_teams.filter(pk=team.pk).exists():
-        raise forbidden(f"Team '{team.slug}' is not asked to acknowledge proposal #{proposal.pk}")
-    _require_open(proposal)
-
-    now = timezone.now()
+    _answerer_check(proposal=proposal, team=team)
     ack = Acknowledgment.objects.select_for_update().filter(proposal=proposal, team=team).first()
-    previous = None
-    if ack is not None:
-        if ack.answer == answer and ack.ready_by == ready and ack.reason == reason:
-            return ack  # the same answer again (a double click, a retried call): nothing changes
-        previous = {
-            "answer": ack.answer,
-            "ready_by": ack.ready_by.isoformat() if ack.ready_by else None,
-            "reason": ack.reason,
-            "revision": ack.revision,
-            "by": ack.answered_by_label,
-            "at": ack.updated_at.isoformat(),
-        }
-        ack.revision += 1
-    else:
-        ack = Acknowledgment(proposal=proposal, team=team, created_at=now, revision=1)
-    ack.answer = answer
-    ack.ready_by = ready
-    ack.reason = reason
-    ack.via = via
-    ack.answered_by_user = actor.user if getattr(actor.user, "pk", None) else None
-    ack.answered_by_key = actor.api_key
-    ack.answered_by_label = actor.label[:200]
-    ack.updated_at = now
-    ack.save()
-
+    if ack is not None and ack.answer == answer and ack.ready_by == ready and ack.reason == reason:
+        return ack  # the same answer again (a double click, a retried call): nothing changes
+    previous = _answer_previous(ack) if ack is not None else None
+    ack = _acknowledgment_save(
+        ack, proposal=proposal, team=team, answer=answer, ready=ready, reason=reason, via=via, actor=actor
+    )
     event_record(
         kind="proposal.answered",
         actor=actor,
@@ -451,6 +456,80 @@ def acknowledgment_record(
         kind="email.answer_recorded", proposal_id=proposal.pk, team_id=team.pk, revision=ack.revision
     )
     _status_recompute(proposal=proposal, actor=actor)
+    return ack
+
+
+def _answer_validate(*, answer: str, via: str, ready_by: Any, reason: str) -> tuple[dt.date | None, str]:
+    """The answer's ready-by date (only a 'migrating' answer keeps one) and its stripped reason."""
+    if answer not in ANSWERS:
+        raise invalid(f"answer must be one of {', '.join(ANSWERS)}, not {answer!r}", code="invalid_answer")
+    if via not in Acknowledgment.Via.values:
+        raise invalid(f"via must be one of {', '.join(Acknowledgment.Via.values)}")
+    reason = (reason or "").strip()
+    ready = _parse_date(ready_by)
+    if answer == Acknowledgment.Answer.MIGRATING:
+        if ready is None:
+            raise invalid(
+                "A 'migrating' answer needs ready_by: the date your team will be ready",
+                code="ready_by_required",
+            )
+        if ready < timezone.localdate():
+            raise invalid(f"ready_by {ready.isoformat()} is in the past", code="invalid_ready_by")
+    else:
+        ready = None
+    if answer == Acknowledgment.Answer.BLOCKED and not reason:
+        raise invalid("A 'blocked' answer needs a reason the producer can act on", code="reason_required")
+    return ready, reason
+
+
+def _answerer_check(*, proposal: Proposal, team: Team) -> None:
+    """Only an asked team other than the owner answers, and only while the proposal is open."""
+    if team.pk == proposal.asset.owner_team_id:
+        raise forbidden(
+            f"Team '{team.slug}' owns {proposal.asset.display_name}; it cannot answer its own proposal"
+        )
+    if not proposal.required_teams.filter(pk=team.pk).exists():
+        raise forbidden(f"Team '{team.slug}' is not asked to acknowledge proposal #{proposal.pk}")
+    _require_open(proposal)
+
+
+def _answer_previous(ack: Acknowledgment) -> dict[str, Any]:
+    return {
+        "answer": ack.answer,
+        "ready_by": ack.ready_by.isoformat() if ack.ready_by else None,
+        "reason": ack.reason,
+        "revision": ack.revision,
+        "by": ack.answered_by_label,
+        "at": ack.updated_at.isoformat(),
+    }
+
+
+def _acknowledgment_save(
+    ack: Acknowledgment | None,
+    *,
+    proposal: Proposal,
+    team: Team,
+    answer: str,
+    ready: dt.date | None,
+    reason: str,
+    via: str,
+    actor: Actor,
+) -> Acknowledgment:
+    """Write the team's answer: a new row at revision 1, or the next revision of its row."""
+    now = timezone.now()
+    if ack is not None:
+        ack.revision += 1
+    else:
+        ack = Acknowledgment(proposal=proposal, team=team, created_at=now, revision=1)
+    ack.answer = answer
+    ack.ready_by = ready
+    ack.reason = reason
+    ack.via = via
+    ack.answered_by_user = actor.user if getattr(actor.user, "pk", None) else None
+    ack.answered_by_key = actor.api_key
+    ack.answered_by_label = actor.label[:200]
+    ack.updated_at = now
+    ack.save()
     return ack
 
 
@@ -605,14 +684,14 @@ def _publish(
         .select_related("active_version", "owner_team")
         .get(pk=proposal.asset_id)
     )
+    forced = status == Proposal.Status.FORCED
     refusal = publish_refusal(proposal=proposal, asset=asset, deployed_hash=deployed_hash)
     if refusal is not None:
-        forced = status == Proposal.Status.FORCED
         return _refuse(proposal=proposal, asset=asset, reason=refusal, actor=actor, forced=forced)
     proposed = ContractVersion.objects.get(pk=proposal.proposed_version_id)
     previous = asset.active_version
     gate = publish_allowed(asset=asset, version=proposed)
-    if gate is not None and not gate.publish and status != Proposal.Status.FORCED:
+    if gate is not None and not gate.publish and not forced:
         if deployed_hash and asset.deployed_hash != deployed_hash:
             asset.deployed_hash = deployed_hash  # held, but deployed: a later release may publish it
             asset.save(update_fields=["deployed_hash"])
@@ -631,32 +710,35 @@ def _publish(
 
     _close(proposal=proposal, status=status, reason=reason)
     proposal.asset = asset
+    payload = {
+        "version": version.semver,
+        "previous_version": previous.semver if previous else None,
+        "forced": forced,
+        "reason": reason,
+    }
+    _published_event_record(proposal=proposal, payload=payload, gate=gate, actor=actor, sync_run=sync_run)
+    outbox_record(kind="email.proposal_resolved", proposal_id=proposal.pk)
+    return proposal
+
+
+def _published_event_record(
+    *, proposal: Proposal, payload: dict[str, Any], gate: Any, actor: Actor | None, sync_run: SyncRun | None
+) -> None:
+    """proposal.published, with the publish gate's judgement when the asset has a gate."""
+    if gate:
+        payload["publish_gate"] = {
+            "decision": gate.decision,
+            "reasons": gate.reasons,
+            "bypassed": not gate.publish,
+        }
     asset_event_record(
         kind="proposal.published",
         actor=actor,
-        asset=asset,
+        asset=proposal.asset,
         proposal=proposal,
         sync_run=sync_run,
-        payload={
-            "version": version.semver,
-            "previous_version": previous.semver if previous else None,
-            "forced": status == Proposal.Status.FORCED,
-            "reason": reason,
-        }
-        | (
-            {
-                "publish_gate": {
-                    "decision": gate.decision,
-                    "reasons": gate.reasons,
-                    "bypassed": not gate.publish,
-                }
-            }
-            if gate
-            else {}
-        ),
+        payload=payload,
     )
-    outbox_record(kind="email.proposal_resolved", proposal_id=proposal.pk)
-    return proposal
 
 
 def _refuse(*, proposal: Proposal, asset: Asset, reason: str, actor: Actor | None, forced: bool) -> Proposal:
