@@ -7,6 +7,7 @@ version's hash, which is what lets a sync recognise unchanged assets without loa
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -202,45 +203,21 @@ def version_publish(
     if previous is not None and previous.content_hash == content_hash:
         return previous  # already published: publishing twice is harmless
     current = _current_semver(asset)
-    semver = bump_version(current, "initial" if current is None else (bump or "patch"))
     change_kind = "initial" if current is None else (bump or "patch")
+    semver = bump_version(current, change_kind)
     now = timezone.now()
     if previous is not None:
         ContractVersion.objects.filter(pk=previous.pk).update(status=ContractVersion.Status.SUPERSEDED)
-
-    version = (
-        ContractVersion.objects.filter(
-            asset=asset, status=ContractVersion.Status.PROPOSED, content_hash=content_hash
-        )
-        .order_by("-id")
-        .first()
+    version = _version_activate(
+        asset=asset,
+        spec=spec,
+        content_hash=content_hash,
+        semver=semver,
+        change_kind=change_kind,
+        verdict_dict=verdict_dict,
+        sync_run=sync_run,
+        now=now,
     )
-    if version is not None:
-        version.major, version.minor, version.patch = semver
-        version.status = ContractVersion.Status.ACTIVE
-        version.change_kind = change_kind
-        version.published_at = now
-        if verdict_dict:
-            version.verdict = verdict_dict
-        version.save(
-            update_fields=["major", "minor", "patch", "status", "change_kind", "published_at", "verdict"]
-        )
-        if not Guarantee.objects.filter(version=version).exists():
-            Guarantee.objects.bulk_create(guarantee_rows([(version, spec)]), batch_size=BULK_BATCH)
-    else:
-        version = version_build(
-            asset=asset,
-            spec=spec,
-            semver=semver,
-            status=ContractVersion.Status.ACTIVE,
-            change_kind=change_kind,
-            verdict=verdict_dict,
-            sync_run=sync_run,
-            content_hash=content_hash,
-        )
-        version.save()
-        Guarantee.objects.bulk_create(guarantee_rows([(version, spec)]), batch_size=BULK_BATCH)
-
     asset.active_version = version
     asset.content_hash = content_hash
     asset.compatibility_mode = spec.mode
@@ -259,6 +236,53 @@ def version_publish(
             "reasons": verdict_dict.get("reasons", [])[:20],
         },
     )
+    return version
+
+
+def _version_activate(
+    *,
+    asset: Asset,
+    spec: ContractSpec,
+    content_hash: str,
+    semver: tuple[int, int, int],
+    change_kind: str,
+    verdict_dict: dict[str, Any],
+    sync_run: SyncRun | None,
+    now: dt.datetime,
+) -> ContractVersion:
+    """The active version row for ``spec``: the proposed one with its content, promoted, or a new one."""
+    version = (
+        ContractVersion.objects.filter(
+            asset=asset, status=ContractVersion.Status.PROPOSED, content_hash=content_hash
+        )
+        .order_by("-id")
+        .first()
+    )
+    if version is None:
+        version = version_build(
+            asset=asset,
+            spec=spec,
+            semver=semver,
+            status=ContractVersion.Status.ACTIVE,
+            change_kind=change_kind,
+            verdict=verdict_dict,
+            sync_run=sync_run,
+            content_hash=content_hash,
+        )
+        version.save()
+        Guarantee.objects.bulk_create(guarantee_rows([(version, spec)]), batch_size=BULK_BATCH)
+        return version
+    version.major, version.minor, version.patch = semver
+    version.status = ContractVersion.Status.ACTIVE
+    version.change_kind = change_kind
+    version.published_at = now
+    if verdict_dict:
+        version.verdict = verdict_dict
+    version.save(
+        update_fields=["major", "minor", "patch", "status", "change_kind", "published_at", "verdict"]
+    )
+    if not Guarantee.objects.filter(version=version).exists():
+        Guarantee.objects.bulk_create(guarantee_rows([(version, spec)]), batch_size=BULK_BATCH)
     return version
 
 
