@@ -70,41 +70,65 @@ def email_send(
     proposal: Proposal | None = None,
 ) -> OutboundEmail:
     """Send one email at most once per ``dedupe_key`` (a sent row is never sent again)."""
+    row = _email_row(kind=kind, dedupe_key=dedupe_key, to=to, context=context, team=team, proposal=proposal)
+    if row.status == row.Status.SENT:
+        return row
+    row, failure = _email_deliver(row)
+    if failure:
+        raise EmailSendError(failure)
+    return row
+
+
+def _email_row(
+    *,
+    kind: str,
+    dedupe_key: str,
+    to: Iterable[str],
+    context: dict[str, Any],
+    team: Team | None,
+    proposal: Proposal | None,
+) -> OutboundEmail:
+    """The email's outbox row: the one recorded under ``dedupe_key`` already, or a new one rendered now."""
     OutboundEmail = _outbox_model()  # noqa: N806 (a model class)
     recipients = list(dict.fromkeys(a for a in to if a))
     row = OutboundEmail.objects.filter(dedupe_key=dedupe_key).first()
-    if row is None:
-        rendered = email_render(kind, context)
-        try:
-            with transaction.atomic():
-                row = OutboundEmail.objects.create(
-                    dedupe_key=dedupe_key[:300],
-                    kind=kind,
-                    team=team,
-                    proposal=proposal,
-                    to=recipients,
-                    subject=rendered.subject,
-                    text_body=rendered.text,
-                    html_body=rendered.html,
-                )
-        except IntegrityError:
-            row = OutboundEmail.objects.get(dedupe_key=dedupe_key[:300])
-    if row.status == OutboundEmail.Status.SENT:
+    if row is not None:
         return row
+    rendered = email_render(kind, context)
+    try:
+        with transaction.atomic():
+            return OutboundEmail.objects.create(
+                dedupe_key=dedupe_key[:300],
+                kind=kind,
+                team=team,
+                proposal=proposal,
+                to=recipients,
+                subject=rendered.subject,
+                text_body=rendered.text,
+                html_body=rendered.html,
+            )
+    except IntegrityError:
+        return OutboundEmail.objects.get(dedupe_key=dedupe_key[:300])
 
+
+def _email_deliver(row: OutboundEmail) -> tuple[OutboundEmail, str]:
+    """Send a recorded email unless it is sent already; returns the row and the failure, if any.
+
+    The failure is raised by the caller after the commit, so that it stays recorded on the row.
+    """
+    OutboundEmail = type(row)  # noqa: N806 (a model class)
     # The row lock serialises two deliveries of the same task: the second waits, then sees "sent".
-    failure = ""
     with transaction.atomic():
         row = OutboundEmail.objects.select_for_update().get(pk=row.pk)
         if row.status == OutboundEmail.Status.SENT:
-            return row
+            return row, ""
         if not row.to:
             row.status = OutboundEmail.Status.FAILED
             row.error = (
                 "No recipients: the team has no notification address and no members with an email address"
             )
             row.save(update_fields=["status", "error"])
-            return row
+            return row, ""
         message = EmailMultiAlternatives(
             subject=row.subject,
             body=row.text_body,
@@ -120,15 +144,12 @@ def email_send(
             row.status = OutboundEmail.Status.FAILED
             row.error = f"{exc.__class__.__name__}: {exc}"[:5000]
             row.save(update_fields=["status", "error"])
-            failure = row.error  # raised after the commit, so the failure stays recorded
-        else:
-            row.status = OutboundEmail.Status.SENT
-            row.error = ""
-            row.sent_at = timezone.now()
-            row.save(update_fields=["status", "error", "sent_at"])
-    if failure:
-        raise EmailSendError(failure)
-    return row
+            return row, row.error
+        row.status = OutboundEmail.Status.SENT
+        row.error = ""
+        row.sent_at = timezone.now()
+        row.save(update_fields=["status", "error", "sent_at"])
+    return row, ""
 
 
 class EmailSendError(Exception):
