@@ -36,7 +36,7 @@ from contracts.selectors.assets import (
     version_get,
 )
 from contracts.selectors.column_usage import column_lineage
-from contracts.selectors.lineage import MAX_DEPTH, lineage_graph
+from contracts.selectors.lineage import MAX_DEPTH, LineageNode, lineage_graph
 
 router = Router(tags=["assets"])
 
@@ -95,16 +95,16 @@ def _version(version: ContractVersion) -> dict[str, Any]:
     }
 
 
-def _node(asset: Asset, hops: int) -> dict[str, Any]:
+def _node(node: LineageNode, hops: int | None) -> dict[str, Any]:
     return {
-        "id": asset.pk,
-        "relation": asset.relation,
-        "name": asset.display_name,
-        "type": asset.resource_type,
-        "status": asset.status,
-        "team": asset.owner_team.slug,
-        "project": asset.project.name if asset.project else None,
-        "hops": hops,
+        "id": node.id,
+        "relation": node.relation,
+        "name": node.name,
+        "type": node.type,
+        "status": node.status,
+        "team": node.team,
+        "project": node.project,
+        "hops": hops or 0,
     }
 
 
@@ -237,11 +237,12 @@ def asset_lineage(
     request_actor(request, "read")
     asset = asset_get(ref=ref)
     graph = lineage_graph(asset=asset, depth=depth)
+    assert graph.root is not None  # the walk starts from an asset
     return {
-        "root": _node(asset, 0),
+        "root": _node(graph.root, 0),
         "depth": graph.depth,
-        "upstream": [_node(n.asset, n.hops) for n in graph.upstream],
-        "downstream": [_node(n.asset, n.hops) for n in graph.downstream],
+        "upstream": [_node(n, n.up_hops) for n in graph.upstream],
+        "downstream": [_node(n, n.down_hops) for n in graph.downstream],
         "edges": [{"upstream": up, "downstream": down} for up, down in graph.edges],
         "column_edges": column_lineage(asset=asset, column=column, depth=depth)
         if columns or column

@@ -1,4 +1,5 @@
-"""Lineage up and down N hops, across projects, in a few queries per hop."""
+"""Lineage up and down N hops, across projects, in a few queries per hop; one graph for the API
+and the lineage page."""
 
 from __future__ import annotations
 
@@ -6,8 +7,16 @@ from dataclasses import dataclass
 
 import pytest
 from django.test import Client
+from django.urls import reverse
 
-from contracts.factories import AssetFactory, LineageEdgeFactory, ProjectFactory, TeamFactory, api_key_for
+from contracts.factories import (
+    AssetFactory,
+    LineageEdgeFactory,
+    ProjectFactory,
+    TeamFactory,
+    UserFactory,
+    api_key_for,
+)
 from contracts.models import Asset
 from contracts.selectors.lineage import lineage_graph
 
@@ -108,5 +117,31 @@ def test_queries_grow_with_hops_not_with_assets(chain: Chain, django_assert_max_
 def test_cycles_terminate(chain: Chain) -> None:
     LineageEdgeFactory(upstream=chain.report, downstream=chain.dim)
     graph = lineage_graph(asset=chain.dim, depth=10)
-    assert chain.dim.pk not in {n.asset.pk for n in graph.upstream + graph.downstream}
-    assert {n.asset.name for n in graph.downstream} >= {"rpt_campaigns", "mart_customer_segments"}
+    assert chain.dim.pk not in {n.id for n in graph.upstream + graph.downstream}
+    assert {n.name for n in graph.downstream} >= {"rpt_campaigns", "mart_customer_segments"}
+
+
+@pytest.mark.parametrize("depth", [1, 2, 3])
+def test_the_api_and_the_lineage_page_give_the_same_graph(chain: Chain, client: Client, depth: int) -> None:
+    LineageEdgeFactory(upstream=chain.report, downstream=chain.dim)  # a cycle too
+    api = chain.client.get(f"/api/v1/assets/{chain.dim.pk}/lineage", {"depth": depth}).json()
+    client.force_login(UserFactory())
+    page = client.get(reverse("lineage_json"), {"focus": chain.dim.pk, "hops": depth}).json()
+
+    api_ids = {api["root"]["id"]} | {n["id"] for n in api["upstream"] + api["downstream"]}
+    assert {n["id"] for n in page["nodes"]} == api_ids
+    assert {(e["from"], e["to"]) for e in page["edges"]} == {
+        (e["upstream"], e["downstream"]) for e in api["edges"]
+    }
+    api_names = {n["id"]: (n["name"], n["team"], n["project"]) for n in api["upstream"] + api["downstream"]}
+    assert all(
+        api_names.get(n["id"], (n["name"], n["team"], n["project"])) == (n["name"], n["team"], n["project"])
+        for n in page["nodes"]
+    )
+
+
+def test_a_capped_graph_keeps_the_nearest_assets(chain: Chain) -> None:
+    graph = lineage_graph(asset=chain.dim, depth=3, max_nodes=4)
+    assert graph.truncated
+    assert set(graph.nodes) == {chain.dim.pk, chain.stg.pk, chain.mart.pk, chain.finance.pk}  # 1 hop away
+    assert all(u in graph.nodes and d in graph.nodes for u, d in graph.edges)

@@ -20,16 +20,9 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
 from contracts.models import Asset, ContractVersion, Proposal, SyncRun, Team
-from contracts.presenters.graphics import (
-    NODE_H,
-    NODE_W,
-    Mark,
-    edge_path,
-    layered_layout,
-    team_colour,
-    timeline_layout,
-)
+from contracts.presenters.graphics import Mark, timeline_layout
 from contracts.presenters.guarantees import guarantee_label_with_column
+from contracts.presenters.lineage import lineage_drawing
 from contracts.selectors import dashboard as sel
 from contracts.selectors.access import (
     asset_audits_readable,
@@ -37,6 +30,7 @@ from contracts.selectors.access import (
     reader_for_user,
 )
 from contracts.selectors.column_usage import asset_column_readers, proposal_impacts
+from contracts.selectors.lineage import lineage_graph
 from contracts.selectors.supersession import proposal_latest, proposal_lineage
 from tessera_site.lib.htmx import HtmxHttpRequest
 
@@ -220,38 +214,9 @@ def _proposal_label(p: Proposal) -> str:
     return f"#{p.pk}"
 
 
-def _graph_drawing(graph: sel.Graph, *, focus_id: int | None) -> dict[str, Any]:
-    def sort_key(n: int) -> tuple[str, str]:
-        node = graph.nodes[n]
-        return (node["project"], node["name"])
-
-    layout = layered_layout(graph.nodes, graph.edges, sort_key=sort_key)
-    nodes = []
-    for pk, node in graph.nodes.items():
-        x, y = layout.positions[pk]
-        nodes.append(
-            {**node, "x": x, "y": y, "colour": team_colour(node["team_id"]), "focus": pk == focus_id}
-        )
-    edges = [
-        {"from": u, "to": d, "d": edge_path(layout.positions[u], layout.positions[d])}
-        for (u, d) in graph.edges
-    ]
-    teams = sorted({(n["team"], n["team_id"]) for n in nodes if n["team"]})
-    return {
-        "nodes": nodes,
-        "edges": edges,
-        "width": layout.width,
-        "height": layout.height,
-        "node_w": NODE_W,
-        "node_h": NODE_H,
-        "teams": [{"slug": slug, "colour": team_colour(team_id)} for slug, team_id in teams],
-        "truncated": graph.truncated,
-    }
-
-
 def _mini_lineage(asset: Asset, page: sel.AssetPage) -> dict[str, Any]:
-    graph = sel.lineage_graph(focus=asset, hops=1, max_nodes=60)
-    return _graph_drawing(graph, focus_id=asset.pk)
+    graph = lineage_graph(asset=asset, depth=1, max_nodes=60, impact=True)
+    return lineage_drawing(graph, focus_id=asset.pk)
 
 
 @login_required

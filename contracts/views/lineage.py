@@ -9,12 +9,15 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from contracts.models import Asset, Proposal
+from contracts.presenters.lineage import lineage_drawing
 from contracts.selectors import dashboard as sel
 from contracts.selectors.column_usage import column_lineage_rows
-from contracts.views.browse import _graph_drawing, render_page
+from contracts.selectors.lineage import lineage_graph
+from contracts.views.browse import render_page
 from tessera_site.lib.htmx import HtmxHttpRequest
 
 MAX_HOPS = 6
+MAX_NODES = 2000  # of a drawn graph of assets; past it the nearest ones, and the page says so
 
 
 def _focus(request: HtmxHttpRequest) -> tuple[Asset | None, Proposal | None, str]:
@@ -81,8 +84,8 @@ def _column_focus(request: HtmxHttpRequest, focus: Asset | None, hops: int) -> d
 @require_GET
 def lineage_json(request: HtmxHttpRequest) -> JsonResponse:
     focus, _proposal, _notice = _focus(request)
-    graph = sel.lineage_graph(focus=focus, hops=_hops(request))
-    drawing = _graph_drawing(graph, focus_id=focus.pk if focus else None)
+    graph = lineage_graph(asset=focus, depth=_hops(request), max_nodes=MAX_NODES, impact=True)
+    drawing = lineage_drawing(graph, focus_id=focus.pk if focus else None)
     for node in drawing["nodes"]:
         node["url"] = reverse("asset_detail", args=[node["id"]])
     return JsonResponse(drawing)

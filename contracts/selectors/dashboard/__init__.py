@@ -1,5 +1,5 @@
 """Reads for the dashboard pages: each page's data in a bounded number of queries, one module per
-page (home, asset_list, asset_page, team_page, events, lineage_graph); everything is re-exported here,
+page (home, asset_list, asset_page, team_page, events); everything is re-exported here,
 so views use ``from contracts.selectors import dashboard as sel``.
 
 Every list here is built with select_related/prefetch_related or one grouped query, never a
@@ -28,14 +28,12 @@ from contracts.selectors.dashboard.home import (
     proposals_with_answers,
     recent_syncs,
 )
-from contracts.selectors.dashboard.lineage_graph import Graph, lineage_graph
 from contracts.selectors.dashboard.memberships import user_lead_team_ids, user_team_ids
 from contracts.selectors.dashboard.team_page import TeamPage, team_page
 
 __all__ = [
     "AssetFilters",
     "AssetPage",
-    "Graph",
     "HomeData",
     "OPEN",
     "OurProposal",
@@ -52,7 +50,6 @@ __all__ = [
     "failing_audits",
     "home_data",
     "is_id",
-    "lineage_graph",
     "proposal_history",
     "proposals_with_answers",
     "recent_syncs",
