@@ -124,10 +124,53 @@ class AssetSpec:
     # A model's compiled SQL (``compiled_code``; ``compiled_sql`` before dbt 1.3): written by dbt
     # build/run/compile, absent from dbt parse. None when the manifest does not carry it.
     compiled_code: str | None = None
+    # dbt model access (``public`` / ``protected`` / ``private``) and group (dbt 1.5+); "" when the
+    # manifest does not say (sources, seeds, older manifests).
+    access: str = ""
+    group: str = ""
 
     @property
     def relation(self) -> str:
         return relation_name(self.database, self.schema, self.identifier)
+
+
+@dataclass(frozen=True, slots=True)
+class DbtOwner:
+    """The ``owner`` of a dbt exposure or group: a name and/or an email, both optional."""
+
+    name: str = ""
+    email: str = ""
+
+
+@dataclass(slots=True)
+class ExposureSpec:
+    """A dbt exposure: a consumer outside dbt (dashboard, notebook, ML model, application)."""
+
+    unique_id: str
+    name: str
+    type: str = ""  # dashboard | notebook | analysis | ml | application
+    label: str = ""
+    description: str = ""
+    url: str = ""
+    maturity: str = ""  # high | medium | low, "" when not given
+    owner: DbtOwner = field(default_factory=DbtOwner)
+    depends_on: list[str] = field(default_factory=list)  # unique_ids of the nodes it reads directly
+    meta: dict[str, Any] = field(default_factory=dict)
+    team: str | None = None  # meta.tessera.team
+    # meta.tessera.columns: the columns it reads, per node it depends on directly (unique_id or
+    # name → columns); None when not listed, so its usage is unknown.
+    columns: dict[str, list[str]] | None = None
+
+
+@dataclass(slots=True)
+class GroupSpec:
+    """A dbt group: its owner owns its models unless a model names its owner team."""
+
+    unique_id: str
+    name: str
+    owner: DbtOwner = field(default_factory=DbtOwner)
+    description: str = ""
+    team: str | None = None  # meta.tessera.team of the group (dbt 1.10+ has config.meta)
 
 
 @dataclass(slots=True)
@@ -143,6 +186,10 @@ class ParsedManifest:
     # A relation Tessera knew that is neither here nor in `assets` was deleted from the project.
     absent: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    exposures: list[ExposureSpec] = field(default_factory=list)
+    groups: list[GroupSpec] = field(default_factory=list)
+    # depends_on of the ephemeral models, so a walk upstream (an exposure's assets) passes through them.
+    ephemeral_depends_on: dict[str, list[str]] = field(default_factory=dict)
 
 
 def relation_name(database: str | None, schema: str | None, identifier: str) -> str:

@@ -42,6 +42,7 @@ from contracts.domain import (
 )
 from contracts.ingest.catalog import CatalogColumns, parse_catalog
 from contracts.ingest.errors import ManifestError
+from contracts.ingest.exposures import dbt_signals_read, node_access
 
 __all__ = ["SUPPORTED_SCHEMA_VERSIONS", "ManifestError", "parse_manifest", "schema_version_of"]
 
@@ -204,6 +205,7 @@ def _parse_document(
     disabled = doc.get("disabled")
     if isinstance(disabled, dict):
         parsed.absent.update(dict.fromkeys((k for k in disabled if k.startswith("model.")), "disabled"))
+    dbt_signals_read(doc, parsed)  # exposures and groups (contracts.ingest.exposures)
     if consume:
         for key in _UNUSED_KEYS:
             doc.pop(key, None)
@@ -231,6 +233,9 @@ def _parse_document(
         elif resource_type in ASSET_RESOURCE_TYPES:
             if resource_type == "model" and config.get("materialized") == "ephemeral":
                 parsed.absent[unique_id] = "ephemeral"
+                parsed.ephemeral_depends_on[unique_id] = list(
+                    (node.get("depends_on") or {}).get("nodes") or ()
+                )
                 continue  # ephemeral models are CTEs inlined into others: no relation to contract
             asset_nodes.append(node)
     del nodes
@@ -479,6 +484,7 @@ def _asset_from_node(
         meta=dict(config.get("meta") or node.get("meta") or {}),
         contract=ContractSpec(columns=columns, guarantees=guarantees, mode=mode or DEFAULT_MODE, notes=notes),
         compiled_code=_compiled_code(node) if resource_type == "model" else None,
+        **(node_access(node) if resource_type == "model" else {}),
     )
 
 
