@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from celery import shared_task
 from django.conf import settings
@@ -46,29 +46,8 @@ def release_held_publishes(asset_ids: list[int]) -> int:
 
 @shared_task(name="audits.tasks.audit_failure_digest")
 def audit_failure_digest(now: str | None = None) -> int:
-    """Daily: one email per consumer team listing the failed audits of the assets it uses in the
-    last 24 hours. The dedupe key (team, day) makes a second run the same day send nothing.
-    Returns the number of digests sent."""
-    from audits.selectors import failed_audits_by_consumer_team
-    from contracts.models import OutboundEmail
-    from tessera_site.lib.email import email_send, team_recipients
-    from tessera_site.lib.urls import absolute_url
+    """Daily: one notice per consumer team listing the failed audits of the assets it uses in the
+    last 24 hours (``audits.services.digest``). Returns the number of digest emails sent."""
+    from audits.services.digest import audit_failure_digest_send
 
-    moment = datetime.fromisoformat(now) if now else timezone.now()
-    since = moment - timedelta(hours=24)
-    sent = 0
-    for team, runs in failed_audits_by_consumer_team(since=since, until=moment):
-        dedupe_key = f"audit-failure-digest:{team.pk}:{moment.date().isoformat()}"
-        if OutboundEmail.objects.filter(dedupe_key=dedupe_key, status=OutboundEmail.Status.SENT).exists():
-            continue  # today's digest went out already: failures after it wait for tomorrow's
-        for run in runs:
-            run["url"] = absolute_url("asset_detail", run["asset_id"])
-        row = email_send(
-            kind="audit_failure_digest",
-            dedupe_key=dedupe_key,
-            to=team_recipients(team),
-            context={"team": team, "runs": runs, "since": since},
-            team=team,
-        )
-        sent += int(row.status == row.Status.SENT)
-    return sent
+    return audit_failure_digest_send(moment=datetime.fromisoformat(now) if now else timezone.now())

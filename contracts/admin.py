@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.http import HttpRequest
+from django.utils.html import format_html, format_html_join
 
 from contracts import models
 from contracts.selectors.teams import actor_for_user
 from contracts.services.apikeys import apikey_create, apikey_revoke
+from contracts.services.notification_settings import slack_url_clean, slack_webhook_remove, slack_webhook_set
 from contracts.services.ownership import (
     asset_transfer_request,
     project_consent_grant,
@@ -22,11 +25,16 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(models.Team)
 class TeamAdmin(admin.ModelAdmin):
-    list_display = ["slug", "name", "email", "is_active"]
+    list_display = ["slug", "name", "email", "slack", "is_active"]
     list_filter = ["is_active"]
     search_fields = ["slug", "name"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [MembershipInline]
+
+    @admin.display(description="Slack")
+    def slack(self, obj: models.Team) -> str:
+        webhook = models.SlackWebhook.objects.filter(team=obj).first()
+        return webhook.masked_url if webhook else "—"
 
 
 @admin.register(models.ApiKey)
@@ -208,11 +216,139 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     list_display = ["url", "team", "is_active", "created_at"]
 
 
+class WebhookAttemptInline(admin.TabularInline):
+    model = models.WebhookAttempt
+    fields = readonly_fields = ("attempted_at", "status_code", "error", "duration_ms")
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
 @admin.register(models.WebhookDelivery)
 class WebhookDeliveryAdmin(ReadOnlyAdmin):
     list_display = ["endpoint", "event", "status", "attempts", "delivered_at"]
+    inlines = [WebhookAttemptInline]
 
 
 @admin.register(models.OutboundEmail)
 class OutboundEmailAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "kind", "subject", "status"]
+
+
+@admin.register(models.OutboxAttempt)
+class OutboxAttemptAdmin(ReadOnlyAdmin):
+    list_display = ["attempted_at", "message", "ok", "status_code", "error", "duration_ms"]
+    list_filter = ["ok"]
+
+
+class OutboxAttemptInline(admin.TabularInline):
+    model = models.OutboxAttempt
+    fields = readonly_fields = ("attempted_at", "ok", "status_code", "error", "duration_ms")
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(models.OutboxMessage)
+class OutboxMessageAdmin(ReadOnlyAdmin):
+    """Every side effect (emails, webhook fan-outs, Slack posts) and each attempt at it."""
+
+    list_display = ["created_at", "kind", "status", "attempts", "next_attempt_at", "sent_at", "last_error"]
+    list_filter = ["status", "kind"]
+    inlines = [OutboxAttemptInline]
+
+
+class SlackWebhookForm(forms.ModelForm):
+    """The URL is a secret: the form never shows it back (only masked); empty keeps the current one."""
+
+    url = forms.CharField(
+        label="Incoming-webhook URL",
+        required=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off", "size": 80}),
+    )
+
+    class Meta:
+        model = models.SlackWebhook
+        fields = ["team", "url", "is_active"]
+
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["url"].help_text = f"Now {self.instance.masked_url}. Leave empty to keep it."
+
+    def clean_url(self) -> str:
+        url = self.cleaned_data.get("url", "").strip()
+        if not url and self.instance.pk:
+            return self.instance.url
+        try:
+            return slack_url_clean(url)
+        except ApiError as exc:
+            raise forms.ValidationError(exc.detail) from None
+
+
+@admin.register(models.SlackWebhook)
+class SlackWebhookAdmin(admin.ModelAdmin):
+    form = SlackWebhookForm
+    list_display = ["team", "masked_url", "is_active", "updated_at"]
+    list_filter = ["is_active"]
+
+    def save_model(self, request: HttpRequest, obj: models.SlackWebhook, form, change: bool) -> None:
+        """Through the service, so connecting a channel is an event like in the API."""
+        if obj.is_active:
+            webhook = slack_webhook_set(team=obj.team, url=obj.url, actor=actor_for_user(request.user))
+            obj.pk, obj.created_at, obj.updated_at = webhook.pk, webhook.created_at, webhook.updated_at
+        else:
+            super().save_model(request, obj, form, change)
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None) -> list[str]:  # type: ignore[no-untyped-def]
+        return ["team"] if obj is not None else []
+
+    def delete_model(self, request: HttpRequest, obj: models.SlackWebhook) -> None:
+        slack_webhook_remove(team=obj.team, actor=actor_for_user(request.user))
+
+
+@admin.register(models.SlackMessage)
+class SlackMessageAdmin(ReadOnlyAdmin):
+    """Each Slack message and every attempt to post it (status code, error, time)."""
+
+    list_display = ["created_at", "kind", "team", "proposal", "status", "attempts", "sent_at"]
+    list_filter = ["kind", "team"]
+    fields = readonly_fields = (
+        "created_at",
+        "kind",
+        "team",
+        "proposal",
+        "dedupe_key",
+        "sent_at",
+        "attempt_table",
+        "payload",
+    )
+
+    def get_queryset(self, request: HttpRequest):  # type: ignore[no-untyped-def]
+        return super().get_queryset(request).select_related("team", "outbox")
+
+    @admin.display(description="attempts")
+    def attempts(self, obj: models.SlackMessage) -> int:
+        return obj.outbox.attempts if obj.outbox else 0
+
+    @admin.display(description="attempts")
+    def attempt_table(self, obj: models.SlackMessage) -> str:
+        rows = models.OutboxAttempt.objects.filter(message_id=obj.outbox_id).order_by("attempted_at", "id")
+        body = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            ((a.attempted_at, a.status_code or "—", "ok" if a.ok else "failed", a.error) for a in rows),
+        )
+        return format_html(
+            "<table><tr><th>time</th><th>status code</th><th>outcome</th><th>error</th></tr>{}</table>", body
+        )
+
+
+@admin.register(models.NotificationSwitch)
+class NotificationSwitchAdmin(admin.ModelAdmin):
+    list_display = ["team", "kind", "channel", "enabled", "updated_at"]
+    list_filter = ["channel", "enabled", "team"]

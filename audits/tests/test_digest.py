@@ -38,3 +38,24 @@ def test_no_failures_means_no_digest(core, smtp_server):
     )
     assert audit_failure_digest() == 0
     assert smtp_server.received() == []
+
+
+def test_the_digest_reaches_a_team_slack_as_block_kit_once_a_day(core, smtp_server):
+    from contracts.models import OutboxMessage, SlackMessage, SlackWebhook
+    from contracts.services.outbox_dispatch import outbox_dispatch
+    from testsupport.slack import SlackReceiver, blockkit_problems, buttons
+
+    actor = actor_for_key(core.platform_key)
+    audit_ingest_run_results(run_results=fixture_bytes("dbt_core_build_failing.json"), actor=actor)
+    with SlackReceiver() as receiver:
+        SlackWebhook.objects.create(team=core.marketing, url=receiver.url("/hooks/marketing"))
+        assert audit_failure_digest() == 2
+        assert audit_failure_digest() == 0
+        for pk in OutboxMessage.objects.filter(kind="slack.post").values_list("pk", flat=True):
+            outbox_dispatch(message_id=pk)
+    assert [m.kind for m in SlackMessage.objects.all()] == ["audit_failed"]
+    (request,) = receiver.delivered()
+    assert blockkit_problems(request["json"]) == []
+    assert "core.main.dim_customers" in str(request["json"]["blocks"])
+    assert f"{settings.TESSERA_BASE_URL}/assets/{core.dim_customers.pk}/" in str(request["json"]["blocks"])
+    assert buttons(request["json"]) == []

@@ -37,6 +37,8 @@ class OutboxAttempt(models.Model):
     attempted_at = models.DateTimeField(default=timezone.now)
     ok = models.BooleanField(default=False)
     error = models.TextField(blank=True, default="")
+    # The receiver's HTTP status for a message posted over HTTP (a Slack message); empty otherwise.
+    status_code = models.PositiveIntegerField(null=True, blank=True)
     duration_ms = models.PositiveIntegerField(default=0)
 
     def __str__(self) -> str:

@@ -9,12 +9,14 @@ again by a later sync (after it came back) is news again.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django.db.models import F
 
 from contracts.models import Asset, OutboundEmail, Registration, Team
-from tessera_site.lib.email import email_send, team_recipients
+from contracts.presenters import slack as slack_blocks
+from contracts.services.notices import Notice, notice_send
 from tessera_site.lib.urls import absolute_url
 
 
@@ -46,13 +48,22 @@ def assets_retired_notify(*, sync_run_id: int, asset_ids: list[int]) -> list[Out
             item["purposes"].append(registration.purpose)
     sent = []
     for team in Team.objects.filter(pk__in=items_by_team).order_by("slug"):
-        sent.append(
-            email_send(
+        team_items = list(items_by_team[team.pk].values())
+        email = notice_send(
+            Notice(
                 kind="asset_retired",
-                dedupe_key=f"asset-retired:sync:{sync_run_id}:team:{team.pk}",
-                to=team_recipients(team),
-                context={"team": team, "items": list(items_by_team[team.pk].values())},
                 team=team,
+                dedupe_key=f"asset-retired:sync:{sync_run_id}:team:{team.pk}",
+                email_kind="asset_retired",
+                email_context={"team": team, "items": team_items},
+                slack=partial(
+                    slack_blocks.assets_retired_message,
+                    team=team,
+                    items=team_items,
+                    team_url=absolute_url(team.get_absolute_url()),
+                ),
             )
-        )
+        ).email
+        if email is not None:
+            sent.append(email)
     return sent

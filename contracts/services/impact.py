@@ -15,11 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from contracts.models import Asset, ColumnUsage, OutboundEmail, Proposal, ProposalImpact, Registration, Team
+from contracts.presenters import slack as slack_blocks
+from contracts.services.notices import Notice, notice_send
 from contracts.services.outbox import outbox_record
-from tessera_site.lib.email import email_send, team_recipients
 from tessera_site.lib.urls import absolute_url
 
 ASK_ALL = "all"
@@ -198,24 +200,28 @@ def proposal_informed_notify(*, proposal_id: int) -> list[OutboundEmail]:
     )
     sent = []
     for impact in proposal.impacts.filter(role=ProposalImpact.Role.INFORMED).select_related("team"):
-        sent.append(
-            email_send(
+        context = {
+            "proposal": proposal,
+            "asset": proposal.asset,
+            "owner": proposal.asset.owner_team,
+            "team": impact.team,
+            "impact": impact,
+            "reasons": (proposal.verdict or {}).get("reasons") or [],
+            "proposal_url": absolute_url(proposal.get_absolute_url()),
+        }
+        email = notice_send(
+            Notice(
                 kind="proposal_informed",
-                dedupe_key=f"proposal-informed:{proposal.pk}:team:{impact.team_id}",
-                to=team_recipients(impact.team),
-                context={
-                    "proposal": proposal,
-                    "asset": proposal.asset,
-                    "owner": proposal.asset.owner_team,
-                    "team": impact.team,
-                    "impact": impact,
-                    "reasons": (proposal.verdict or {}).get("reasons") or [],
-                    "proposal_url": absolute_url(proposal.get_absolute_url()),
-                },
                 team=impact.team,
+                dedupe_key=f"proposal-informed:{proposal.pk}:team:{impact.team_id}",
+                email_kind="proposal_informed",
+                email_context=context,
+                slack=partial(slack_blocks.proposal_informed_message, context),
                 proposal=proposal,
             )
-        )
+        ).email
+        if email is not None:
+            sent.append(email)
     return sent
 
 

@@ -30,6 +30,7 @@ KINDS = frozenset(
         "email.proposal_informed",
         "email.assets_retired",
         "webhook.fanout",
+        "slack.post",
     }
 )
 

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from contracts.models import OutboxAttempt, OutboxMessage
-from contracts.services import asset_emails, impact, proposal_emails, webhooks
+from contracts.services import asset_emails, impact, proposal_emails, slack, webhooks
 from contracts.task_refs import OUTBOX_DISPATCH
 from tessera_site.lib.enqueue import enqueue_now
 
@@ -33,6 +33,7 @@ HANDLERS: dict[str, Callable[..., Any]] = {
     "email.proposal_informed": impact.proposal_informed_notify,
     "email.assets_retired": asset_emails.assets_retired_notify,
     "webhook.fanout": webhooks.webhook_fanout_events,
+    "slack.post": slack.slack_message_post,
 }
 
 
@@ -52,8 +53,10 @@ def outbox_dispatch(*, message_id: int) -> str:
         if message is None or message.next_attempt_at > timezone.now() + timedelta(seconds=1):
             return "skipped"
         started = time.monotonic()
-        error = _perform(message)
-        outcome = _record_attempt(message, error=error, duration=time.monotonic() - started)
+        error, status_code = _perform(message)
+        outcome = _record_attempt(
+            message, error=error, status_code=status_code, duration=time.monotonic() - started
+        )
     if outcome == "retry":
         # The countdown message may be lost (broker down): the sweep sends it again when due.
         transaction.on_commit(
@@ -62,22 +65,28 @@ def outbox_dispatch(*, message_id: int) -> str:
     return outcome
 
 
-def _perform(message: OutboxMessage) -> str:
-    """Run the handler in a savepoint; the error text, or "" when it worked."""
+def _perform(message: OutboxMessage) -> tuple[str, int | None]:
+    """Run the handler in a savepoint: the error text ("" when it worked) and, for a handler that
+    talks HTTP (its result or its exception has a ``status_code``), the receiver's status code."""
     try:
         with transaction.atomic():
-            HANDLERS[message.kind](**message.args)
+            result = HANDLERS[message.kind](**message.args)
     except Exception as exc:  # any failure is recorded on the attempt and retried
         logger.warning("outbox message %s (%s) failed: %s", message.pk, message.kind, exc, exc_info=True)
-        return f"{exc.__class__.__name__}: {exc}"[:5000]
-    return ""
+        return f"{exc.__class__.__name__}: {exc}"[:5000], getattr(exc, "status_code", None)
+    return "", getattr(result, "status_code", None)
 
 
-def _record_attempt(message: OutboxMessage, *, error: str, duration: float) -> str:
+def _record_attempt(message: OutboxMessage, *, error: str, status_code: int | None, duration: float) -> str:
     now = timezone.now()
     message.attempts += 1
     OutboxAttempt.objects.create(
-        message=message, attempted_at=now, ok=not error, error=error, duration_ms=int(duration * 1000)
+        message=message,
+        attempted_at=now,
+        ok=not error,
+        error=error,
+        status_code=status_code,
+        duration_ms=int(duration * 1000),
     )
     if not error:
         message.status, message.sent_at, message.last_error = OutboxMessage.Status.SENT, now, ""

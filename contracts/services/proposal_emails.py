@@ -1,18 +1,20 @@
-"""Who gets which workflow email, with what in it. Called only by tasks (contracts.tasks.workflow).
+"""Who gets which workflow notice, with what in it. Called only by tasks (contracts.tasks.workflow).
 
-One email per team per event: every email has a dedupe key naming the event and the team, so a
-retried task sends nothing twice.
+One notice per team per event, by email and on the team's Slack (``contracts.services.notices``):
+every notice has a dedupe key naming the event and the team, so a retried task sends nothing twice.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from typing import Any
 
 from django.utils import timezone
 
 from contracts.models import Acknowledgment, OutboundEmail, Proposal, Team
-from tessera_site.lib.email import email_send, team_recipients
+from contracts.presenters import slack as blocks
+from contracts.services.notices import Notice, notice_send
 from tessera_site.lib.signing import answer_token
 from tessera_site.lib.urls import absolute_url
 
@@ -69,23 +71,27 @@ def proposal_opened_notify(*, proposal_id: int) -> list[OutboundEmail]:
     sent = []
     for team in context["required_teams"]:
         others = [t for t in context["required_teams"] if t.pk != team.pk]
+        team_context = {
+            **context,
+            "team": team,
+            "other_teams": others,
+            "links": answer_links(proposal=proposal, team=team),
+            "carried": team.slug in context["since"].get("carried_over", []),
+        }
         sent.append(
-            email_send(
-                kind="proposal_opened",
-                dedupe_key=f"proposal-opened:{proposal.pk}:team:{team.pk}",
-                to=team_recipients(team),
-                context={
-                    **context,
-                    "team": team,
-                    "other_teams": others,
-                    "links": answer_links(proposal=proposal, team=team),
-                    "carried": team.slug in context["since"].get("carried_over", []),
-                },
-                team=team,
-                proposal=proposal,
-            )
+            notice_send(
+                Notice(
+                    kind="proposal_opened",
+                    team=team,
+                    dedupe_key=f"proposal-opened:{proposal.pk}:team:{team.pk}",
+                    email_kind="proposal_opened",
+                    email_context=team_context,
+                    slack=partial(blocks.proposal_opened_message, team_context),
+                    proposal=proposal,
+                )
+            ).email
         )
-    return sent
+    return [e for e in sent if e is not None]
 
 
 def answer_recorded_notify(*, proposal_id: int, team_id: int, revision: int) -> OutboundEmail | None:
@@ -99,19 +105,23 @@ def answer_recorded_notify(*, proposal_id: int, team_id: int, revision: int) -> 
         Acknowledgment.objects.filter(proposal=proposal).select_related("team").order_by("team__slug")
     )
     answered = {a.team_id for a in answers}
-    return email_send(
-        kind="answer_recorded",
-        dedupe_key=f"answer:{proposal.pk}:team:{team_id}:rev:{revision}",
-        to=team_recipients(owner),
-        context={
-            **_base_context(proposal),
-            "ack": ack,
-            "answers": answers,
-            "waiting": [t for t in proposal.required_teams.order_by("slug") if t.pk not in answered],
-        },
-        team=owner,
-        proposal=proposal,
-    )
+    context = {
+        **_base_context(proposal),
+        "ack": ack,
+        "answers": answers,
+        "waiting": [t for t in proposal.required_teams.order_by("slug") if t.pk not in answered],
+    }
+    return notice_send(
+        Notice(
+            kind="proposal_answered",
+            team=owner,
+            dedupe_key=f"answer:{proposal.pk}:team:{team_id}:rev:{revision}",
+            email_kind="answer_recorded",
+            email_context=context,
+            slack=partial(blocks.answer_recorded_message, context),
+            proposal=proposal,
+        )
+    ).email
 
 
 def proposal_resolved_notify(*, proposal_id: int) -> list[OutboundEmail]:
@@ -125,17 +135,21 @@ def proposal_resolved_notify(*, proposal_id: int) -> list[OutboundEmail]:
     teams = [owner, *[t for t in context["required_teams"] if t.pk != owner.pk]]
     sent = []
     for team in teams:
+        team_context = {**context, "team": team, "is_producer": team.pk == owner.pk}
         sent.append(
-            email_send(
-                kind="proposal_resolved",
-                dedupe_key=f"resolved:{proposal.pk}:{proposal.status}:team:{team.pk}",
-                to=team_recipients(team),
-                context={**context, "team": team, "is_producer": team.pk == owner.pk},
-                team=team,
-                proposal=proposal,
-            )
+            notice_send(
+                Notice(
+                    kind="proposal_resolved",
+                    team=team,
+                    dedupe_key=f"resolved:{proposal.pk}:{proposal.status}:team:{team.pk}",
+                    email_kind="proposal_resolved",
+                    email_context=team_context,
+                    slack=partial(blocks.proposal_resolved_message, team_context),
+                    proposal=proposal,
+                )
+            ).email
         )
-    return sent
+    return [e for e in sent if e is not None]
 
 
 def proposal_reminders_send(*, today: dt.date | None = None) -> list[OutboundEmail]:
@@ -160,13 +174,19 @@ def proposal_reminders_send(*, today: dt.date | None = None) -> list[OutboundEma
     sent = []
     for team in Team.objects.filter(pk__in=waiting).order_by("slug"):
         items = [{**_base_context(p), "links": answer_links(proposal=p, team=team)} for p in waiting[team.pk]]
+        team_url = absolute_url(team.get_absolute_url())
         sent.append(
-            email_send(
-                kind="reminder_digest",
-                dedupe_key=f"reminder:{today.isoformat()}:team:{team.pk}",
-                to=team_recipients(team),
-                context={"team": team, "items": items, "today": today},
-                team=team,
-            )
+            notice_send(
+                Notice(
+                    kind="proposal_reminder",
+                    team=team,
+                    dedupe_key=f"reminder:{today.isoformat()}:team:{team.pk}",
+                    email_kind="reminder_digest",
+                    email_context={"team": team, "items": items, "today": today},
+                    slack=partial(
+                        blocks.reminder_digest_message, team=team, items=items, today=today, team_url=team_url
+                    ),
+                )
+            ).email
         )
-    return sent
+    return [e for e in sent if e is not None]
