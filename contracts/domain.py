@@ -173,6 +173,27 @@ class GroupSpec:
     team: str | None = None  # meta.tessera.team of the group (dbt 1.10+ has config.meta)
 
 
+@dataclass(frozen=True, slots=True)
+class PackageNode:
+    """A model, seed or snapshot of another package than the manifest's own project.
+
+    Either another dbt project's model injected into this manifest (dbt-loom, dbt Mesh: dbt calls
+    them external nodes, with no file and no SQL) or a node of an installed package (dbt_utils,
+    elementary, ... or another team's project installed as a package). It is never an asset of the
+    syncing project: when its package is a project Tessera knows, it is a reference to that
+    project's asset (services.sync.references); otherwise it belongs to its package and is skipped.
+    """
+
+    unique_id: str
+    package_name: str
+    resource_type: str
+    name: str
+    relation: str
+    version: str | None = None
+    access: str = ""  # dbt's model access: public | protected | private ("" before dbt 1.5)
+    external: bool = False  # injected from another project's manifest: no file, no SQL
+
+
 @dataclass(slots=True)
 class ParsedManifest:
     project_name: str
@@ -190,6 +211,8 @@ class ParsedManifest:
     groups: list[GroupSpec] = field(default_factory=list)
     # depends_on of the ephemeral models, so a walk upstream (an exposure's assets) passes through them.
     ephemeral_depends_on: dict[str, list[str]] = field(default_factory=dict)
+    # Nodes of other packages (see PackageNode): never assets of this project.
+    package_nodes: list[PackageNode] = field(default_factory=list)
 
 
 def relation_name(database: str | None, schema: str | None, identifier: str) -> str:

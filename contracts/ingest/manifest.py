@@ -43,6 +43,7 @@ from contracts.domain import (
 from contracts.ingest.catalog import CatalogColumns, parse_catalog
 from contracts.ingest.errors import ManifestError
 from contracts.ingest.exposures import dbt_signals_read, node_access
+from contracts.ingest.packages import of_another_package, package_node
 
 __all__ = ["SUPPORTED_SCHEMA_VERSIONS", "ManifestError", "parse_manifest", "schema_version_of"]
 
@@ -231,6 +232,9 @@ def _parse_document(
                 else:
                     bucket.append(guarantee)
         elif resource_type in ASSET_RESOURCE_TYPES:
+            if of_another_package(node, project_name):
+                parsed.package_nodes.append(package_node(node))
+                continue
             if resource_type == "model" and config.get("materialized") == "ephemeral":
                 parsed.absent[unique_id] = "ephemeral"
                 parsed.ephemeral_depends_on[unique_id] = list(

@@ -16,10 +16,11 @@ FIXTURES = Path(__file__).parent / "fixtures"
 REAL_MANIFESTS = {
     "manifest_v4_jaffle_shop.json": (4, "1.0.0", {"model": 5, "seed": 3}),
     "manifest_v7_jaffle_shop.json": (7, "1.3.0", {"model": 5, "seed": 3}),
-    "manifest_v9_jaffle_shop_dbt1.5.json": (9, "1.5.0rc1", {"model": 34, "seed": 3}),
+    # The jaffle_shops of dbt 1.5, 1.7 and 1.8 install elementary: its 29–30 models are not assets.
+    "manifest_v9_jaffle_shop_dbt1.5.json": (9, "1.5.0rc1", {"model": 5, "seed": 3}),
     "manifest_v10_jaffle_shop.json": (10, "1.6.0", {"model": 6, "seed": 3}),
-    "manifest_v11_jaffle_shop.json": (11, "1.7.0", {"model": 35, "seed": 3}),
-    "manifest_v12_jaffle_shop_dbt1.8.json": (12, "1.8.9", {"model": 36, "seed": 3}),
+    "manifest_v11_jaffle_shop.json": (11, "1.7.0", {"model": 5, "seed": 3}),
+    "manifest_v12_jaffle_shop_dbt1.8.json": (12, "1.8.9", {"model": 6, "seed": 3}),
     "manifest_v12_jaffle_shop_dbt1.11.json": (12, "1.11.7", {"model": 13, "seed": 7, "source": 6}),
     "small_shop_manifest.json": (12, None, {"model": 12, "source": 5}),
 }
@@ -66,13 +67,17 @@ def test_real_manifest_parses_every_asset_and_every_test(name):
         assert all(c.name == c.name.lower() for c in asset.contract.columns)
 
 
-def test_operations_and_tests_are_not_assets_and_package_models_keep_their_package():
+def test_operations_and_tests_are_not_assets_and_package_models_belong_to_their_package():
     parsed = parse_manifest(_read("manifest_v11_jaffle_shop.json"))
     kinds = {a.resource_type for a in parsed.assets}
     assert kinds == {"model", "seed"}
-    packages = {a.package_name for a in parsed.assets}
-    assert packages == {"jaffle_shop", "elementary"}
+    assert {a.package_name for a in parsed.assets} == {"jaffle_shop"}
     assert parsed.project_name == "jaffle_shop"
+    # elementary's models are the package's (SPEC §4), kept aside as built package nodes.
+    assert len(parsed.package_nodes) == 30
+    assert {(n.package_name, n.external) for n in parsed.package_nodes} == {("elementary", False)}
+    runs = next(n for n in parsed.package_nodes if n.unique_id == "model.elementary.dbt_run_results")
+    assert runs.relation == "your-project.elementary.dbt_run_results"
 
 
 def test_tests_are_grouped_on_the_node_they_test_and_relationships_belong_to_the_child():

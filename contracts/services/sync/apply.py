@@ -26,6 +26,7 @@ from contracts.services.sync.lineage import lineage_write
 from contracts.services.sync.nodes import nodes_write
 from contracts.services.sync.owners import owners_resolve
 from contracts.services.sync.proposals import proposals_open
+from contracts.services.sync.references import references_link
 from contracts.services.sync.registrations import registrations_write
 from contracts.services.sync.retire import assets_retire
 from contracts.services.sync.teams import teams_resolve
@@ -48,6 +49,7 @@ def sync_apply(*, parsed: ParsedManifest, run: SyncRun, actor: Actor) -> dict[st
     ctx.default_owner = owners_resolve(ctx)  # authority, the project's claim; who may own what here
     plan = assets_match(ctx)  # which asset each relation is: new, updated, read from elsewhere, refused
     assets_write(ctx, plan)
+    references_link(ctx, plan)  # other projects' models read here by ref(): reads, never assets
     pending = versions_write(ctx, plan)  # diff changed contracts; write what publishes now
     node_asset = nodes_write(ctx, plan)
     registrations_write(ctx, plan, node_asset)

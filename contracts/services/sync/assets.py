@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from contracts.domain import DEFAULT_MODE, AssetSpec, ParsedManifest
+from contracts.domain import DEFAULT_MODE, AssetSpec, PackageNode, ParsedManifest
 from contracts.models import Asset, Team
 from contracts.services.sync.context import SyncContext, chunks
 from contracts.services.sync.owners import sync_foreign_refusal, sync_owner_mismatch
@@ -28,7 +28,8 @@ class AssetPlan:
     new_assets: list[Asset] = field(default_factory=list)
     updated: list[Asset] = field(default_factory=list)
     changed_fields: set[str] = field(default_factory=set)
-    cross_reads: list[tuple[AssetSpec, Asset]] = field(default_factory=list)
+    # Another project's asset read here: through a source (its spec) or a cross-project ref (references step).
+    cross_reads: list[tuple[AssetSpec | PackageNode, Asset]] = field(default_factory=list)
     # Assets known until now only as a source (read here or, after a transfer, elsewhere) that
     # this project produces: their producer's first contract publishes directly.
     first_produced: set[int] = field(default_factory=set)

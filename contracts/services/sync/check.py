@@ -27,6 +27,7 @@ from contracts.services.impact import check_impact, check_impact_fields
 from contracts.services.relations import MOVED, move_change, relation_change_hash, removal_change
 from contracts.services.sync.assets import existing_assets, specs_by_relation
 from contracts.services.sync.owners import owners_refusals
+from contracts.services.sync.references import references_resolve
 from contracts.services.sync.versions import transitive_history
 from contracts.services.versions import version_spec
 from tessera_site.lib.errors import ApiError
@@ -61,9 +62,29 @@ def sync_check(
             consumers=[t["team"] for t in result["required_teams"]], breaking=result["breaking"],
             acknowledged=result["acknowledged"],
         )  # fmt: skip
+    references = _references(parsed, warnings)
     report = _report(parsed, project, results=results, added=added, removed=removed, warnings=warnings)
     # What a sync of this manifest by this key would refuse (reported; may_merge is about answers).
-    return report | {"refused": refused, "counts": report["counts"] | {"refused": len(refused)}}
+    counts = report["counts"] | {"refused": len(refused), "references": len(references)}
+    return report | {"refused": refused, "references": references, "counts": counts}
+
+
+def _references(parsed: ParsedManifest, warnings: list[str]) -> list[dict[str, Any]]:
+    """Other projects' assets this manifest reads through cross-project refs, as a sync would link
+    them (services.sync.references): reads, never added assets of this project."""
+    refs = references_resolve(parsed)
+    warnings.extend(refs.warnings(project_name=parsed.project_name))
+    return [
+        {
+            "unique_id": node.unique_id,
+            "project": node.package_name,
+            "relation": asset.relation,
+            "asset_id": asset.pk,
+            "owner_team": asset.owner_team.slug,
+            "access": node.access,
+        }
+        for node, asset in refs.linked
+    ]
 
 
 def _parse(manifest: bytes, catalog: bytes | None) -> ParsedManifest:

@@ -70,6 +70,7 @@ class SyncOutcome:
     nodes_linked: int = 0
     teams_created: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    references: dict[str, Any] = field(default_factory=dict)  # nodes of other packages (references step)
 
     def warn(self, text: str) -> None:
         self.warnings.append(text)
@@ -113,6 +114,7 @@ class SyncOutcome:
             "held_versions": self.held[:MAX_LISTED],
             "retired_assets": self.retired[:MAX_LISTED],
             "warnings": len(self.warnings),
+            **self.references,
         }
 
     def warnings_list(self) -> list[str]:

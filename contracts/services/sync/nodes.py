@@ -17,6 +17,7 @@ def nodes_write(ctx: SyncContext, plan: AssetPlan) -> dict[str, int]:
         if asset is not None:
             node_asset[unique_id] = asset.pk
     resource_of = {s.unique_id: s.resource_type for s in ctx.parsed.assets}
+    resource_of.update((n.unique_id, n.resource_type) for n in ctx.parsed.package_nodes)  # cross-project refs
     project = ctx.project
     known = {
         uid: (pk, asset_id)

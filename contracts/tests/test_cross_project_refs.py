@@ -1,0 +1,135 @@
+"""Cross-project refs (issue #19): another project's models inside a manifest are reads of that
+project's assets, never definitions. Hand-made fragments shaped as dbt-loom writes them
+(contracts.tests.cross_project), synced against the real database; the real dbt-loom build of the
+demo is tested in test_cross_project_demo.py."""
+
+from __future__ import annotations
+
+import pytest
+
+from contracts.models import Asset, AssetNode, ContractVersion, LineageEdge, Proposal, Registration, SyncRun
+from contracts.services.sync import sync_submit
+from contracts.services.sync.check import sync_check
+from contracts.services.teams import team_ensure
+from contracts.tasks.sync import sync_run_task
+from contracts.tests.cross_project import DIM_COLUMNS, core_manifest, marketing_manifest
+from tessera_site.lib.auth import Actor
+
+OPEN = Actor(label="test-open", is_open=True, scopes=("read", "write", "admin"))
+DIM = "core.main.dim_customers"
+
+
+def run_sync(manifest: bytes) -> SyncRun:
+    run = sync_submit(manifest=manifest, catalog=None, team_slug=None, actor=OPEN)
+    assert sync_run_task(run.pk) == "succeeded"
+    run.refresh_from_db()
+    return run
+
+
+@pytest.fixture
+def teams(db):
+    for slug in ("data-platform", "marketing-analytics"):
+        team_ensure(slug=slug)
+
+
+def _edges() -> set[tuple[str, str, str]]:
+    return set(LineageEdge.objects.values_list("upstream__relation", "downstream__relation", "project__name"))
+
+
+def test_a_cross_project_ref_is_lineage_and_a_registration_never_an_asset_of_the_reader(teams):
+    run_sync(core_manifest())
+    dim = Asset.objects.get(relation=DIM)
+    versions = ContractVersion.objects.count()
+
+    run = run_sync(marketing_manifest())
+
+    # Only marketing's own models are marketing's assets: not core's injected ones, not elementary's.
+    assert sorted(Asset.objects.filter(project__name="marketing").values_list("relation", flat=True)) == [
+        "marketing.main.fct_attribution",
+        "marketing.main.int_customer_touchpoints",
+    ]
+    assert not Asset.objects.filter(relation__contains="elementary").exists()
+    assert ContractVersion.objects.count() == versions + 2
+    assert ("core.main.dim_customers", "marketing.main.int_customer_touchpoints", "marketing") in _edges()
+    registration = Registration.objects.get(asset=dim, team__slug="marketing-analytics")
+    assert registration.origin == Registration.Origin.LINEAGE
+    assert AssetNode.objects.get(project__name="marketing", unique_id="model.core.dim_customers").asset == dim
+    dim.refresh_from_db()
+    assert (dim.owner_team.slug, dim.project.name) == ("data-platform", "core")
+    # core's stg_customers was injected but nothing reads it: no edge, no consumer.
+    assert not Registration.objects.filter(asset__relation="core.main.stg_customers").exists()
+    assert run.summary["cross_project_refs"] == 1
+    assert run.summary["package_nodes_skipped_by_package"] == {"elementary": 1}
+    assert run.summary["refused"] == 0 and run.warnings == []
+
+
+def test_cores_later_sync_keeps_its_owner_and_the_readers_registration(teams):
+    run_sync(core_manifest())
+    run_sync(marketing_manifest())
+
+    again = run_sync(core_manifest())
+
+    assert again.summary["unchanged"] == 2 and again.summary["created"] == 0
+    dim = Asset.objects.select_related("owner_team").get(relation=DIM)
+    assert dim.owner_team.slug == "data-platform"
+    assert Registration.objects.filter(asset=dim, team__slug="marketing-analytics", origin="lineage").exists()
+    resync = run_sync(marketing_manifest())
+    assert resync.summary["registrations_added"] == 0 and resync.summary["lineage_edges_added"] == 0
+
+
+def test_a_breaking_change_in_core_asks_the_team_that_reads_it_by_ref(teams):
+    run_sync(core_manifest())
+    run_sync(marketing_manifest())  # core declares no consumers: the ref is marketing's only claim
+
+    dropped = {k: v for k, v in DIM_COLUMNS.items() if k != "country_code"}
+    run = run_sync(core_manifest(columns=dropped))
+
+    proposal = Proposal.objects.get(asset__relation=DIM, status="open")
+    assert run.summary["proposals_opened"] == 1
+    assert list(proposal.required_teams.values_list("slug", flat=True)) == ["marketing-analytics"]
+
+
+def test_a_reference_to_a_project_tessera_does_not_know_yet_warns_and_links_once_it_has_synced(teams):
+    first = run_sync(marketing_manifest())
+
+    assert not Asset.objects.filter(relation__startswith="core.").exists()
+    (warning,) = first.warnings
+    assert "model.core.dim_customers of project 'core', which Tessera does not know yet" in warning
+    assert first.summary["cross_project_refs_unresolved"] == 1
+
+    run_sync(core_manifest())  # core claims its own models: marketing never took them
+    dim = Asset.objects.select_related("owner_team", "project").get(relation=DIM)
+    assert (dim.owner_team.slug, dim.project.name) == ("data-platform", "core")
+
+    again = run_sync(marketing_manifest())
+    assert again.summary["cross_project_refs"] == 1 and again.warnings == []
+    assert Registration.objects.filter(asset=dim, team__slug="marketing-analytics", origin="lineage").exists()
+
+
+def test_the_ci_check_reports_the_reference_and_adds_no_asset(teams):
+    run_sync(core_manifest())
+
+    report = sync_check(manifest=marketing_manifest(), actor=OPEN)
+
+    assert [a["relation"] for a in report["added"]] == [
+        "marketing.main.int_customer_touchpoints",
+        "marketing.main.fct_attribution",
+    ]
+    (ref,) = report["references"]
+    assert ref | {"asset_id": None} == {
+        "unique_id": "model.core.dim_customers",
+        "project": "core",
+        "relation": DIM,
+        "asset_id": None,
+        "owner_team": "data-platform",
+        "access": "public",
+    }
+    assert report["refused"] == [] and report["warnings"] == []
+    assert report["counts"]["references"] == 1
+
+
+def test_the_ci_check_warns_about_an_unknown_upstream_project(teams):
+    report = sync_check(manifest=marketing_manifest(), actor=OPEN)
+    assert report["references"] == []
+    assert any("project 'core', which Tessera does not know yet" in w for w in report["warnings"])
+    assert all(not a["relation"].startswith("core.") for a in report["added"])
