@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from contracts.domain import PackageNode, relation_name
+from contracts.ingest.exposures import node_access
 
 
 def of_another_package(node: dict[str, Any], project_name: str) -> bool:
@@ -27,7 +28,6 @@ def of_another_package(node: dict[str, Any], project_name: str) -> bool:
 def package_node(node: dict[str, Any]) -> PackageNode:
     """What the sync needs to know of a node of another package: which relation, whose, whether
     it was injected from another project's manifest."""
-    config = node.get("config") or {}
     version = node.get("version")
     return PackageNode(
         unique_id=node.get("unique_id") or "",
@@ -38,6 +38,6 @@ def package_node(node: dict[str, Any]) -> PackageNode:
             node.get("database") or "", node.get("schema") or "", node.get("alias") or node.get("name") or ""
         ),
         version=None if version is None else str(version),
-        access=str(node.get("access") or config.get("access") or ""),
+        access=node_access(node)["access"],  # the same reading as the project's own models
         external=not node.get("original_file_path") and not node.get("path"),
     )
