@@ -174,6 +174,10 @@ TESSERA_OPEN_API = env_bool("TESSERA_OPEN_API", False)
 TESSERA_PROPOSAL_DEADLINE_DAYS = env_int("TESSERA_PROPOSAL_DEADLINE_DAYS", 14, minimum=1)
 TESSERA_ANSWER_LINK_MAX_AGE = env_int("TESSERA_ANSWER_LINK_MAX_AGE", 14 * 24 * 3600, minimum=60)
 TESSERA_SYNC_WAIT_SECONDS = env_int("TESSERA_SYNC_WAIT_SECONDS", 300, minimum=1)
+# ?wait=true (lib/jobs.job_wait): on PostgreSQL the job's end wakes the waiter (LISTEN/NOTIFY) and
+# the row is re-read every RECHECK seconds only as a safety net; on SQLite the row is polled.
+TESSERA_JOB_WAIT_RECHECK_SECONDS = env_int("TESSERA_JOB_WAIT_RECHECK_SECONDS", 5, minimum=1)
+TESSERA_JOB_WAIT_POLL_SECONDS = 0.05
 TESSERA_DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Tessera <tessera@localhost>")
 DEFAULT_FROM_EMAIL = TESSERA_DEFAULT_FROM_EMAIL
 SERVER_EMAIL = TESSERA_DEFAULT_FROM_EMAIL

@@ -10,6 +10,16 @@ The row, not the broker message, is the source of truth. A claim takes a lease
 claimed again: by a redelivered message or by the sweep (``tessera_site.tasks.jobs_sweep``),
 which also re-enqueues pending rows whose message the broker never got. ``attempts`` bounds the
 re-runs: a job whose worker dies ``TESSERA_JOB_MAX_ATTEMPTS`` times ends ``failed``.
+
+Waiting for a job (the API's ``?wait=true``): every write that ends a job also sends a PostgreSQL
+``NOTIFY`` on ``JOB_DONE_CHANNEL`` (payload ``<table>:<pk>``) in the same transaction, so it is
+delivered exactly when the row's new status commits, and never for a rolled-back one; a waiter
+``LISTEN``s on its own connection and re-reads the row when told. LISTEN/NOTIFY rather than a Redis
+pub/sub: the notification is part of the transaction that ends the job, so it can neither arrive
+before the row says so nor be sent for a change that was rolled back, and it needs no second
+system. SQLite (the demo's embedded database, where tasks run in-process and a job is done before
+the wait starts) has no notifications: there the waiter re-reads the row every
+``TESSERA_JOB_WAIT_POLL_SECONDS``.
 """
 
 from __future__ import annotations
@@ -20,14 +30,19 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, models
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import F, Q, Value
 from django.db.models.functions import Concat
 from django.utils import timezone
 
 logger = logging.getLogger(__name__)
+
+# The PostgreSQL channel every job end is announced on (payload: "<db table>:<pk>").
+JOB_DONE_CHANNEL = "tessera_job_done"
 
 
 class JobStatus(models.TextChoices):
@@ -104,6 +119,7 @@ def job_claim(model: type[JobRow], pk: int) -> bool:
             F("error"),
         ),
     )
+    job_done_notify(model, pk)
     return False
 
 
@@ -179,6 +195,7 @@ def job_succeed(model: type[JobRow], pk: int, **fields: object) -> None:
         lease_expires_at=None,
         **fields,
     )
+    job_done_notify(model, pk)
 
 
 def job_fail(model: type[JobRow], pk: int, error: str, **fields: object) -> None:
@@ -190,14 +207,77 @@ def job_fail(model: type[JobRow], pk: int, error: str, **fields: object) -> None
         lease_expires_at=None,
         **fields,
     )
+    job_done_notify(model, pk)
 
 
-def job_wait(row: JobRow, *, seconds: float, interval: float = 0.25) -> bool:
-    """Re-read a job row until it is done or ``seconds`` have passed (the API's ``?wait=true``);
-    True when it is done. The row is left refreshed either way."""
+def _job_key(model: type[JobRow], pk: int) -> str:
+    return f"{model._meta.db_table}:{pk}"
+
+
+def job_done_notify(model: type[JobRow], pk: int) -> None:
+    """Announce that a job row has ended (call it right after the write that ends it, in the same
+    transaction: PostgreSQL delivers the notification when that transaction commits). Nothing on
+    databases without notifications; waiters poll there."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_notify(%s, %s)", [JOB_DONE_CHANNEL, _job_key(model, pk)])
+
+
+def job_wait(row: JobRow, *, seconds: float) -> bool:
+    """Wait until a job row is done or ``seconds`` have passed (the API's ``?wait=true``); True
+    when it is done. The row is left refreshed either way. On PostgreSQL the wait is woken by the
+    job's end notification; elsewhere it re-reads the row every TESSERA_JOB_WAIT_POLL_SECONDS."""
     deadline = time.monotonic() + seconds
-    row.refresh_from_db()
-    while not row.is_done and time.monotonic() < deadline:
-        time.sleep(interval)
-        row.refresh_from_db()
+    if connection.vendor == "postgresql":
+        reads, woken = _wait_listening(row, deadline)
+    else:
+        reads, woken = _wait_polling(row, deadline), 0
+    logger.debug(
+        "job %s: %s after %d reads, %d woken by notification",
+        _job_key(type(row), row.pk),
+        row.status,
+        reads,
+        woken,
+    )
     return row.is_done
+
+
+def _wait_polling(row: JobRow, deadline: float) -> int:
+    row.refresh_from_db()
+    reads = 1
+    while not row.is_done and time.monotonic() < deadline:
+        time.sleep(settings.TESSERA_JOB_WAIT_POLL_SECONDS)
+        row.refresh_from_db()
+        reads += 1
+    return reads
+
+
+def _listener(wrapper: BaseDatabaseWrapper) -> Any:
+    """A connection of its own for LISTEN (the request's connection stays free for reads)."""
+    import psycopg
+
+    return psycopg.connect(**wrapper.get_connection_params(), autocommit=True)
+
+
+def _wait_listening(row: JobRow, deadline: float) -> tuple[int, int]:
+    """LISTEN, then read the row (an end between the two is seen either way), then sleep until
+    the job's notification or, as a safety net, TESSERA_JOB_WAIT_RECHECK_SECONDS."""
+    key = _job_key(type(row), row.pk)
+    reads = woken = 0
+    with _listener(connection) as listener:
+        listener.execute(f"LISTEN {JOB_DONE_CHANNEL}")
+        row.refresh_from_db()
+        reads += 1
+        recheck_at = time.monotonic() + settings.TESSERA_JOB_WAIT_RECHECK_SECONDS
+        logger.debug("job %s: %s, listening", key, row.status)
+        while not row.is_done and (now := time.monotonic()) < deadline:
+            timeout = max(0.0, min(deadline, recheck_at) - now)
+            heard = {n.payload for n in listener.notifies(timeout=timeout, stop_after=1)}
+            if heard and key not in heard and time.monotonic() < recheck_at:
+                continue  # another job ended
+            woken += key in heard
+            row.refresh_from_db()
+            reads += 1
+            recheck_at = time.monotonic() + settings.TESSERA_JOB_WAIT_RECHECK_SECONDS
+    return reads, woken

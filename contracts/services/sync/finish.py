@@ -16,7 +16,7 @@ from contracts.services.events import events_record_bulk
 from contracts.services.sync.assets import AssetPlan
 from contracts.services.sync.context import SyncContext
 from tessera_site.lib.auth import Actor
-from tessera_site.lib.jobs import JobStatus
+from tessera_site.lib.jobs import JobStatus, job_done_notify
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +49,7 @@ def sync_finish(ctx: SyncContext, plan: AssetPlan, *, events: list[Event]) -> di
         warnings=out.warnings_list(),
         error="",
     )
+    job_done_notify(SyncRun, run.pk)  # delivered with the commit: ?wait=true answers then
     _run_results_handoff(run=run, actor=ctx.actor)
     column_usage_enqueue(sync_run_id=run.pk)  # its own task: it must not slow the sync
     return summary
