@@ -172,6 +172,8 @@ TESSERA_OUTBOUND_EMAIL_MODEL = "contracts.OutboundEmail"
 # Unauthenticated API calls from loopback only, so the demo README's curl lines work as written.
 TESSERA_OPEN_API = env_bool("TESSERA_OPEN_API", False)
 TESSERA_PROPOSAL_DEADLINE_DAYS = env_int("TESSERA_PROPOSAL_DEADLINE_DAYS", 14, minimum=1)
+# Teams whose approval is missing are warned (email, Slack, webhook) this long before a deadline.
+TESSERA_PROPOSAL_EXPIRING_HOURS = env_int("TESSERA_PROPOSAL_EXPIRING_HOURS", 48, minimum=1)
 TESSERA_ANSWER_LINK_MAX_AGE = env_int("TESSERA_ANSWER_LINK_MAX_AGE", 14 * 24 * 3600, minimum=60)
 TESSERA_SYNC_WAIT_SECONDS = env_int("TESSERA_SYNC_WAIT_SECONDS", 300, minimum=1)
 # ?wait=true (lib/jobs.job_wait): on PostgreSQL the job's end wakes the waiter (LISTEN/NOTIFY) and
@@ -247,6 +249,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "proposal-reminders": {
         "task": "contracts.tasks_workflow.proposal_reminders_task",
         "schedule": crontab(hour=8, minute=0),
+    },
+    "proposal-expiring": {
+        "task": "contracts.tasks_workflow.proposal_expiring_task",
+        "schedule": crontab(minute=5),
     },
     "proposal-expiry": {
         "task": "contracts.tasks_workflow.proposal_expire_due_task",

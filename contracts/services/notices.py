@@ -1,8 +1,10 @@
 """One notice to one team, on each of its channels: the email and the Slack message.
 
 Every notifier (``proposal_emails``, ``impact``, ``asset_emails``, the audit digest) builds its
-notice once per team and hands it here; this is the one place that knows the channels. Each
-channel dedupes on the notice's key, so a retried notifier sends nothing twice.
+notice once per team and hands it here; this is the one place that knows the channels, and it
+asks the team's switches (``contracts.selectors.notifications``) before each. Each channel
+dedupes on the notice's key, so a retried notifier sends nothing twice. (The third channel,
+webhooks, carries the events of the change; its switches apply in ``services.webhooks``.)
 """
 
 from __future__ import annotations
@@ -12,21 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from contracts.models import OutboundEmail, Proposal, SlackMessage, Team
+from contracts.selectors.notifications import NOTICE_KINDS, notice_switches
 from contracts.services.slack import slack_notice_record
 from tessera_site.lib.email import email_send, team_recipients
-
-# Every kind of notice a team can receive, with the label its settings page shows.
-NOTICE_KINDS: dict[str, str] = {
-    "proposal_opened": "A proposal asks your team",
-    "proposal_informed": "A proposal informs your team (no answer needed)",
-    "proposal_answered": "A consumer answered your proposal",
-    "proposal_resolved": "A proposal was published, expired, withdrawn or superseded",
-    "proposal_expiring": "A proposal still missing your answer expires soon",
-    "proposal_reminder": "Daily reminder of the answers still missing",
-    "deprecation_reminder": "A model version your team reads is being deprecated",
-    "audit_failed": "Audits of assets your team uses failed",
-    "asset_retired": "Assets your team reads were retired",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,17 +40,22 @@ class NoticeSent:
 
 
 def notice_send(notice: Notice) -> NoticeSent:
-    """Email the team and record its Slack message (posted by the outbox)."""
+    """Email the team and record its Slack message (posted by the outbox), each unless the team
+    switched that channel off for this kind of notice."""
+    if notice.kind not in NOTICE_KINDS:
+        raise ValueError(f"Unknown kind of notice {notice.kind!r}")
+    switches = notice_switches(team_ids=[notice.team.pk])
     sent = NoticeSent()
-    sent.email = email_send(
-        kind=notice.email_kind,
-        dedupe_key=notice.dedupe_key,
-        to=team_recipients(notice.team),
-        context=notice.email_context,
-        team=notice.team,
-        proposal=notice.proposal,
-    )
-    if notice.slack is not None:
+    if switches.enabled(notice.team.pk, notice.kind, "email"):
+        sent.email = email_send(
+            kind=notice.email_kind,
+            dedupe_key=notice.dedupe_key,
+            to=team_recipients(notice.team),
+            context=notice.email_context,
+            team=notice.team,
+            proposal=notice.proposal,
+        )
+    if notice.slack is not None and switches.enabled(notice.team.pk, notice.kind, "slack"):
         sent.slack = slack_notice_record(
             team=notice.team,
             kind=notice.kind,

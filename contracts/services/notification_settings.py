@@ -7,12 +7,15 @@ event in the team's audit log; the Slack URL is a secret and is recorded masked.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
 
-from contracts.models import SlackWebhook, Team
+from contracts.models import NotificationSwitch, SlackWebhook, Team
+from contracts.selectors.notifications import CHANNELS, NOTICE_KINDS, channel_applies
 from contracts.services.events import event_record
 from tessera_site.lib.auth import Actor
 from tessera_site.lib.errors import forbidden, invalid
@@ -71,3 +74,47 @@ def slack_webhook_remove(*, team: Team, actor: Actor) -> bool:
     if deleted:
         event_record(kind="team.slack_disconnected", actor=actor, team=team, payload={"team": team.slug})
     return bool(deleted)
+
+
+def _switch_check(kind: str, channel: str) -> None:
+    if kind not in NOTICE_KINDS:
+        raise invalid(
+            f"Unknown kind of notice {kind!r}; one of {', '.join(NOTICE_KINDS)}", code="invalid_kind"
+        )
+    if channel not in CHANNELS:
+        raise invalid(f"Unknown channel {channel!r}; one of {', '.join(CHANNELS)}", code="invalid_channel")
+    if not channel_applies(kind, channel):
+        raise invalid(f"The {channel} channel carries no {kind} notice", code="invalid_channel")
+
+
+@transaction.atomic
+def notification_switches_set(
+    *, team: Team, changes: Iterable[tuple[str, str, bool]], actor: Actor
+) -> list[dict]:
+    """Turn (kind, channel) switches on or off for the team; all or nothing. Returns the switches
+    that changed (recorded as one ``team.notifications_changed`` event)."""
+    _require_team(actor, team)
+    wanted: dict[tuple[str, str], bool] = {}
+    for kind, channel, enabled in changes:
+        _switch_check(kind, channel)
+        wanted[(kind, channel)] = bool(enabled)
+    current = {
+        (s.kind, s.channel): s for s in NotificationSwitch.objects.select_for_update().filter(team=team)
+    }
+    changed = []
+    now = timezone.now()
+    for (kind, channel), enabled in wanted.items():
+        row = current.get((kind, channel))
+        if (row.enabled if row else True) == enabled:
+            continue
+        if row is None:
+            NotificationSwitch.objects.create(
+                team=team, kind=kind, channel=channel, enabled=enabled, updated_at=now
+            )
+        else:
+            row.enabled, row.updated_at = enabled, now
+            row.save(update_fields=["enabled", "updated_at"])
+        changed.append({"kind": kind, "channel": channel, "enabled": enabled})
+    if changed:
+        event_record(kind="team.notifications_changed", actor=actor, team=team, payload={"changed": changed})
+    return changed

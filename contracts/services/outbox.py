@@ -28,6 +28,7 @@ KINDS = frozenset(
         "email.answer_recorded",
         "email.proposal_resolved",
         "email.proposal_informed",
+        "email.proposal_expiring",
         "email.assets_retired",
         "webhook.fanout",
         "slack.post",

@@ -64,6 +64,11 @@ def _base_context(proposal: Proposal) -> dict[str, Any]:
     }
 
 
+def proposal_context(proposal_id: int) -> dict[str, Any]:
+    """What every notice about one proposal says (the team-specific parts are added per team)."""
+    return _base_context(_proposal(proposal_id))
+
+
 def proposal_opened_notify(*, proposal_id: int) -> list[OutboundEmail]:
     """To each required team: what changes, why it breaks, who else is asked, the deadline, buttons."""
     proposal = _proposal(proposal_id)

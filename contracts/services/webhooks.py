@@ -28,6 +28,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from contracts.models import Asset, Event, Proposal, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from contracts.selectors.notifications import webhook_teams_switched_off
 from contracts.task_refs import WEBHOOK_DELIVER
 from tessera_site.lib.enqueue import enqueue_on_commit
 
@@ -104,12 +105,16 @@ def _teams_concerned(event: Event) -> set[int]:
 
 def endpoints_for(event: Event) -> list[WebhookEndpoint]:
     """Active endpoints that want this event: global ones, and those of the teams it concerns
-    (its team, its asset's owner, the teams its proposal asks)."""
+    (its team, its asset's owner, the teams its proposal asks) unless the team switched the
+    webhook channel off for this kind of notice (contracts.selectors.notifications)."""
     wanted = [e for e in _active_endpoints() if not e.event_kinds or event.kind in e.event_kinds]
     team_ids = {e.team_id for e in wanted if e.team_id is not None}
     # Only look up who else is concerned when some team endpoint could match (keeps bursts cheap).
     concerned = _teams_concerned(event) if team_ids - {event.team_id} else {event.team_id}
-    return [e for e in wanted if e.team_id is None or e.team_id in concerned]
+    matching = [e for e in wanted if e.team_id is None or e.team_id in concerned]
+    teams = {e.team_id for e in matching if e.team_id is not None}
+    off = webhook_teams_switched_off(event_kind=event.kind, team_ids=teams) if teams else set()
+    return [e for e in matching if e.team_id not in off]
 
 
 def webhooks_wanted() -> bool:

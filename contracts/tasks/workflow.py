@@ -66,6 +66,14 @@ def proposal_expire_due_task() -> list[int]:
     return proposal_expire_due()
 
 
+@shared_task(name="contracts.tasks_workflow.proposal_expiring_task")
+def proposal_expiring_task() -> list[int]:
+    """Hourly: warn the teams whose approval is missing on proposals that expire soon."""
+    from contracts.services.expiring import proposal_expiring_warn
+
+    return proposal_expiring_warn()
+
+
 @shared_task(name=OUTBOX_DISPATCH.name)
 def outbox_dispatch_task(message_id: int) -> str:
     """One attempt at one outbox message; a failure schedules the next (the service records it)."""

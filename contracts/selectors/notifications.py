@@ -1,0 +1,119 @@
+"""What a team wants to be told, and where: the kinds of notice, the channels, the switches.
+
+A switch is on unless the team turned it off (no row = on), so a newly configured channel gets
+every notice at once. A channel delivers only where it is configured: an email address (the
+team's, or a member's), an active Slack webhook, an active webhook endpoint of the team.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from contracts.models import NotificationSwitch, SlackWebhook, Team, WebhookEndpoint
+from tessera_site.lib.email import team_recipients
+
+CHANNELS = ("email", "slack", "webhook")
+
+# Every kind of notice a team can receive, with the label its settings page shows.
+NOTICE_KINDS: dict[str, str] = {
+    "proposal_opened": "A proposal asks your team",
+    "proposal_informed": "A proposal informs your team (no answer needed)",
+    "proposal_answered": "A consumer answered your proposal",
+    "proposal_resolved": "A proposal was published, expired, withdrawn or superseded",
+    "proposal_expiring": "A proposal still missing your approval expires soon",
+    "proposal_reminder": "Daily reminder of the answers still missing",
+    "deprecation_reminder": "A model version your team reads is being deprecated",
+    "audit_failed": "Audits of assets your team uses failed",
+    "asset_retired": "Assets your team reads were retired",
+}
+
+# The webhook channel carries events (contracts.services.webhooks); these are the events of each
+# kind of notice. A kind without events (reminders, informed teams) has no webhook switch, and
+# events of no kind here (registrations, syncs…) are not switchable: an endpoint's own event
+# filter chooses them.
+EVENT_NOTICE_KINDS: dict[str, str] = {
+    "proposal.opened": "proposal_opened",
+    "proposal.answered": "proposal_answered",
+    "proposal.answer_carried": "proposal_answered",
+    "proposal.published": "proposal_resolved",
+    "proposal.forced": "proposal_resolved",
+    "proposal.expired": "proposal_resolved",
+    "proposal.withdrawn": "proposal_resolved",
+    "proposal.superseded": "proposal_resolved",
+    "proposal.expiring": "proposal_expiring",
+    "audit.failed": "audit_failed",
+    "asset.retired": "asset_retired",
+}
+WEBHOOK_KINDS = frozenset(EVENT_NOTICE_KINDS.values())
+
+
+def channel_applies(kind: str, channel: str) -> bool:
+    return channel != "webhook" or kind in WEBHOOK_KINDS
+
+
+@dataclass(frozen=True, slots=True)
+class Switches:
+    """The switches turned off, for a set of teams (one query)."""
+
+    off: frozenset[tuple[int, str, str]]
+
+    def enabled(self, team_id: int, kind: str, channel: str) -> bool:
+        return (team_id, kind, channel) not in self.off
+
+
+def notice_switches(*, team_ids: Iterable[int]) -> Switches:
+    rows = NotificationSwitch.objects.filter(team_id__in=list(team_ids), enabled=False)
+    return Switches(off=frozenset(rows.values_list("team_id", "kind", "channel")))
+
+
+def notice_enabled(*, team: Team, kind: str, channel: str) -> bool:
+    return notice_switches(team_ids=[team.pk]).enabled(team.pk, kind, channel)
+
+
+def webhook_teams_switched_off(*, event_kind: str, team_ids: Iterable[int]) -> set[int]:
+    """The teams (of ``team_ids``) that turned the webhook channel off for this event's notice."""
+    kind = EVENT_NOTICE_KINDS.get(event_kind)
+    if kind is None:
+        return set()
+    return set(
+        NotificationSwitch.objects.filter(
+            team_id__in=list(team_ids), kind=kind, channel="webhook", enabled=False
+        ).values_list("team_id", flat=True)
+    )
+
+
+def team_channels(*, team: Team) -> dict[str, Any]:
+    """Which channels the team has: its addresses, its Slack webhook (masked), its endpoints."""
+    recipients = team_recipients(team)
+    slack = SlackWebhook.objects.filter(team=team).first()
+    endpoints = WebhookEndpoint.objects.filter(team=team, is_active=True).count()
+    return {
+        "email": recipients,
+        "slack": slack,
+        "webhook_endpoints": endpoints,
+        "configured": {
+            "email": bool(recipients),
+            "slack": slack is not None and slack.is_active,
+            "webhook": endpoints > 0,
+        },
+    }
+
+
+def team_notification_settings(*, team: Team) -> dict[str, Any]:
+    """The team's channels and, for each kind of notice, each channel's switch (None where the
+    channel carries no such notice)."""
+    switches = notice_switches(team_ids=[team.pk])
+    rows = [
+        {
+            "kind": kind,
+            "label": label,
+            "channels": {
+                channel: switches.enabled(team.pk, kind, channel) if channel_applies(kind, channel) else None
+                for channel in CHANNELS
+            },
+        }
+        for kind, label in NOTICE_KINDS.items()
+    ]
+    return {**team_channels(team=team), "rows": rows}
