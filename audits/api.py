@@ -34,6 +34,7 @@ from contracts.selectors.access import asset_audits_readable, reader_for_actor, 
 from tessera_site.lib.auth import Actor
 from tessera_site.lib.errors import ApiError
 from tessera_site.lib.jobs import JobStatus, job_wait
+from tessera_site.lib.uploads import upload_refusal
 from tessera_site.lib.urls import absolute_url
 from tessera_site.lib.validation import Count, RowCount, json_nul_location
 
@@ -244,6 +245,9 @@ def audit_results_upload(
     the background: 202 with a ``status_url``; with ``?wait=true`` the reply waits for the outcome."""
     actor: Actor = request.auth
     actor.require_scope("write")
+    refusal = upload_refusal(request)  # a file past the size limit was dropped while it streamed
+    if refusal is not None:
+        raise refusal
     format = format or request.GET.get("format")
     asset = asset or request.GET.get("asset")
     if file is not None:

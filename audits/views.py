@@ -30,6 +30,7 @@ from contracts.views.browse import render_page
 from contracts.views.uploads import upload_error_response
 from tessera_site.lib.errors import ApiError
 from tessera_site.lib.htmx import HtmxHttpRequest
+from tessera_site.lib.uploads import upload_refusal
 
 RESULT_FORMATS = [
     ("", "detect"),
@@ -88,7 +89,11 @@ def _submit(request: HttpRequest, form: ResultUploadForm, team: Team | None) -> 
 @require_POST
 def upload_results(request: HtmxHttpRequest) -> HttpResponse:
     form = ResultUploadForm(request.POST, request.FILES)
-    if not form.is_valid():
+    valid = form.is_valid()
+    refusal = upload_refusal(request)  # a file past the size limit was dropped while it streamed
+    if refusal is not None:
+        form.errors["results"] = form.error_class([refusal.detail])
+    if refusal is not None or not valid:
         return upload_error_response(request, results_form=form)
     team = _upload_team_or_404(request, form.cleaned_data["team"])
     try:

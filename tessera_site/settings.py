@@ -158,11 +158,20 @@ STORAGES = {
     },
 }
 
-# Uploads: manifests of large projects are big (5,000 models ≈ 140 MB). Bodies are streamed to
-# disk by Django's upload handlers above this size rather than held in memory.
+# Uploads: manifests of large projects are big (5,000 models ≈ 140 MB, 20,000 ≈ 570 MB). Files of
+# a multipart form are streamed to disk by Django's upload handlers above FILE_UPLOAD_MAX_MEMORY_SIZE,
+# the first of which refuses a file past TESSERA_MAX_UPLOAD_BYTES while it streams; the views named
+# in TESSERA_STREAMED_BODY_VIEWS stream their raw body to disk the same way (tessera_site/lib/uploads.py)
+# and the edge middleware leaves their body unread.
 TESSERA_MAX_UPLOAD_BYTES = env_int("TESSERA_MAX_UPLOAD_BYTES", 200 * 1024 * 1024, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = TESSERA_MAX_UPLOAD_BYTES
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_HANDLERS = [
+    "tessera_site.lib.uploads.SizeLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+TESSERA_STREAMED_BODY_VIEWS = frozenset({"api:sync_dbt"})
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 
 # --- Tessera -------------------------------------------------------------------------------

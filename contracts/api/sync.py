@@ -18,6 +18,7 @@ from ninja import Router
 from contracts.models import SyncRun
 from tessera_site.lib.errors import ApiError, not_found
 from tessera_site.lib.jobs import job_wait
+from tessera_site.lib.uploads import body_nul_refusal, body_to_file, too_large, upload_refusal
 
 router = Router(tags=["sync"])
 
@@ -29,30 +30,56 @@ def _content_length(request: HttpRequest) -> int:
         return 0
 
 
-def _uploads(request: HttpRequest) -> tuple[bytes | UploadedFile, UploadedFile | None, UploadedFile | None]:
-    """The manifest (and optional run_results / catalog) from a raw body or a multipart form."""
+def _uploads(
+    request: HttpRequest, *, stream: bool = False
+) -> tuple[bytes | UploadedFile, UploadedFile | None, UploadedFile | None]:
+    """The manifest (and optional run_results / catalog) from a raw body or a multipart form.
+
+    With ``stream`` a raw body is streamed to a temporary file (``lib.uploads``), never held in
+    memory; multipart files always are (Django's upload handlers), and refused past the limit."""
     limit = settings.TESSERA_MAX_UPLOAD_BYTES
     length = _content_length(request)
     multipart = (request.content_type or "").startswith("multipart/form-data")
     # Refuse before reading the body (a multipart form may carry a little framing over the limit;
-    # its files are checked one by one afterwards).
+    # its files are checked one by one while they stream).
     if length > limit + (1024 * 1024 if multipart else 0):
-        raise ApiError(
-            413,
-            "too_large",
-            f"The upload is {length:,} bytes; the limit is {limit:,} bytes (TESSERA_MAX_UPLOAD_BYTES).",
-        )
+        raise too_large("upload", limit, length)
     if multipart:
-        manifest = request.FILES.get("manifest")
+        files = request.FILES
+        refusal = upload_refusal(request)
+        if refusal is not None:
+            raise refusal
+        manifest = files.get("manifest")
         if manifest is None:
             raise ApiError(400, "missing_manifest", "The multipart upload has no 'manifest' file field.")
-        return manifest, request.FILES.get("run_results"), request.FILES.get("catalog")
-    body = request.body
-    if not body:
-        raise ApiError(
-            400, "empty_body", "The body is empty: send target/manifest.json (-d @target/manifest.json)."
-        )
-    return body, None, None
+        return manifest, files.get("run_results"), files.get("catalog")
+    if stream:
+        return _streamed_body(request, limit), None, None
+    if not request.body:
+        raise _empty_body()
+    return request.body, None, None
+
+
+def _empty_body() -> ApiError:
+    return ApiError(
+        400, "empty_body", "The body is empty: send target/manifest.json (-d @target/manifest.json)."
+    )
+
+
+def _streamed_body(request: HttpRequest, limit: int) -> UploadedFile:
+    body = body_to_file(request, limit=limit, name="manifest.json")
+    # The edge middleware leaves a streamed body unread: its NUL check is made here.
+    refusal = body_nul_refusal(body) if body.size else _empty_body()
+    if refusal is not None:
+        body.close()
+        raise refusal
+    return body
+
+
+def _close(*uploads: bytes | UploadedFile | None) -> None:
+    for upload in uploads:
+        if isinstance(upload, UploadedFile):
+            upload.close()  # a temporary file is deleted; one moved into the storage is left there
 
 
 def _read(upload: bytes | UploadedFile | None) -> bytes | None:
@@ -87,16 +114,20 @@ def sync_payload(request: HttpRequest, run: SyncRun) -> dict[str, Any]:
     }
 
 
-@router.post("/sync/dbt", response={200: dict, 202: dict, 422: dict})
+@router.post("/sync/dbt", response={200: dict, 202: dict, 422: dict}, url_name="sync_dbt")
 def sync_dbt(request: HttpRequest, team: str | None = None, wait: bool = False):
     """Sync a dbt manifest: 202 with a status URL (or, with ``?wait=true``, the finished summary)."""
     from contracts.services.sync import sync_submit
 
     request.auth.require_scope("write")
-    manifest, run_results, catalog = _uploads(request)
-    run = sync_submit(
-        manifest=manifest, run_results=run_results, catalog=catalog, team_slug=team, actor=request.auth
-    )
+    # Streamed (named in TESSERA_STREAMED_BODY_VIEWS): the body goes to disk, then to the storage.
+    manifest, run_results, catalog = _uploads(request, stream=True)
+    try:
+        run = sync_submit(
+            manifest=manifest, run_results=run_results, catalog=catalog, team_slug=team, actor=request.auth
+        )
+    finally:
+        _close(manifest, run_results, catalog)
     if wait:
         job_wait(run, seconds=settings.TESSERA_SYNC_WAIT_SECONDS)
         if run.status == "failed":

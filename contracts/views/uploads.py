@@ -25,6 +25,7 @@ from contracts.views.access import team_for_member_or_404
 from contracts.views.browse import render_page, sync_context
 from tessera_site.lib.errors import ApiError
 from tessera_site.lib.htmx import HtmxHttpRequest
+from tessera_site.lib.uploads import upload_refusal
 
 
 # --- uploads ----------------------------------------------------------------------------------------------
@@ -67,7 +68,11 @@ def upload(request: HtmxHttpRequest) -> HttpResponse:
     from contracts.services.sync import sync_submit
 
     form = ManifestUploadForm(request.POST, request.FILES)
-    if not form.is_valid():
+    valid = form.is_valid()
+    refusal = upload_refusal(request)  # a file past the size limit was dropped while it streamed
+    if refusal is not None:
+        form.errors["manifest"] = form.error_class([refusal.detail])
+    if refusal is not None or not valid:
         return upload_error_response(request, manifest_form=form)
     team = _team_choice(request, form.cleaned_data["team"])
     if team is None and not request.user.is_superuser:

@@ -16,6 +16,7 @@ import sys
 from collections.abc import Callable
 
 import orjson
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
@@ -76,8 +77,6 @@ def response_for_exception(request: HttpRequest, exc: BaseException) -> HttpResp
         logger.warning("database unreachable on %s %s: %s", request.method, request.path, exc)
         return error_for(request, 503, "database_unavailable", DB_DOWN_DETAIL)
     if isinstance(exc, RequestDataTooBig):
-        from django.conf import settings
-
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         return error_for(
             request,
@@ -102,6 +101,16 @@ def _path_parameter(request: HttpRequest) -> str:
     return "path"
 
 
+def _streams_body(request: HttpRequest) -> bool:
+    """Whether the view streams its body to disk and checks it itself (``lib.uploads``): reading
+    ``request.body`` here would hold the whole upload in memory."""
+    try:
+        view_name = resolve(request.path_info).view_name
+    except Resolver404:
+        return False
+    return view_name in settings.TESSERA_STREAMED_BODY_VIEWS
+
+
 def nul_refusal(request: HttpRequest) -> HttpResponse | None:
     """A 400 naming the first parameter (path, query or JSON body) that holds a NUL character."""
     where = None
@@ -113,7 +122,8 @@ def nul_refusal(request: HttpRequest) -> HttpResponse | None:
                 where = ("query parameter", key.replace("\x00", "\\u0000"))
                 break
     json_body = is_api(request) and request.method in _BODY_METHODS
-    if where is None and json_body and not (request.content_type or "").startswith("multipart/"):
+    json_body = json_body and not (request.content_type or "").startswith("multipart/")
+    if where is None and json_body and not _streams_body(request):
         location = json_nul_location(request.body)
         if location is not None:
             where = ("body field", location)

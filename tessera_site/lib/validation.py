@@ -8,6 +8,7 @@ PostgreSQL text and jsonb cannot hold NUL (U+0000), integer columns have ranges,
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Annotated, Any
 
 from pydantic import Field
@@ -25,6 +26,7 @@ _ASCII_DIGITS = re.compile(r"[0-9]{1,18}")
 _JSON_NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 # Naming the exact JSON path needs a parse; above this size the byte offset is reported instead.
 _NAME_PATH_MAX_BYTES = 20 * 1024 * 1024
+_CARRY = 4096  # bytes of the previous block searched again with the next one
 
 
 def ascii_id(text: str) -> int | None:
@@ -59,6 +61,32 @@ def json_nul_location(body: bytes) -> str | None:
         if path is not None:
             return path or "the document"
     return f"byte {match.end() - 6}"
+
+
+def json_nul_offset(blocks: Iterable[bytes]) -> int | None:
+    """The byte offset of the first NUL (raw, or the ``\\u0000`` escape) in JSON read block by
+    block, or None: what :func:`json_nul_location` finds, without holding the document.
+
+    Each block is searched together with the end of the one before (cut after a character that
+    is not a backslash, so an escaped backslash is read as one), so an escape cut in two between
+    blocks is found too.
+    """
+    carry = b""
+    start = 0  # offset of ``carry`` in the document
+    for block in blocks:
+        window = carry + block
+        if b"\\u0000" in window or b"\x00" in window:
+            raw_nul = window.find(b"\x00")
+            match = _JSON_NUL_ESCAPE.search(window)
+            found = [p for p in (raw_nul, match.end() - 6 if match else -1) if p >= 0]
+            if found:
+                return start + min(found)
+        cut = max(0, len(window) - _CARRY)
+        while cut > 0 and window[cut - 1] == 0x5C:  # never cut a run of backslashes in two
+            cut -= 1
+        start += cut
+        carry = window[cut:]
+    return None
 
 
 def value_nul_path(value: Any, path: str = "") -> str | None:

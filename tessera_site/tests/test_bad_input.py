@@ -264,6 +264,20 @@ def test_an_oversized_raw_upload_is_a_json_413(world, settings, path):
 
 
 @pytest.mark.parametrize(
+    ("path", "field"), [("/api/v1/audit-results/upload", "file"), ("/api/v1/sync/dbt", "manifest")]
+)
+def test_an_oversized_multipart_file_is_a_json_413_while_it_streams(world, settings, path, field):
+    # The whole body is within the up-front allowance (limit + 1 MB of framing): the upload
+    # handler refuses the file itself once it passes the limit.
+    settings.TESSERA_MAX_UPLOAD_BYTES = 2048
+    before = _written()
+    response = world["client"].post(path, data={field: _file(b"[" + b"1," * 4096 + b"1]")})
+    body = _assert_json_4xx(response, 413)
+    assert f"'{field}' file" in body["detail"]
+    assert _written() == before
+
+
+@pytest.mark.parametrize(
     "path", ["/api/v1/audit-results/upload", "/api/v1/sync/dbt", "/api/v1/sync/dbt/check"]
 )
 def test_multipart_without_a_boundary_is_a_json_400(world, path):

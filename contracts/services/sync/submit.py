@@ -23,7 +23,7 @@ from contracts.task_refs import SYNC_RUN
 from tessera_site.lib.auth import Actor
 from tessera_site.lib.enqueue import enqueue_on_commit
 from tessera_site.lib.errors import ApiError
-from tessera_site.lib.validation import json_nul_location
+from tessera_site.lib.uploads import file_blocks, read_all, upload_nul_location
 
 # Bodies up to this size are fully decoded in the request (exact "not JSON" errors for free);
 # larger ones are checked by their head only, so the web process never holds a 600 MB tree.
@@ -47,8 +47,9 @@ def _head_of(upload: bytes | UploadedFile, n: int) -> bytes:
 
 
 def _refuse_nul(upload: bytes | UploadedFile | None, *, label: str) -> None:
-    """PostgreSQL cannot store NUL (U+0000): refuse it now, not as a database error in the worker."""
-    where = json_nul_location(_all_bytes(upload)) if upload is not None else None
+    """PostgreSQL cannot store NUL (U+0000): refuse it now, not as a database error in the worker.
+    A file is read in blocks, never whole."""
+    where = upload_nul_location(upload) if upload is not None else None
     if where is not None:
         raise ApiError(
             400,
@@ -59,12 +60,8 @@ def _refuse_nul(upload: bytes | UploadedFile | None, *, label: str) -> None:
 
 
 def _all_bytes(upload: bytes | UploadedFile) -> bytes:
-    if isinstance(upload, bytes | bytearray):
-        return bytes(upload)
-    upload.seek(0)
-    data = upload.read()
-    upload.seek(0)
-    return data
+    """The whole content: only for uploads up to FULL_CHECK_BYTES."""
+    return bytes(upload) if isinstance(upload, bytes | bytearray) else read_all(upload)
 
 
 def _manifest_error(exc: ManifestError) -> ApiError:
@@ -120,18 +117,33 @@ def manifest_precheck(upload: bytes | UploadedFile) -> None:
 
 
 def _sha256(upload: bytes | UploadedFile) -> str:
-    if isinstance(upload, bytes | bytearray):
-        return hashlib.sha256(upload).hexdigest()
     digest = hashlib.sha256()
-    upload.seek(0)
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    upload.seek(0)
+    for block in file_blocks(upload):
+        digest.update(block)
     return digest.hexdigest()
 
 
 def _as_file(upload: bytes | UploadedFile) -> File:
-    return ContentFile(bytes(upload)) if isinstance(upload, bytes | bytearray) else upload
+    # A temporary upload is moved into the storage (FileSystemStorage renames it), not copied.
+    return ContentFile(upload) if isinstance(upload, bytes | bytearray) else upload
+
+
+def _catalog_precheck(catalog: bytes | UploadedFile) -> None:
+    """A catalog is fully read here up to FULL_CHECK_BYTES; a larger one by its head (the worker
+    reads it whole and fails the run with the same message if its tail is broken)."""
+    if _size_of(catalog) <= FULL_CHECK_BYTES:
+        try:
+            parse_catalog(_all_bytes(catalog))
+        except ManifestError as exc:
+            raise ApiError(400, exc.code, exc.detail) from None
+        return
+    head = _head_of(catalog, HEAD_BYTES)
+    if head.lstrip()[:1] != b"{":
+        raise ApiError(400, "invalid_catalog", "The catalog is not valid JSON: it does not start with '{'.")
+    match = _SCHEMA_IN_HEAD.search(head)
+    if match is not None and b"/catalog/" not in match.group(1):
+        url = match.group(1).decode("utf-8", "replace")
+        raise ApiError(400, "invalid_catalog", f"The catalog field holds another dbt artifact ({url}).")
 
 
 def team_for_slug(slug: str | None) -> Team | None:
@@ -186,10 +198,7 @@ def sync_submit(
         if extra is not None and _size_of(extra) > limit:
             raise ApiError(413, "too_large", f"The {label} file is larger than {limit:,} bytes.")
     if catalog is not None:
-        try:
-            parse_catalog(_all_bytes(catalog))
-        except ManifestError as exc:
-            raise ApiError(400, exc.code, exc.detail) from None
+        _catalog_precheck(catalog)
 
     stamp = uuid.uuid4().hex
     run = SyncRun(
