@@ -161,6 +161,41 @@ class LineageOut(Schema):
     column_edges: list[ColumnEdgeOut] | None = None  # with ?columns=true (or ?column=NAME)
 
 
+class LineageBoxOut(Schema):
+    """A box of the level-of-detail view: a group (``kind`` cluster: one project's assets owned by
+    one team, or a name range of a big group) or an asset of an opened group."""
+
+    id: str = Field(description="A group's key (pass it in `expand` to open it), or `a<asset id>`")
+    kind: str = Field(description="`cluster` or `asset`")
+    name: str
+    project: str
+    team: str
+    size: int | None = Field(None, description="Assets in the group")
+    first: str | None = Field(None, description="The group's first asset name, in name order")
+    last: str | None = None
+    ranged: bool = Field(False, description="A name range of a bigger group")
+    internal_edges: int | None = Field(None, description="Lineage edges between the group's own assets")
+    asset_id: int | None = None
+    group: str | None = Field(
+        None, description="An asset's: the key of the group (or range) it was opened from"
+    )
+    relation: str | None = None
+    type: str | None = None
+    status: str | None = None
+
+
+class LineageCountedEdgeOut(Schema):
+    from_: str = Field(alias="from")
+    to: str
+    count: int = Field(description="Asset-to-asset lineage edges this edge stands for")
+
+
+class LineageOverviewOut(Schema):
+    nodes: list[LineageBoxOut]
+    edges: list[LineageCountedEdgeOut]
+    expanded: list[str] = Field(description="The keys of `expand` that opened a group")
+
+
 class RegistrationIn(Schema):
     team: str | None = Field(None, description="Consumer team slug; defaults to the API key's team")
     purpose: str = ""

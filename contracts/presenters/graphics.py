@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-NODE_W = 190
-NODE_H = 34
+NODE_W = 220
+NODE_H = 44
 GAP_X = 90
-GAP_Y = 14
+GAP_Y = 16
 PAD = 20
 MIN_COLUMN = 25  # layers up to this many nodes stay one column
 
@@ -58,7 +58,7 @@ def layered_layout(
     """Left-to-right layered layout: layer = longest path from a root; order within a layer by
     barycentre of neighbours (a few sweeps), which keeps crossings low enough to read."""
     ids = list(node_ids)
-    edge_list = [(u, d) for (u, d) in edges if u != d]
+    edge_list = _without_back_edges(ids, [(u, d) for (u, d) in edges if u != d])
     parents: dict[int, list[int]] = defaultdict(list)
     children: dict[int, list[int]] = defaultdict(list)
     for u, d in edge_list:
@@ -71,6 +71,33 @@ def layered_layout(
         by_layer[layer[n]].append(n)
     _order_by_barycentre(by_layer, parents, children)
     return _place(by_layer, node_count=len(ids))
+
+
+def _without_back_edges(ids: list[Any], edge_list: list[tuple[Any, Any]]) -> list[tuple[Any, Any]]:
+    """The edges minus those closing a cycle (found by a depth-first walk), so every node gets a
+    layer. dbt lineage has no cycles, but groups of assets do (A's assets read B's and back)."""
+    children: dict[Any, list[Any]] = defaultdict(list)
+    for u, d in edge_list:
+        children[u].append(d)
+    state: dict[Any, int] = {}  # 1: on the current path, 2: done
+    back: set[tuple[Any, Any]] = set()
+    for start in ids:
+        if start in state:
+            continue
+        state[start] = 1
+        stack = [(start, iter(children[start]))]
+        while stack:
+            node, todo = stack[-1]
+            child = next(todo, None)
+            if child is None:
+                state[node] = 2
+                stack.pop()
+            elif state.get(child) == 1:
+                back.add((node, child))
+            elif child not in state:
+                state[child] = 1
+                stack.append((child, iter(children[child])))
+    return [e for e in edge_list if e not in back] if back else edge_list
 
 
 def _longest_path_layers(

@@ -1,6 +1,7 @@
-"""What the lineage drawings carry: a lineage graph (selectors/lineage.py) laid out left to right,
-each box with its position and its team's colour. The lineage page's JSON (drawn by
-static/js/lineage.js) and the asset page's inline SVG both come from here."""
+"""What the lineage drawings carry: a lineage graph (selectors/lineage.py) or the whole graph by
+level of detail (selectors/lineage_clusters.py) laid out left to right, each box with its position
+and its team's colour. The lineage page's JSON (drawn by static/js/lineage.js), the asset page's
+inline SVG and the API's level-of-detail view all come from here."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 from contracts.presenters.graphics import NODE_H, NODE_W, edge_path, layered_layout, team_colour
 from contracts.selectors.lineage import LineageGraph, LineageNode
+from contracts.selectors.lineage_clusters import ClusterGraph, unit_id
 
 
 def node_fields(node: LineageNode) -> dict[str, Any]:
@@ -33,6 +35,7 @@ def lineage_drawing(graph: LineageGraph, *, focus_id: int | None) -> dict[str, A
     for node in drawing["nodes"]:
         node["focus"] = node["id"] == focus_id
     drawing["truncated"] = graph.truncated
+    drawing["mode"] = "assets"
     return drawing
 
 
@@ -61,3 +64,47 @@ def drawing_of(nodes: dict[Any, dict[str, Any]], edges: list[tuple[Any, Any]]) -
         "teams": [{"slug": slug, "colour": team_colour(team_id)} for slug, team_id in teams],
         "truncated": False,
     }
+
+
+# --- the whole graph by level of detail ------------------------------------------------------------
+def cluster_nodes(graph: ClusterGraph) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
+    """Boxes (groups, ranges, assets) by id and the counted edges between them: what the API
+    returns and what the lineage page lays out."""
+    nodes: dict[str, dict[str, Any]] = {}
+    for c in graph.clusters:
+        nodes[c.key] = {
+            "id": c.key,
+            "kind": "cluster",
+            "name": f"{c.first} … {c.last}" if c.ranged else f"{c.project or 'no project'} · {c.team}",
+            "project": c.project,
+            "team": c.team,
+            "team_id": c.team_id,
+            "size": c.size,
+            "first": c.first,
+            "last": c.last,
+            "ranged": c.ranged,
+            "internal_edges": c.internal_edges,
+        }
+    for pk, node in graph.assets.items():
+        nodes[unit_id(pk)] = {
+            **node_fields(node),
+            "id": unit_id(pk),
+            "asset_id": pk,
+            "group": graph.opened_by[pk],
+        }
+    edges = [{"from": a, "to": b, "count": n} for a, b, n in graph.edges]
+    return nodes, edges
+
+
+def cluster_drawing(graph: ClusterGraph) -> dict[str, Any]:
+    """``cluster_nodes`` laid out; each edge with its count and where to write it (the curve's middle)."""
+    nodes, edges = cluster_nodes(graph)
+    drawing = drawing_of(nodes, [(e["from"], e["to"]) for e in edges])
+    positions = {n["id"]: (n["x"], n["y"]) for n in drawing["nodes"]}
+    for edge, counted in zip(drawing["edges"], edges, strict=True):
+        (x1, y1), (x2, y2) = positions[edge["from"]], positions[edge["to"]]
+        edge["count"] = counted["count"]
+        edge["mx"], edge["my"] = (x1 + NODE_W + x2) // 2, (y1 + y2 + NODE_H) // 2
+    drawing["expanded"] = graph.expanded
+    drawing["mode"] = "clusters"
+    return drawing

@@ -69,7 +69,7 @@ def lineage_graph(
         hops = {i: (up.get(i), down.get(i)) for i in set(up) | set(down)}
         ids, truncated = _nearest(asset.pk, hops, max_nodes)
         edges = up_edges | down_edges
-    nodes = _nodes(ids)
+    nodes = lineage_nodes(ids)
     for pk, (up_hops, down_hops) in hops.items():
         if pk in nodes:
             nodes[pk].up_hops, nodes[pk].down_hops = up_hops, down_hops
@@ -140,7 +140,7 @@ def _whole(max_nodes: int | None) -> tuple[set[int], set[tuple[int, int]], bool]
     return ids, edges, truncated
 
 
-def _nodes(asset_ids: set[int]) -> dict[int, LineageNode]:
+def lineage_nodes(asset_ids: set[int]) -> dict[int, LineageNode]:
     rows = Asset.objects.filter(pk__in=asset_ids).values_list(
         "pk", "name", "model_version", "relation", "resource_type", "status",
         "owner_team__slug", "owner_team_id", "project__name",

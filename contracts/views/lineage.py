@@ -9,10 +9,11 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from contracts.models import Asset, Proposal
-from contracts.presenters.lineage import lineage_drawing
+from contracts.presenters.lineage import cluster_drawing, lineage_drawing
 from contracts.selectors import dashboard as sel
 from contracts.selectors.column_usage import column_lineage_rows
 from contracts.selectors.lineage import lineage_graph
+from contracts.selectors.lineage_clusters import lineage_clusters
 from contracts.views.browse import render_page
 from tessera_site.lib.htmx import HtmxHttpRequest
 
@@ -61,6 +62,7 @@ def lineage_page(request: HtmxHttpRequest) -> HttpResponse:
             "focus": focus,
             "proposal": proposal,
             "hops": hops,
+            "view": request.GET.get("view", ""),
             "hop_choices": range(1, MAX_HOPS + 1),
             "notice": notice,
             "graph_url": reverse("lineage_json") + (f"?{params}" if params else ""),
@@ -83,9 +85,15 @@ def _column_focus(request: HtmxHttpRequest, focus: Asset | None, hops: int) -> d
 @login_required
 @require_GET
 def lineage_json(request: HtmxHttpRequest) -> JsonResponse:
+    """Around a focus: its assets. The whole graph: groups opened on demand (``?expand=KEY``,
+    repeated), or every asset with ``?view=assets`` (bounded by MAX_NODES)."""
     focus, _proposal, _notice = _focus(request)
-    graph = lineage_graph(asset=focus, depth=_hops(request), max_nodes=MAX_NODES, impact=True)
-    drawing = lineage_drawing(graph, focus_id=focus.pk if focus else None)
+    if focus is None and request.GET.get("view") != "assets":
+        drawing = cluster_drawing(lineage_clusters(expand=request.GET.getlist("expand")))
+    else:
+        graph = lineage_graph(asset=focus, depth=_hops(request), max_nodes=MAX_NODES, impact=True)
+        drawing = lineage_drawing(graph, focus_id=focus.pk if focus else None)
     for node in drawing["nodes"]:
-        node["url"] = reverse("asset_detail", args=[node["id"]])
-    return JsonResponse(drawing)
+        if node["kind"] == "asset":
+            node["url"] = reverse("asset_detail", args=[node.get("asset_id", node["id"])])
+    return JsonResponse(drawing, json_dumps_params={"separators": (",", ":")})

@@ -1,7 +1,7 @@
 /* Tessera lineage graph: draws the server-laid-out graph as SVG, with pan, zoom, find and selection.
  *
  * Why our own ~200 lines rather than a vendored graph library: the layered left-to-right layout is
- * computed on the server (contracts/views_graphics.py), where the same code also draws the asset
+ * computed on the server (contracts/presenters/), where the same code also draws the asset
  * page's lineage without JavaScript. What remains for the browser is drawing positioned boxes and
  * panning/zooming one <g> transform, which SVG does well for thousands of nodes; a library such as
  * cytoscape (~400 KB) would draw on a canvas our browser tests and screen readers cannot inspect.
@@ -11,6 +11,11 @@
  * up/down: the next asset in the same column), Enter opens the asset, + and − zoom, 0 fits,
  * Escape clears the selection. The focused node is described by the info panel, which lists what it
  * reads and what reads it: the graph's text alternative.
+ *
+ * The whole graph comes by level of detail (contracts/selectors/lineage_clusters.py): one box per
+ * project and owner team, with the number of asset edges on each edge. Clicking a group (or Enter
+ * on it) asks the server for the graph with that group opened (?expand=KEY, repeated); the opened
+ * keys go into the page's URL, so a reload or a shared link shows the same view.
  */
 (function () {
   "use strict";
@@ -25,7 +30,9 @@
     return node;
   }
 
-  var state = { scale: 1, x: 0, y: 0, data: null, byId: {}, selected: null, current: null };
+  var state = { scale: 1, x: 0, y: 0, data: null, byId: {}, selected: null, current: null, expanded: [] };
+  var source = host.getAttribute("data-src");
+  state.expanded = new URL(source, window.location.href).searchParams.getAll("expand");
   var svg = el("svg", {
     class: "graph full", role: "group", "aria-roledescription": "lineage graph",
     "aria-label": "Lineage graph", "aria-describedby": "graph-help"
@@ -41,13 +48,16 @@
     svg.classList.toggle("far", state.scale < 0.35);
   }
 
-  function fit() {
+  // legible: never smaller than the boxes' own size, so the first view reads without zooming
+  // (a bigger graph starts at its sources, top left, and pans); the Fit button shows it all.
+  function fit(legible) {
     if (!state.data) return;
     var box = host.getBoundingClientRect();
     var s = Math.min(box.width / state.data.width, box.height / state.data.height, 1.2);
-    state.scale = Math.max(s, 0.02);
-    state.x = (box.width - state.data.width * state.scale) / 2;
-    state.y = (box.height - state.data.height * state.scale) / 2;
+    state.scale = legible ? Math.max(s, 1) : Math.max(s, 0.02);
+    var w = state.data.width * state.scale, h = state.data.height * state.scale;
+    state.x = w <= box.width ? (box.width - w) / 2 : 0;
+    state.y = h <= box.height ? (box.height - h) / 2 : 0;
     apply();
   }
 
@@ -88,20 +98,37 @@
     });
     function list(nodes) {
       return nodes.map(function (n) {
-        return '<li><a href="' + n.url + '">' + escapeHtml(n.name) + '</a> <span class="muted">' + escapeHtml(n.team || "") + "</span></li>";
+        var label = n.url ? '<a href="' + n.url + '">' + escapeHtml(n.name) + "</a>" : escapeHtml(n.name) + " (" + n.size + " assets)";
+        return "<li>" + label + ' <span class="muted">' + escapeHtml(n.team || "") + "</span></li>";
       }).join("") || '<li class="muted">none in view</li>';
     }
-    info.innerHTML =
+    info.innerHTML = node.kind === "cluster" ? clusterInfo(node, list(ups), list(downs)) :
       '<button type="button" class="close" aria-label="Close the details">×</button>' +
       '<h3 id="graph-info-h">' + escapeHtml(node.name) + "</h3>" +
       '<p class="mono small">' + escapeHtml(node.relation) + "</p>" +
       '<p class="small"><span class="chip">' + escapeHtml(node.team || "no team") + "</span> " + escapeHtml(node.project) + " · " + escapeHtml(node.type) + "</p>" +
       (node.proposal ? '<p class="small"><a href="/proposals/' + node.proposal + '/">Open proposal #' + node.proposal + "</a></p>" : "") +
-      '<p><a class="btn small" href="' + node.url + '">Open asset<span class="sr-only"> ' + escapeHtml(node.name) + '</span></a> <a class="btn small" href="?focus=' + node.id + '&hops=2">Focus here<span class="sr-only"> on ' + escapeHtml(node.name) + "</span></a></p>" +
+      '<p><a class="btn small" href="' + node.url + '">Open asset<span class="sr-only"> ' + escapeHtml(node.name) + '</span></a> <a class="btn small" href="?focus=' + assetId(node) + '&hops=2">Focus here<span class="sr-only"> on ' + escapeHtml(node.name) + "</span></a>" +
+      (node.group ? ' <button type="button" class="btn small" data-collapse="' + escapeHtml(node.group) + '">Close its group</button>' : "") + "</p>" +
       '<h4>Reads</h4><ul class="plain small">' + list(ups) + "</ul>" +
       '<h4>Read by</h4><ul class="plain small">' + list(downs) + "</ul>";
     info.hidden = false;
     info.querySelector(".close").addEventListener("click", function () { select(null); });
+    var opener = info.querySelector("[data-expand]"), closer = info.querySelector("[data-collapse]");
+    if (opener) opener.addEventListener("click", function () { expand(node.id, true); });
+    if (closer) closer.addEventListener("click", function () { collapse(node.group); });
+  }
+
+  function assetId(node) { return node.asset_id || node.id; }
+
+  function clusterInfo(node, ups, downs) {
+    return '<button type="button" class="close" aria-label="Close the details">×</button>' +
+      '<h3 id="graph-info-h">' + escapeHtml(node.name) + "</h3>" +
+      '<p class="small"><span class="chip">' + escapeHtml(node.team || "no team") + "</span> " + escapeHtml(node.project || "no project") +
+      " · " + node.size + " assets, " + node.internal_edges + " edges between them</p>" +
+      '<p><button type="button" class="btn small" data-expand="' + escapeHtml(node.id) + '">Open this group<span class="sr-only"> ' + escapeHtml(node.name) + "</span></button></p>" +
+      '<h4>Reads from</h4><ul class="plain small">' + ups + "</ul>" +
+      '<h4>Read by</h4><ul class="plain small">' + downs + "</ul>";
   }
 
   function escapeHtml(text) {
@@ -111,6 +138,11 @@
   }
 
   function draw(data) {
+    edgeLayer.textContent = "";
+    nodeLayer.textContent = "";
+    state.byId = {};
+    state.current = null;
+    select(null);
     state.data = data;
     var w = data.node_w, h = data.node_h;
     data.edges.forEach(function (e) {
@@ -118,43 +150,97 @@
       var a = data.nodesById[e.from], b = data.nodesById[e.to];
       if (a.project !== b.project) cls += " cross";
       if (a.impact && b.impact) cls += " impact";
+      if (e.count >= 10) cls += e.count >= 100 ? " w3" : " w2";
       e.el = el("path", { d: e.d, class: cls, "data-from": e.from, "data-to": e.to }, edgeLayer);
+      if (e.count > 1 || (e.count && (a.kind === "cluster" || b.kind === "cluster"))) {
+        var label = el("text", { x: e.mx, y: e.my, class: "e-count", "text-anchor": "middle", "aria-hidden": "true" }, edgeLayer);
+        label.textContent = e.count;
+      }
     });
-    data.nodes.forEach(function (n) { n.ups = []; n.downs = []; });
-    data.edges.forEach(function (e) {
-      data.nodesById[e.from].downs.push(data.nodesById[e.to]);
-      data.nodesById[e.to].ups.push(data.nodesById[e.from]);
-    });
-    data.nodes.forEach(function (n) {
-      var cls = "node" + (n.focus ? " focus" : "") + (n.impact ? " " + n.impact : "") + (n.status === "retired" ? " retired" : "");
-      var g = el("g", {
-        class: cls, transform: "translate(" + n.x + "," + n.y + ")", tabindex: "-1", role: "link",
-        "aria-label": n.name + ", " + n.project + " project, " + (n.team || "no team") +
-          (n.impact ? ", " + n.impact + " by the proposal" : "") + (n.status === "retired" ? ", retired" : "") +
-          ". Reads " + n.ups.length + ", read by " + n.downs.length + ".",
-        "data-id": n.id, "data-name": n.name, "data-team": n.team || "", "data-project": n.project, "data-relation": n.relation
-      }, nodeLayer);
-      el("title", {}, g).textContent = n.relation + " (" + (n.team || "no team") + ", " + n.project + ")";
-      el("rect", { width: w, height: h, rx: 6, class: "box" }, g);
-      el("rect", { width: 6, height: h, rx: 2, fill: n.colour, class: "stripe" }, g);
-      var name = el("text", { x: 14, y: 15, class: "n-name" }, g);
-      name.textContent = n.name.length > 24 ? n.name.slice(0, 23) + "…" : n.name;
-      var meta = el("text", { x: 14, y: 28, class: "n-meta" }, g);
-      meta.textContent = n.project + " · " + (n.team || "no team");
-      n.el = g;
-      state.byId[n.id] = n;
-    });
-    var summary = data.nodes.length + " assets · " + data.edges.length + " edges" + (data.truncated ? " (truncated: focus on an asset)" : "");
+    data.nodes.forEach(function (n) { n.el = drawNode(n, w, h); state.byId[n.id] = n; });
+    var groups = data.nodes.filter(function (n) { return n.kind === "cluster"; }).length;
+    var summary = (groups ? groups + " groups · " : "") + (data.nodes.length - groups) + " assets · " + data.edges.length + " edges" + (data.truncated ? " (truncated: focus on an asset)" : "");
     document.getElementById("graph-count").textContent = summary;
     svg.setAttribute("aria-label", "Lineage graph, " + summary);
+    document.getElementById("graph-overview").hidden = !state.expanded.length;
     drawLegend(data.teams);
-    fit();
-    var focus = data.nodes.filter(function (n) { return n.focus; })[0];
-    if (focus && data.nodes.length > 60) centreOn(focus);
+    fit(true);
+    var focus = data.nodes.filter(function (n) { return n.focus; })[0] || state.opened;
+    if (focus && !isVisible(focus)) centreOn(focus);
     // Reading order (column by column, top to bottom) decides the first tab stop when nothing is focused.
     var first = focus || data.nodes.slice().sort(function (a, b) { return a.x - b.x || a.y - b.y; })[0];
     makeCurrent(first);
     svg.setAttribute("data-ready", "true");
+  }
+
+  function drawNode(n, w, h) {
+    var cluster = n.kind === "cluster";
+    var cls = "node" + (cluster ? " cluster" : "") + (n.focus ? " focus" : "") + (n.impact ? " " + n.impact : "") + (n.status === "retired" ? " retired" : "");
+    var where = n.project ? n.project + " project, " : "";
+    var g = el("g", {
+      class: cls, transform: "translate(" + n.x + "," + n.y + ")", tabindex: "-1", role: cluster ? "button" : "link",
+      "aria-label": cluster
+        ? "Group " + n.name + ": " + n.size + " assets of " + where + (n.team || "no team") + ". Reads from " + n.ups.length + " boxes, read by " + n.downs.length + ". Enter opens it."
+        : n.name + ", " + where + (n.team || "no team") +
+          (n.impact ? ", " + n.impact + " by the proposal" : "") + (n.status === "retired" ? ", retired" : "") +
+          ". Reads " + n.ups.length + ", read by " + n.downs.length + ".",
+      "data-id": n.id, "data-name": n.name, "data-team": n.team || "", "data-project": n.project, "data-relation": n.relation || "",
+      "data-kind": n.kind || "asset"
+    }, nodeLayer);
+    el("title", {}, g).textContent = cluster
+      ? n.size + " assets: " + n.first + " … " + n.last + " (" + (n.team || "no team") + ", " + (n.project || "no project") + ")"
+      : n.relation + " (" + (n.team || "no team") + ", " + n.project + ")";
+    if (cluster) el("rect", { x: 4, y: -4, width: w, height: h, rx: 6, class: "stack" }, g);
+    el("rect", { width: w, height: h, rx: 6, class: "box" }, g);
+    el("rect", { width: 6, height: h, rx: 2, fill: n.colour, class: "stripe" }, g);
+    var name = el("text", { x: 14, y: 19, class: "n-name" }, g);
+    name.textContent = n.name.length > 26 ? n.name.slice(0, 25) + "…" : n.name;
+    var meta = el("text", { x: 14, y: 36, class: "n-meta" }, g);
+    meta.textContent = cluster ? n.size + " assets · " + (n.ranged ? (n.team || "no team") : "click to open")
+      : n.project + " · " + (n.team || "no team");
+    return g;
+  }
+
+  // --- level of detail: open and close groups ----------------------------------------------------
+  function load(expanded, opened, moveFocus) {
+    var url = new URL(source, window.location.href), page = new URL(window.location.href);
+    url.searchParams.delete("expand");
+    page.searchParams.delete("expand");
+    expanded.forEach(function (k) { url.searchParams.append("expand", k); page.searchParams.append("expand", k); });
+    svg.removeAttribute("data-ready");
+    return fetch(url.toString(), { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.json(); })
+      .then(function (data) {
+        state.expanded = data.expanded || [];
+        if (data.mode === "clusters") window.history.replaceState(null, "", page.toString());
+        data.nodes.forEach(function (n) { n.id = String(n.id); });
+        data.edges.forEach(function (e) { e.from = String(e.from); e.to = String(e.to); });
+        data.nodesById = {};
+        data.nodes.forEach(function (n) { data.nodesById[n.id] = n; n.ups = []; n.downs = []; });
+        data.edges.forEach(function (e) {
+          data.nodesById[e.from].downs.push(data.nodesById[e.to]);
+          data.nodesById[e.to].ups.push(data.nodesById[e.from]);
+        });
+        if (!data.nodes.length) { host.insertAdjacentHTML("beforeend", '<p class="empty-note">No assets yet: sync a manifest first.</p>'); return; }
+        // After opening a group, the keyboard and the view go to its first box.
+        state.opened = opened ? data.nodes.filter(function (n) { return n.group === opened || n.id.indexOf(opened + ":") === 0; })
+          .sort(function (a, b) { return a.x - b.x || a.y - b.y; })[0] : null;
+        draw(data);
+        if (moveFocus && state.opened) state.opened.el.focus();
+      });
+  }
+
+  function expand(key, moveFocus) {
+    if (state.expanded.indexOf(key) < 0) load(state.expanded.concat([key]), key, moveFocus).catch(failed);
+  }
+
+  function collapse(key) {
+    // Closing a group closes its ranges too.
+    load(state.expanded.filter(function (k) { return k !== key && k.indexOf(key + ":") !== 0; }), null).catch(failed);
+  }
+
+  function failed(err) {
+    host.insertAdjacentHTML("beforeend", '<p class="error">Could not load the graph (' + escapeHtml(err.message) + ").</p>");
   }
 
   function drawLegend(teams) {
@@ -211,7 +297,7 @@
     var box = host.getBoundingClientRect();
     if (key === "+" || key === "=") zoomAt(1.3, box.width / 2, box.height / 2);
     else if (key === "-" || key === "_" || key === "−") zoomAt(1 / 1.3, box.width / 2, box.height / 2);
-    else if (key === "0") fit();
+    else if (key === "0") fit(false);
     else return false;
     return true;
   }
@@ -235,7 +321,8 @@
     if (!wasClick) return;
     var target = document.elementFromPoint(ev.clientX, ev.clientY);
     var g = target && target.closest ? target.closest("g.node") : null;
-    select(g ? Number(g.getAttribute("data-id")) : null);
+    if (g && g.getAttribute("data-kind") === "cluster") { expand(g.getAttribute("data-id")); return; }
+    select(g ? g.getAttribute("data-id") : null);
   });
   svg.addEventListener("wheel", function (ev) {
     ev.preventDefault();
@@ -245,15 +332,19 @@
   svg.addEventListener("focusin", function (ev) {
     var g = ev.target.closest && ev.target.closest("g.node");
     if (!g) return;
-    var node = state.byId[Number(g.getAttribute("data-id"))];
+    var node = state.byId[g.getAttribute("data-id")];
     if (state.current !== node) makeCurrent(node);
     select(node.id);
   });
   svg.addEventListener("keydown", function (ev) {
     var g = ev.target.closest && ev.target.closest("g.node");
     if (!g || ev.altKey || ev.ctrlKey || ev.metaKey) return;
-    var node = state.byId[Number(g.getAttribute("data-id"))];
-    if (ev.key === "Enter") { window.location = node.url; return; }
+    var node = state.byId[g.getAttribute("data-id")];
+    if (ev.key === "Enter" || (ev.key === " " && node.kind === "cluster")) {
+      ev.preventDefault();
+      if (node.kind === "cluster") expand(node.id, true); else window.location = node.url;
+      return;
+    }
     if (ev.key === "Escape") { select(null); return; }
     if (zoomKey(ev.key)) { ev.preventDefault(); return; }
     if (ev.key.indexOf("Arrow") !== 0) return;
@@ -264,7 +355,7 @@
   document.querySelectorAll("[data-zoom]").forEach(function (button) {
     button.addEventListener("click", function () {
       var box = host.getBoundingClientRect(), how = button.getAttribute("data-zoom");
-      if (how === "fit") fit(); else zoomAt(how === "in" ? 1.3 : 1 / 1.3, box.width / 2, box.height / 2);
+      if (how === "fit") fit(false); else zoomAt(how === "in" ? 1.3 : 1 / 1.3, box.width / 2, box.height / 2);
     });
   });
   var find = document.getElementById("graph-find");
@@ -278,13 +369,7 @@
     if (hit) { centreOn(hit); select(hit.id); }
   });
 
-  fetch(host.getAttribute("data-src"), { headers: { Accept: "application/json" }, credentials: "same-origin" })
-    .then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.json(); })
-    .then(function (data) {
-      data.nodesById = {};
-      data.nodes.forEach(function (n) { data.nodesById[n.id] = n; });
-      if (!data.nodes.length) { host.insertAdjacentHTML("beforeend", '<p class="empty-note">No assets yet: sync a manifest first.</p>'); return; }
-      draw(data);
-    })
-    .catch(function (err) { host.insertAdjacentHTML("beforeend", '<p class="error">Could not load the graph (' + escapeHtml(err.message) + ").</p>"); });
+  document.getElementById("graph-overview").addEventListener("click", function () { load([], null).catch(failed); });
+
+  load(state.expanded, null).catch(failed);
 })();

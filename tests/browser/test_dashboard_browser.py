@@ -102,16 +102,64 @@ def test_lineage_connects_core_dim_customers_to_marketing_models(page, live_serv
     assert not serious_axe_violations(page)  # the state after an in-place update, too
 
 
-def test_whole_lineage_graph_draws_every_project(page, live_server, demo_world):
+LEGIBLE_PX = 11  # the smallest label a reader gets on the first view, without zooming
+
+
+def label_sizes(page) -> dict[str, float]:
+    """The smallest rendered font size of the boxes' labels and the smallest box height, in CSS
+    pixels on screen (the SVG's own size times the pan-and-zoom scale)."""
+    return page.evaluate(
+        """() => {
+          const texts = Array.from(document.querySelectorAll('g.node text'));
+          const boxes = Array.from(document.querySelectorAll('g.node rect.box'));
+          return {
+            font: Math.min(...texts.map(t => parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a)),
+            box: Math.min(...boxes.map(b => b.getBoundingClientRect().height)),
+            shown: texts.filter(t => getComputedStyle(t).display !== 'none').length / texts.length,
+          };
+        }"""
+    )
+
+
+def test_whole_lineage_graph_starts_legible_with_groups_and_opens_them(page, live_server, demo_world):
     log_in(page, live_server.url, "platform-lead")
     page.goto(f"{live_server.url}/lineage/")
     page.locator("svg.graph[data-ready=true]").wait_for()
-    projects = set(
-        page.evaluate("Array.from(document.querySelectorAll('g.node')).map(n => n.dataset.project)")
+    boxes = page.evaluate(
+        "Array.from(document.querySelectorAll('g.node')).map(n => [n.dataset.kind, n.dataset.project])"
     )
-    assert {"core", "marketing", "finance"} <= projects
-    assert page.locator("path.edge.cross").count() >= 3  # core → marketing/finance reads
+    assert {kind for kind, _ in boxes} == {"cluster"}  # one box per project and owner team
+    assert {"core", "marketing", "finance"} <= {project for _, project in boxes}
+    sizes = label_sizes(page)
+    assert sizes["font"] >= LEGIBLE_PX and sizes["box"] >= 30 and sizes["shown"] == 1, sizes
+    assert page.locator("path.edge.cross").count() >= 2  # core → marketing, core → finance
+    counts = page.locator("text.e-count").all_text_contents()
+    assert counts and all(int(c) >= 1 for c in counts)
     shot(page, "lineage-all")
+
+    # A click opens the core group where it stands: its assets, read by the other groups.
+    page.locator("g.node[data-kind=cluster][data-project=core]").first.click()
+    dim = page.locator(f"g.node[data-id=a{demo_world.dim_customers_id}]")
+    dim.wait_for()
+    page.locator("svg.graph[data-ready=true]").wait_for()
+    assert "expand=" in page.url  # a reload or a shared link shows the same view
+    readers = page.evaluate(
+        """(id) => Array.from(document.querySelectorAll(`path.edge[data-from="${id}"]`))
+              .map(e => document.querySelector(`g.node[data-id="${e.dataset.to}"]`).dataset.project)""",
+        f"a{demo_world.dim_customers_id}",
+    )
+    assert "marketing" in readers
+    sizes = label_sizes(page)
+    assert sizes["font"] >= LEGIBLE_PX and sizes["shown"] == 1, sizes
+    shot(page, "lineage-group-opened")
+    assert not serious_axe_violations(page)  # the state after an in-place update, too
+
+    page.reload()
+    page.locator(f"g.node[data-id=a{demo_world.dim_customers_id}]").wait_for()
+    page.click("#graph-overview")
+    page.locator("svg.graph[data-ready=true]").wait_for()
+    expect(page.locator("g.node[data-kind=asset]")).to_have_count(0)
+    assert "expand=" not in page.url
 
 
 def _run_tasks(request) -> None:
@@ -239,7 +287,22 @@ def test_lineage_graph_stays_usable_with_a_thousand_nodes(browser, live_server, 
     page = context.new_page()
     try:
         log_in(page, live_server.url, "viewer")
+        # By default: one box per project (and owner team); Enter opens one, into name ranges
+        # (125 assets are more than a group shows at once), and the keyboard follows.
         page.goto(f"{live_server.url}/lineage/")
+        page.locator("svg.graph[data-ready=true]").wait_for()
+        assert page.locator("g.node[data-kind=cluster]").count() == 8
+        assert label_sizes(page)["font"] >= LEGIBLE_PX
+        page.locator("g.node[tabindex='0']").focus()
+        page.keyboard.press("Enter")
+        expect(page.locator("g.node[data-kind=cluster]")).to_have_count(7 + 12)
+        assert page.evaluate("document.activeElement.dataset.id").count(":") == 1  # a range has focus
+        page.keyboard.press("Enter")
+        page.locator("g.node[data-kind=asset]").first.wait_for()
+        assert page.evaluate("document.activeElement.dataset.kind") == "asset"
+        shot(page, "lineage-1000-groups")
+
+        page.goto(f"{live_server.url}/lineage/?view=assets")
         page.locator("svg.graph[data-ready=true]").wait_for(timeout=30_000)
         assert page.locator("g.node").count() == 1000
         assert page.locator("path.edge").count() == len(edges)
