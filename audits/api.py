@@ -32,7 +32,7 @@ from audits.services import audit_record, result_upload_submit
 from contracts.models import Asset
 from contracts.selectors.access import asset_audits_readable, reader_for_actor, result_upload_readable
 from tessera_site.lib.auth import Actor
-from tessera_site.lib.errors import ApiError
+from tessera_site.lib.errors import InvalidInput, NotFound, PermissionDenied, TooLarge
 from tessera_site.lib.jobs import JobStatus, job_wait
 from tessera_site.lib.uploads import upload_refusal
 from tessera_site.lib.urls import absolute_url
@@ -129,9 +129,7 @@ class ErrorOut(Schema):
 def _asset_or_404(ref: str) -> Asset:
     asset = asset_find_by_ref(ref=ref)
     if asset is None:
-        raise ApiError(
-            404, "not_found", f"Asset {ref!r} was not found (use an id, a relation name or a dbt unique_id)."
-        )
+        raise NotFound(f"Asset {ref!r} was not found (use an id, a relation name or a dbt unique_id).")
     return asset
 
 
@@ -143,10 +141,8 @@ def _require_owner_or_consumer(actor: Actor, asset: Asset, *, doing: str) -> Non
     teams = [t for t in (actor.team, *actor.teams) if t is not None]
     if any(t.pk in consumer_ids for t in teams):
         return
-    raise ApiError(
-        403,
-        "forbidden",
-        f"{actor.label} may not {doing} {asset.relation}: only its owner team and consumer teams may.",
+    raise PermissionDenied(
+        f"{actor.label} may not {doing} {asset.relation}: only its owner team and consumer teams may."
     )
 
 
@@ -252,12 +248,10 @@ def audit_results_upload(
     asset = asset or request.GET.get("asset")
     if file is not None:
         if file.size and file.size > settings.TESSERA_MAX_UPLOAD_BYTES:
-            raise ApiError(
-                413, "too_large", f"The file is larger than {settings.TESSERA_MAX_UPLOAD_BYTES} bytes."
-            )
+            raise TooLarge(f"The file is larger than {settings.TESSERA_MAX_UPLOAD_BYTES} bytes.")
         content, filename = file.read(), file.name or ""
     elif request.content_type and request.content_type.startswith("multipart/"):
-        raise ApiError(400, "missing_file", "Send the result file in the multipart field 'file'.")
+        raise InvalidInput("Send the result file in the multipart field 'file'.", code="missing_file")
     else:
         content, filename = request.body, "results.json"
     if asset:
@@ -281,8 +275,8 @@ def _result_file_precheck(content: bytes, format: str | None) -> None:  # noqa: 
     cannot store them), or a document of no known format. Detection reads the top level only."""
     where = json_nul_location(content)
     if where is not None:
-        raise ApiError(
-            400, "invalid_character", f"The result file holds a NUL character (U+0000) at {where}."
+        raise InvalidInput(
+            f"The result file holds a NUL character (U+0000) at {where}.", code="invalid_character"
         )
     try:
         if format:  # the named format's parser judges the document in the worker
@@ -290,9 +284,9 @@ def _result_file_precheck(content: bytes, format: str | None) -> None:  # noqa: 
         else:
             detect_format(content)
     except orjson.JSONDecodeError as exc:
-        raise ApiError(400, "invalid_result_file", f"The file is not valid JSON ({exc}).") from None
+        raise InvalidInput(f"The file is not valid JSON ({exc}).", code="invalid_result_file") from None
     except ResultFileError as exc:
-        raise ApiError(400, "invalid_result_file", str(exc)) from None
+        raise InvalidInput(str(exc), code="invalid_result_file") from None
 
 
 @router.get(
@@ -304,7 +298,7 @@ def audit_upload_get(request: HttpRequest, upload_id: int):
     upload = ResultUpload.objects.filter(pk=upload_id).select_related("team").first()
     # A team's uploads are its own business: a stranger gets the same 404 as a missing upload.
     if upload is None or not result_upload_readable(reader=reader_for_actor(actor), upload=upload):
-        raise ApiError(404, "not_found", f"Upload {upload_id} was not found.")
+        raise NotFound(f"Upload {upload_id} was not found.")
     return 200, _upload_out(upload)
 
 
@@ -318,10 +312,8 @@ def asset_audits(request: HttpRequest, asset_id: str, limit: int = 20, days: int
     actor.require_scope("read")
     asset = _asset_or_404(asset_id)
     if not asset_audits_readable(reader=reader_for_actor(actor), asset=asset):
-        raise ApiError(
-            403,
-            "forbidden",
-            f"{actor.label} may not read the audits of {asset.relation}: only its owner team and consumer teams may.",
+        raise PermissionDenied(
+            f"{actor.label} may not read the audits of {asset.relation}: only its owner team and consumer teams may."
         )
     limit = max(1, min(limit, 200))
     days = max(1, min(days, 366))
@@ -348,7 +340,7 @@ def asset_publish_gate(request: HttpRequest, asset_id: str, version: str | None 
     actor.require_scope("read")
     asset = _asset_or_404(asset_id)
     if version not in (None, "", "active", "proposed"):
-        raise ApiError(400, "invalid", "version must be 'active' or 'proposed'.")
+        raise InvalidInput("version must be 'active' or 'proposed'.")
     result = publish_gate(asset=asset, version=version)
     return 200, {
         **result.as_dict(),

@@ -28,7 +28,7 @@ from contracts.selectors.teams import actor_for_user
 from contracts.views.access import team_for_member_or_404
 from contracts.views.browse import render_page
 from contracts.views.uploads import upload_error_response
-from tessera_site.lib.errors import ApiError
+from tessera_site.lib.errors import DomainError, PermissionDenied, TooLarge
 from tessera_site.lib.htmx import HtmxHttpRequest
 from tessera_site.lib.uploads import upload_refusal
 
@@ -62,15 +62,13 @@ def _check_hint_access(request: HttpRequest, team: Team | None, asset_ref: str) 
     if hint is None or team is None or request.user.is_superuser:
         return
     if team.pk != hint.owner_team_id and team.pk not in asset_consumer_team_ids(asset=hint):
-        raise ApiError(403, "forbidden", f"{team.slug} neither owns nor uses {hint.relation}.")
+        raise PermissionDenied(f"{team.slug} neither owns nor uses {hint.relation}.")
 
 
 def _submit(request: HttpRequest, form: ResultUploadForm, team: Team | None) -> ResultUpload:
     upload_file = form.cleaned_data["results"]
     if upload_file.size > settings.TESSERA_MAX_UPLOAD_BYTES:
-        raise ApiError(
-            413, "too_large", f"The file is larger than {settings.TESSERA_MAX_UPLOAD_BYTES} bytes."
-        )
+        raise TooLarge(f"The file is larger than {settings.TESSERA_MAX_UPLOAD_BYTES} bytes.")
     _check_hint_access(request, team, form.cleaned_data.get("asset") or "")
     actor = actor_for_user(request.user)
     if team is not None:
@@ -98,7 +96,7 @@ def upload_results(request: HtmxHttpRequest) -> HttpResponse:
     team = _upload_team_or_404(request, form.cleaned_data["team"])
     try:
         result_upload = _submit(request, form, team)
-    except ApiError as exc:
+    except DomainError as exc:
         form.add_error("results", exc.detail)
         return upload_error_response(request, results_form=form)
     if request.htmx:

@@ -14,7 +14,7 @@ from contracts.services.ownership import (
     project_consent_grant,
     project_consent_revoke,
 )
-from tessera_site.lib.errors import ApiError
+from tessera_site.lib.errors import DomainError
 
 
 class MembershipInline(admin.TabularInline):
@@ -145,7 +145,7 @@ class AssetAdmin(admin.ModelAdmin):
             asset_transfer_request(
                 asset=obj, to_team=to_team, to_project=to_project, actor=actor_for_user(request.user)
             )
-        except ApiError as exc:
+        except DomainError as exc:
             messages.error(request, f"The owner was not changed: {exc.detail}")
 
 
@@ -286,7 +286,7 @@ class SlackWebhookForm(forms.ModelForm):
             return self.instance.url
         try:
             return slack_url_clean(url)
-        except ApiError as exc:
+        except DomainError as exc:
             raise forms.ValidationError(exc.detail) from None
 
 

@@ -14,7 +14,8 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.renderers import BaseRenderer
 
 from contracts.api.access import ApiKeyAuth
-from tessera_site.lib.errors import ApiError
+from tessera_site.lib.errors import DomainError, Unprocessable
+from tessera_site.lib.http_errors import http_status
 from tessera_site.lib.middleware import response_for_exception
 
 logger = logging.getLogger(__name__)
@@ -43,9 +44,10 @@ def _error(request: HttpRequest, status: int, code: str, detail: str, **extra: o
     return api.create_response(request, {"error": code, "detail": detail, **extra}, status=status)
 
 
-@api.exception_handler(ApiError)
-def _api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
-    return api.create_response(request, exc.as_dict(), status=exc.status)
+@api.exception_handler(DomainError)
+def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    """Every refusal of a service, selector or endpoint: ``{error, detail, **extra}`` with its status."""
+    return api.create_response(request, exc.as_dict(), status=http_status(exc))
 
 
 @api.exception_handler(AuthenticationError)
@@ -161,7 +163,7 @@ def events_list(
     from contracts.selectors.dashboard import event_search
 
     if page < 1 or not 1 <= per_page <= 500:
-        raise ApiError(422, "invalid_page", "page must be ≥ 1 and per_page between 1 and 500")
+        raise Unprocessable("page must be ≥ 1 and per_page between 1 and 500", code="invalid_page")
     found = event_search(
         reader=reader_for_actor(request.auth), kind=kind, team=team, asset=asset, page=page, per_page=per_page
     )

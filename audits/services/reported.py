@@ -22,7 +22,7 @@ from audits.services.common import (
 from audits.services.failure_events import failure_event_record
 from audits.services.release import release_held_on_commit
 from contracts.models import Asset, ContractVersion, Guarantee
-from tessera_site.lib.errors import ApiError
+from tessera_site.lib.errors import Unprocessable
 
 if TYPE_CHECKING:
     from tessera_site.lib.auth import Actor
@@ -183,10 +183,10 @@ def _reported_run(
 
 def audit_record(*, asset: Asset, payload: Mapping[str, Any], actor: Actor | None) -> tuple[AuditRun, bool]:
     """Record one audit run reported by a client. Returns (run, created): the same ``run_id``
-    again returns the first run, unchanged. Inconsistent counts → ApiError 422 with the reasons."""
+    again returns the first run, unchanged. Inconsistent counts → Unprocessable, with the reasons."""
     problems = audit_payload_problems(payload)
     if problems:
-        raise ApiError(422, "inconsistent_audit", " ".join(problems), extra={"reasons": problems})
+        raise Unprocessable(" ".join(problems), code="inconsistent_audit", reasons=problems)
     run_id = (payload.get("run_id") or "").strip()
     same_run = (
         AuditRun.objects.filter(asset=asset, tool=AuditRun.Tool.CUSTOM, run_id=run_id) if run_id else None

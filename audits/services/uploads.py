@@ -14,7 +14,7 @@ from audits.models import ResultUpload
 from audits.selectors import asset_find_by_ref
 from audits.task_refs import INGEST_RESULT_UPLOAD
 from tessera_site.lib.enqueue import enqueue_on_commit
-from tessera_site.lib.errors import ApiError
+from tessera_site.lib.errors import InvalidInput, NotFound, TooLarge
 
 if TYPE_CHECKING:
     from tessera_site.lib.auth import Actor
@@ -31,18 +31,16 @@ def result_upload_create(
     """Store an uploaded result file (Django storage, so any worker can read it) and its job row.
     The caller enqueues ``audits.tasks.ingest_result_upload`` on commit."""
     if not content:
-        raise ApiError(400, "empty_file", "The uploaded file is empty.")
+        raise InvalidInput("The uploaded file is empty.", code="empty_file")
     if len(content) > settings.TESSERA_MAX_UPLOAD_BYTES:
-        raise ApiError(
-            413, "too_large", f"The file is larger than {settings.TESSERA_MAX_UPLOAD_BYTES} bytes."
-        )
+        raise TooLarge(f"The file is larger than {settings.TESSERA_MAX_UPLOAD_BYTES} bytes.")
     try:
         requested = normalize_format(format)
     except ResultFileError as exc:
-        raise ApiError(400, "unknown_format", str(exc)) from None
+        raise InvalidInput(str(exc), code="unknown_format") from None
     asset_ref = (asset_ref or "").strip()
     if asset_ref and asset_find_by_ref(ref=asset_ref) is None:
-        raise ApiError(404, "not_found", f"Asset {asset_ref!r} was not found.")
+        raise NotFound(f"Asset {asset_ref!r} was not found.")
     upload = ResultUpload(
         original_name=(filename or "results.json")[:300],
         size_bytes=len(content),

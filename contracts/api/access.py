@@ -10,7 +10,7 @@ from django.http import HttpRequest
 
 from contracts.services.apikeys import ApiKeyExpired, apikey_authenticate
 from tessera_site.lib.auth import Actor, actor_for_key
-from tessera_site.lib.errors import ApiError
+from tessera_site.lib.errors import Unauthenticated
 
 
 def request_actor(request: HttpRequest, scope: str) -> Actor:
@@ -37,14 +37,14 @@ class ApiKeyAuth:
         if header:
             scheme, _, token = header.partition(" ")
             if scheme.lower() != "bearer" or not token.strip():
-                raise ApiError(401, "unauthorized", "Use 'Authorization: Bearer <api key>'")
+                raise Unauthenticated("Use 'Authorization: Bearer <api key>'")
             try:
                 key = apikey_authenticate(token.strip())
             except ApiKeyExpired as exc:
-                raise ApiError(401, "expired", f"{exc}; ask an admin for a new key") from None
+                raise Unauthenticated(f"{exc}; ask an admin for a new key", code="expired") from None
             if key is None:
-                raise ApiError(401, "unauthorized", "Unknown or revoked API key")
+                raise Unauthenticated("Unknown or revoked API key")
             return actor_for_key(key)
         if settings.TESSERA_OPEN_API and _is_loopback(request):
             return Actor(label="open-api (local demo)", is_open=True, scopes=("read", "write", "admin"))
-        raise ApiError(401, "unauthorized", "An API key is required: 'Authorization: Bearer <api key>'")
+        raise Unauthenticated("An API key is required: 'Authorization: Bearer <api key>'")

@@ -19,7 +19,7 @@ from contracts.services.proposals import (
     proposal_force,
     proposal_withdraw,
 )
-from tessera_site.lib.errors import ApiError, invalid, not_found
+from tessera_site.lib.errors import invalid, not_found
 
 router = Router(tags=["proposals"])
 
@@ -44,7 +44,7 @@ class ForceIn(Schema):
 def _team(slug: str) -> Team:
     team = Team.objects.filter(slug=(slug or "").strip()).first()
     if team is None:
-        raise invalid(f"Unknown team '{slug}'", code="unknown_team", status=400)
+        raise invalid(f"Unknown team '{slug}'", code="unknown_team")
     return team
 
 
@@ -246,6 +246,6 @@ def proposal_force_view(request: HttpRequest, proposal_id: int, body: ForceIn | 
     request.auth.require_scope("write")
     reason = (body.reason if body else "").strip()
     if not reason:
-        raise ApiError(400, "reason_required", "Forcing a proposal needs a 'reason' the consumers will read")
+        raise invalid("Forcing a proposal needs a 'reason' the consumers will read", code="reason_required")
     proposal_force(proposal=_proposal(proposal_id), reason=reason, actor=request.auth)
     return _detail(_proposal(proposal_id))

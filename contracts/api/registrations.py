@@ -13,7 +13,7 @@ from contracts.models import Registration, Team
 from contracts.selectors.assets import asset_consumers, asset_get
 from contracts.services.registrations import registration_add, registration_remove
 from tessera_site.lib.auth import Actor
-from tessera_site.lib.errors import forbidden, invalid, not_found
+from tessera_site.lib.errors import Unprocessable, forbidden, not_found
 
 router = Router(tags=["assets"])
 
@@ -44,7 +44,7 @@ def _team_for(actor: Actor, slug: str | None) -> Team:
             raise not_found(f"Team '{slug}'")
         return team
     if actor.team is None:
-        raise invalid('Say which team registers: {"team": "<slug>"}', status=422)
+        raise Unprocessable('Say which team registers: {"team": "<slug>"}')
     return actor.team
 
 

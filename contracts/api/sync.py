@@ -16,7 +16,7 @@ from django.urls import reverse
 from ninja import Router
 
 from contracts.models import SyncRun
-from tessera_site.lib.errors import ApiError, not_found
+from tessera_site.lib.errors import InvalidInput, not_found
 from tessera_site.lib.jobs import job_wait
 from tessera_site.lib.uploads import body_nul_refusal, body_to_file, too_large, upload_refusal
 
@@ -51,7 +51,7 @@ def _uploads(
             raise refusal
         manifest = files.get("manifest")
         if manifest is None:
-            raise ApiError(400, "missing_manifest", "The multipart upload has no 'manifest' file field.")
+            raise InvalidInput("The multipart upload has no 'manifest' file field.", code="missing_manifest")
         return manifest, files.get("run_results"), files.get("catalog")
     if stream:
         return _streamed_body(request, limit), None, None
@@ -60,9 +60,9 @@ def _uploads(
     return request.body, None, None
 
 
-def _empty_body() -> ApiError:
-    return ApiError(
-        400, "empty_body", "The body is empty: send target/manifest.json (-d @target/manifest.json)."
+def _empty_body() -> InvalidInput:
+    return InvalidInput(
+        "The body is empty: send target/manifest.json (-d @target/manifest.json).", code="empty_body"
     )
 
 

@@ -21,7 +21,7 @@ from contracts.compat.serialize import spec_from_version
 from contracts.compat.verdict import Verdict, parse_version
 from contracts.domain import relation_name
 from contracts.models import Asset, AssetNode, ContractVersion, Proposal, Registration, Team
-from tessera_site.lib.errors import invalid, not_found
+from tessera_site.lib.errors import Unprocessable, not_found
 from tessera_site.lib.validation import INT32_MAX, ascii_id
 
 MAX_PAGE_SIZE = 200
@@ -62,7 +62,7 @@ def _split_relation(ref: str) -> tuple[str | None, str | None, str]:
 
 
 def asset_get(*, ref: str, queryset: QuerySet[Asset] | None = None) -> Asset:
-    """Like asset_find, but a missing asset is a 404 ApiError."""
+    """Like asset_find, but a missing asset is NotFound."""
     asset = asset_find(ref=ref, queryset=queryset)
     if asset is None:
         raise not_found(f"Asset '{ref}' (by id, relation name or dbt unique_id)")
@@ -136,14 +136,12 @@ def asset_list(
     """Assets matching the filters, with owner team, project and active version joined in, and
     the number of consumer teams annotated (``consumer_count``): no query per row."""
     if resource_type and resource_type not in Asset.Type.values:
-        raise invalid(
-            f"Unknown asset type '{resource_type}'; expected one of {', '.join(Asset.Type.values)}",
-            status=422,
+        raise Unprocessable(
+            f"Unknown asset type '{resource_type}'; expected one of {', '.join(Asset.Type.values)}"
         )
     if status and status not in Asset.Status.values:
-        raise invalid(
-            f"Unknown asset status '{status}'; expected one of {', '.join(Asset.Status.values)}",
-            status=422,
+        raise Unprocessable(
+            f"Unknown asset status '{status}'; expected one of {', '.join(Asset.Status.values)}"
         )
     qs = _assets_base().defer(
         "active_version__columns", "active_version__guarantees", "active_version__verdict", "meta"
@@ -167,9 +165,9 @@ def asset_list(
 
 def paginate(qs: QuerySet[Any], *, page: int = 1, page_size: int = DEFAULT_PAGE_SIZE) -> Page:
     if not 1 <= page <= INT32_MAX:
-        raise invalid(f"page must be between 1 and {INT32_MAX}", status=422)
+        raise Unprocessable(f"page must be between 1 and {INT32_MAX}")
     if not 1 <= page_size <= MAX_PAGE_SIZE:
-        raise invalid(f"page_size must be between 1 and {MAX_PAGE_SIZE}", status=422)
+        raise Unprocessable(f"page_size must be between 1 and {MAX_PAGE_SIZE}")
     count = qs.count()
     start = (page - 1) * page_size
     return Page(items=list(qs[start : start + page_size]), count=count, page=page, page_size=page_size)
@@ -211,8 +209,8 @@ def version_get(*, asset: Asset, ref: str) -> ContractVersion:
         try:
             major, minor, patch = parse_version(ref.removeprefix("v"))
         except ValueError:
-            raise invalid(
-                f"'{ref}' is neither a version id nor a semantic version like 1.2.0", status=422
+            raise Unprocessable(
+                f"'{ref}' is neither a version id nor a semantic version like 1.2.0"
             ) from None
         # A rejected proposal can share its semver with the version published later; the newest wins.
         version = qs.filter(major=major, minor=minor, patch=patch).order_by("-id").first()

@@ -30,7 +30,7 @@ def _require_team(actor: Actor, team: Team) -> None:
 
 
 def slack_url_clean(url: str) -> str:
-    """The URL, stripped, or ApiError 400 saying what is wrong with it."""
+    """The URL, stripped, or InvalidInput saying what is wrong with it."""
     url = (url or "").strip()
     if not url:
         raise invalid("Give the Slack incoming-webhook URL", code="invalid_url")

@@ -15,7 +15,7 @@ from django.utils import timezone
 from contracts.models import Asset, AssetTransfer, Project, ProjectOwnerConsent, Registration, Team
 from contracts.services.events import event_record
 from tessera_site.lib.auth import Actor
-from tessera_site.lib.errors import forbidden, invalid
+from tessera_site.lib.errors import Conflict, forbidden, invalid
 
 
 def team_may_own_in(*, team: Team, project: Project) -> bool:
@@ -138,11 +138,10 @@ def asset_transfer_request(
             )
     except IntegrityError:
         waiting = AssetTransfer.objects.filter(asset=asset, status=AssetTransfer.Status.REQUESTED).first()
-        raise invalid(
+        raise Conflict(
             f"A transfer of {asset.relation} is already waiting (#{waiting.pk if waiting else '?'}); "
             "accept, decline or cancel it first",
             code="transfer_pending",
-            status=409,
         ) from None
     _transfer_event("asset.transfer_requested", transfer, actor, note=note[:500])
     if actor.is_admin:
@@ -157,9 +156,7 @@ def _lock_open(transfer: AssetTransfer) -> AssetTransfer:
         .get(pk=transfer.pk)
     )
     if transfer.status != AssetTransfer.Status.REQUESTED:
-        raise invalid(
-            f"Transfer #{transfer.pk} is already {transfer.status}", code="transfer_closed", status=409
-        )
+        raise Conflict(f"Transfer #{transfer.pk} is already {transfer.status}", code="transfer_closed")
     return transfer
 
 

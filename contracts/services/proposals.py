@@ -35,7 +35,7 @@ from contracts.services.outbox import outbox_record
 from contracts.services.relations import relation_change_apply, relation_change_hash
 from contracts.services.supersession import answers_carry_over, publish_refusal, since_previous
 from contracts.services.versions import version_publish
-from tessera_site.lib.errors import ApiError, forbidden, invalid
+from tessera_site.lib.errors import Conflict, forbidden, invalid
 
 if TYPE_CHECKING:
     from tessera_site.lib.auth import Actor
@@ -390,10 +390,9 @@ def _lock(proposal: Proposal) -> Proposal:
 
 def _require_open(proposal: Proposal) -> None:
     if not proposal.is_open:
-        raise ApiError(
-            409,
-            "proposal_closed",
+        raise Conflict(
             f"Proposal #{proposal.pk} is {proposal.get_status_display()}; it takes no more changes",
+            code="proposal_closed",
         )
 
 
@@ -652,7 +651,7 @@ def proposal_publish(
     """
     proposal = _lock(proposal)
     if proposal.status != Proposal.Status.APPROVED:
-        raise ApiError(409, "not_approved", f"Proposal #{proposal.pk} is {proposal.status}, not approved")
+        raise Conflict(f"Proposal #{proposal.pk} is {proposal.status}, not approved", code="not_approved")
     return _publish(
         proposal=proposal,
         actor=actor,
@@ -674,7 +673,7 @@ def _publish(
     """Make the proposed version active with a major bump over whatever is active now.
 
     Never a contract the warehouse does not have: the publish guard refuses (a forced publish
-    with a 409, an approved proposal stays approved with the reason on it). An asset that
+    with a Conflict, an approved proposal stays approved with the reason on it). An asset that
     requires a passing audit publishes only when the publish gate judges the proposed version
     ``publish``; otherwise the proposal stays approved, with the gate's reasons, until an audit
     releases it (proposals_release_held). Forcing bypasses the gate, on the record.
@@ -742,10 +741,10 @@ def _published_event_record(
 
 
 def _refuse(*, proposal: Proposal, asset: Asset, reason: str, actor: Actor | None, forced: bool) -> Proposal:
-    """The publish guard said no: a forced publish is a 409 (nothing changes); an approved proposal
-    stays approved, with the reason on it and on the record (once per reason)."""
+    """The publish guard said no: a forced publish is refused as a Conflict (nothing changes); an
+    approved proposal stays approved, with the reason on it and on the record (once per reason)."""
     if forced:
-        raise ApiError(409, "not_deployed", reason)
+        raise Conflict(reason, code="not_deployed")
     if proposal.resolution_reason != reason:
         proposal.resolution_reason = reason
         proposal.save(update_fields=["resolution_reason"])

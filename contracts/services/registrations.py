@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 
 from contracts.models import Asset, Registration, Team
 from contracts.services.events import event_record
-from tessera_site.lib.errors import ApiError, invalid
+from tessera_site.lib.errors import Conflict, NotFound, Unprocessable
 
 if TYPE_CHECKING:
     from tessera_site.lib.auth import Actor
@@ -24,9 +24,8 @@ MAX_PURPOSE_LENGTH = 500
 
 def _check_origin(origin: str) -> None:
     if origin not in Registration.Origin.values:
-        raise invalid(
-            f"Unknown registration origin '{origin}'; expected one of {', '.join(Registration.Origin.values)}",
-            status=422,
+        raise Unprocessable(
+            f"Unknown registration origin '{origin}'; expected one of {', '.join(Registration.Origin.values)}"
         )
 
 
@@ -46,16 +45,15 @@ def registration_add(
     """
     _check_origin(origin)
     if team.pk == asset.owner_team_id:
-        raise ApiError(
-            409,
-            "self_consumption",
+        raise Conflict(
             f"Team '{team.slug}' owns {asset.relation}; a team is never a consumer of its own asset",
+            code="self_consumption",
         )
     if asset.status == Asset.Status.RETIRED:
-        raise ApiError(409, "asset_retired", f"{asset.relation} is retired; it has no consumers any more")
+        raise Conflict(f"{asset.relation} is retired; it has no consumers any more", code="asset_retired")
     purpose = (purpose or "").strip()
     if len(purpose) > MAX_PURPOSE_LENGTH:
-        raise invalid(f"purpose is limited to {MAX_PURPOSE_LENGTH} characters", status=422)
+        raise Unprocessable(f"purpose is limited to {MAX_PURPOSE_LENGTH} characters")
 
     registration = Registration.objects.filter(asset=asset, team=team, origin=origin).first()
     if registration is not None:
@@ -116,9 +114,7 @@ def registration_remove(
     return deleted
 
 
-def _not_registered(team: Team, asset: Asset, origin: str, hint: str) -> ApiError:
-    return ApiError(
-        404,
-        "not_registered",
-        f"Team '{team.slug}' has no {origin} registration on {asset.relation}.{hint}",
+def _not_registered(team: Team, asset: Asset, origin: str, hint: str) -> NotFound:
+    return NotFound(
+        f"Team '{team.slug}' has no {origin} registration on {asset.relation}.{hint}", code="not_registered"
     )

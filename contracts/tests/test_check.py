@@ -18,7 +18,7 @@ from contracts.services.sync.check import sync_check
 from contracts.services.teams import team_ensure
 from contracts.tasks.sync import sync_run_task
 from tessera_site.lib.auth import Actor
-from tessera_site.lib.errors import ApiError
+from tessera_site.lib.errors import InvalidInput
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ROOT = Path(__file__).resolve().parents[2]
@@ -113,9 +113,9 @@ def test_open_proposals_asks_the_consumers_and_their_approvals_allow_the_merge()
 
 @pytest.mark.django_db
 def test_check_of_bad_manifest_is_a_clear_4xx():
-    with pytest.raises(ApiError) as err:
+    with pytest.raises(InvalidInput) as err:
         sync_check(manifest=b"nope", actor=OPEN)
-    assert err.value.status == 400 and err.value.code == "invalid_json"
+    assert err.value.code == "invalid_json"
 
 
 @pytest.mark.django_db

@@ -31,7 +31,7 @@ from contracts.services.sync import sync_submit
 from contracts.services.teams import team_ensure
 from contracts.tasks.sync import sync_run_task
 from tessera_site.lib.auth import Actor, actor_for_key
-from tessera_site.lib.errors import ApiError
+from tessera_site.lib.errors import InvalidInput, PermissionDenied, TooLarge, Unprocessable
 from testsupport.fixtures import requires_postgres
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -266,32 +266,32 @@ def test_submit_enqueues_the_task_only_on_commit(shop_team, django_capture_on_co
 
 
 @pytest.mark.parametrize(
-    ("body", "status", "code"),
+    ("body", "kind", "code"),
     [
-        (b"definitely not json", 400, "invalid_json"),
-        (b'{"metadata": {}, "nodes": {}}', 422, "not_a_manifest"),
+        (b"definitely not json", InvalidInput, "invalid_json"),
+        (b'{"metadata": {}, "nodes": {}}', Unprocessable, "not_a_manifest"),
         (
             b'{"metadata": {"dbt_schema_version": "https://schemas.getdbt.com/dbt/manifest/v3.json"}, "nodes": {}}',
-            422,
+            Unprocessable,
             "unsupported_schema_version",
         ),
     ],
 )
-def test_bad_input_is_refused_before_anything_is_written(db, body, status, code):
-    with pytest.raises(ApiError) as err:
+def test_bad_input_is_refused_before_anything_is_written(db, body, kind, code):
+    with pytest.raises(InvalidInput) as err:
         sync_submit(manifest=body, team_slug=None, actor=OPEN)
-    assert (err.value.status, err.value.code) == (status, code)
+    assert (type(err.value), err.value.code) == (kind, code)
     assert SyncRun.objects.count() == 0
 
 
 def test_unknown_team_and_oversized_body_are_refused(db, settings):
-    with pytest.raises(ApiError) as err:
+    with pytest.raises(InvalidInput) as err:
         sync_submit(manifest=_bytes("small_shop_manifest.json"), team_slug="nobody", actor=OPEN)
-    assert (err.value.status, err.value.code) == (400, "unknown_team")
+    assert (type(err.value), err.value.code) == (InvalidInput, "unknown_team")
     settings.TESSERA_MAX_UPLOAD_BYTES = 10_000
-    with pytest.raises(ApiError) as err:
+    with pytest.raises(TooLarge) as err:
         sync_submit(manifest=_bytes("small_shop_manifest.json"), team_slug=None, actor=OPEN)
-    assert err.value.status == 413 and "10,000" in err.value.detail
+    assert "10,000" in err.value.detail
     assert SyncRun.objects.count() == 0 and Team.objects.count() == 0
 
 
@@ -299,13 +299,11 @@ def test_a_key_may_not_sync_for_another_team(db):
     mine, _ = team_ensure(slug="mine")
     team_ensure(slug="theirs")
     actor = actor_for_key(apikey_create(team=mine, name="ci", scopes="read,write")[0])
-    with pytest.raises(ApiError) as err:
+    with pytest.raises(PermissionDenied):
         sync_submit(manifest=_bytes("small_shop_manifest.json"), team_slug="theirs", actor=actor)
-    assert err.value.status == 403
     reader = Actor(label="api-key:mine/read", team=mine, scopes=("read",))
-    with pytest.raises(ApiError) as err:
+    with pytest.raises(PermissionDenied):
         sync_submit(manifest=_bytes("small_shop_manifest.json"), team_slug=None, actor=reader)
-    assert err.value.status == 403
 
 
 # --- concurrency (PostgreSQL: real row locks) -----------------------------------------------------------

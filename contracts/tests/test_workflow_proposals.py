@@ -20,7 +20,7 @@ from contracts.services.proposals import (
 from contracts.tasks.workflow import proposal_expire_due_task
 from contracts.tests.workflow_setup import open_breaking, other_breaking_spec
 from tessera_site.lib.auth import actor_for_key
-from tessera_site.lib.errors import ApiError
+from tessera_site.lib.errors import Conflict, InvalidInput, PermissionDenied
 
 pytestmark = pytest.mark.django_db
 
@@ -114,18 +114,18 @@ def test_blocked_answer_keeps_proposal_open_until_changed_then_approval_publishe
 
 def test_blocked_needs_a_reason_and_leaves_nothing_written(story):
     proposal = open_breaking(story)
-    with pytest.raises(ApiError) as err:
+    with pytest.raises(InvalidInput) as err:
         answer(story, proposal, story.marketing, story.marketing_user, "blocked", reason="  ")
-    assert err.value.status == 400
+    assert type(err.value) is InvalidInput
     assert not Acknowledgment.objects.exists()
 
 
 def test_migrating_needs_a_date_then_approval_publishes(story):
     proposal = open_breaking(story)
-    with pytest.raises(ApiError) as err:
+    with pytest.raises(InvalidInput) as err:
         answer(story, proposal, story.marketing, story.marketing_user, "migrating")
-    assert err.value.status == 400 and err.value.code == "ready_by_required"
-    with pytest.raises(ApiError):
+    assert err.value.code == "ready_by_required"
+    with pytest.raises(InvalidInput):
         answer(story, proposal, story.marketing, story.marketing_user, "migrating", ready_by="not-a-date")
     ack = answer(story, proposal, story.marketing, story.marketing_user, "migrating", ready_by=FUTURE)
     assert ack.ready_by.isoformat() == FUTURE
@@ -147,31 +147,27 @@ def test_same_answer_twice_changes_nothing(story):
 
 def test_a_team_cannot_answer_for_another(story):
     proposal = open_breaking(story)
-    with pytest.raises(ApiError) as err:
+    with pytest.raises(PermissionDenied):
         answer(story, proposal, story.finance, story.marketing_user, "approved")
-    assert err.value.status == 403
     key, _ = api_key_for(story.marketing)
-    with pytest.raises(ApiError) as err:
+    with pytest.raises(PermissionDenied):
         acknowledgment_record(
             proposal=proposal, team=story.finance, answer="approved", actor=actor_for_key(key), via="api"
         )
-    assert err.value.status == 403
     assert not Acknowledgment.objects.exists()
 
 
 def test_the_owner_cannot_approve_its_own_proposal(story):
     proposal = open_breaking(story)
-    with pytest.raises(ApiError) as err:
+    with pytest.raises(PermissionDenied):
         answer(story, proposal, story.producer, story.producer_lead, "approved")
-    assert err.value.status == 403
     assert not Acknowledgment.objects.exists()
 
 
 def test_withdraw_is_for_the_producer_only(story):
     proposal = open_breaking(story)
-    with pytest.raises(ApiError) as err:
+    with pytest.raises(PermissionDenied):
         proposal_withdraw(proposal=proposal, actor=actor_for_user(story.marketing_user))
-    assert err.value.status == 403
     proposal.refresh_from_db()
     assert proposal.status == Proposal.Status.OPEN
 
@@ -179,21 +175,19 @@ def test_withdraw_is_for_the_producer_only(story):
     proposal.refresh_from_db()
     assert proposal.status == Proposal.Status.WITHDRAWN
     assert proposal.proposed_version.status == ContractVersion.Status.REJECTED
-    with pytest.raises(ApiError) as err:
+    with pytest.raises(Conflict):
         answer(story, proposal, story.marketing, story.marketing_user, "approved")
-    assert err.value.status == 409
 
 
 def test_force_needs_a_reason_and_a_producer_lead(story):
     proposal = open_breaking(story)
-    with pytest.raises(ApiError) as err:
+    with pytest.raises(InvalidInput) as err:
         proposal_force(proposal=proposal, reason="", actor=actor_for_user(story.producer_lead))
-    assert err.value.status == 400
-    with pytest.raises(ApiError) as err:
+    assert type(err.value) is InvalidInput
+    with pytest.raises(PermissionDenied) as err:
         proposal_force(proposal=proposal, reason="hotfix", actor=actor_for_user(story.producer_member))
-    assert err.value.status == 403
     write_key, _ = api_key_for(story.producer, scopes="read,write")
-    with pytest.raises(ApiError):
+    with pytest.raises(PermissionDenied):
         proposal_force(proposal=proposal, reason="hotfix", actor=actor_for_key(write_key))
     proposal.refresh_from_db()
     assert proposal.status == Proposal.Status.OPEN

@@ -22,8 +22,9 @@ from contracts.selectors.supersession import proposal_latest
 from contracts.selectors.teams import actor_for_user, teams_for_user
 from contracts.services.proposals import acknowledgment_record
 from tessera_site.lib.auth import Actor
-from tessera_site.lib.errors import ApiError
+from tessera_site.lib.errors import DomainError
 from tessera_site.lib.htmx import HtmxHttpRequest
+from tessera_site.lib.http_errors import http_status
 from tessera_site.lib.signing import AnswerLink, LinkExpired, LinkInvalid, answer_token_load
 
 ACTION_TITLES = {"approved": "Approve", "migrating": "Need time to migrate", "blocked": "Block"}
@@ -96,10 +97,11 @@ def answer_link(request: HtmxHttpRequest, token: str) -> HttpResponse:
             actor=_link_actor(request, team),
             via=Acknowledgment.Via.EMAIL,
         )
-    except ApiError as exc:
-        if exc.status == 400:
+    except DomainError as exc:
+        status = http_status(exc)
+        if status == 400:
             return render(request, "answers/confirm.html", {**context, "error": exc.detail})
-        return _problem(request, kind="refused", status=exc.status, detail=exc.detail, **context)
+        return _problem(request, kind="refused", status=status, detail=exc.detail, **context)
     proposal.refresh_from_db()
     return render(request, "answers/done.html", {**context, "ack": ack, "proposal": proposal})
 
@@ -167,13 +169,14 @@ def proposal_answer(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             actor=actor_for_user(request.user),
             via=Acknowledgment.Via.DASHBOARD,
         )
-    except ApiError as exc:
+    except DomainError as exc:
+        status = http_status(exc)
         if htmx:
             # A form the user can fix re-renders with 200; a refusal keeps its status.
             return _render_answer_partial(
-                request, proposal, team, status=200 if exc.status == 400 else exc.status, error=exc.detail
+                request, proposal, team, status=200 if status == 400 else status, error=exc.detail
             )
-        if exc.status == 403:
+        if status == 403:
             return _problem(
                 request, kind="refused", status=403, detail=exc.detail, proposal=proposal, team=team
             )

@@ -20,8 +20,9 @@ from contracts.selectors import dashboard as sel
 from contracts.selectors.teams import actor_for_user
 from contracts.views.access import proposal_for_producer_or_404
 from contracts.views.browse import proposal_context, render_page
-from tessera_site.lib.errors import ApiError
+from tessera_site.lib.errors import DomainError
 from tessera_site.lib.htmx import HtmxHttpRequest
+from tessera_site.lib.http_errors import http_status
 
 
 # --- producer actions ---------------------------------------------------------------------------------
@@ -62,9 +63,9 @@ def proposal_withdraw(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         )
     try:
         withdraw(proposal=proposal, actor=actor_for_user(request.user), reason=form.cleaned_data["reason"])
-    except ApiError as exc:
+    except DomainError as exc:
         return _producer_response(
-            request, proposal, error=exc.detail, form_name="withdraw", status=exc.status
+            request, proposal, error=exc.detail, form_name="withdraw", status=http_status(exc)
         )
     messages.success(request, f"Proposal #{proposal.pk} withdrawn; the consumers are told.")
     return _producer_response(request, proposal)
@@ -81,7 +82,9 @@ def proposal_force(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         return _producer_response(request, proposal, error=" ".join(form.errors["reason"]), form_name="force")
     try:
         force(proposal=proposal, actor=actor_for_user(request.user), reason=form.cleaned_data["reason"])
-    except ApiError as exc:
-        return _producer_response(request, proposal, error=exc.detail, form_name="force", status=exc.status)
+    except DomainError as exc:
+        return _producer_response(
+            request, proposal, error=exc.detail, form_name="force", status=http_status(exc)
+        )
     messages.success(request, f"Proposal #{proposal.pk} force-published; the consumers are told.")
     return _producer_response(request, proposal)

@@ -23,7 +23,7 @@ from contracts.selectors import dashboard as sel
 from contracts.selectors.teams import actor_for_user
 from contracts.views.access import team_for_member_or_404
 from contracts.views.browse import render_page, sync_context
-from tessera_site.lib.errors import ApiError
+from tessera_site.lib.errors import DomainError
 from tessera_site.lib.htmx import HtmxHttpRequest
 from tessera_site.lib.uploads import upload_refusal
 
@@ -85,7 +85,7 @@ def upload(request: HtmxHttpRequest) -> HttpResponse:
             team_slug=team.slug if team else None,
             actor=actor_for_user(request.user),
         )
-    except ApiError as exc:
+    except DomainError as exc:
         form.add_error("manifest", exc.detail)
         return upload_error_response(request, manifest_form=form)
     if request.htmx:

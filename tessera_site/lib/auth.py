@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from tessera_site.lib.errors import ApiError
+from tessera_site.lib.errors import PermissionDenied
 
 # The app's Team and ApiKey models; lib imports no app, so here they are only described.
 Team = Any
@@ -46,7 +46,7 @@ class Actor:
 
     def require_scope(self, scope: str) -> None:
         if not self.has_scope(scope):
-            raise ApiError(403, "insufficient_scope", f"This API key lacks the '{scope}' scope")
+            raise PermissionDenied(f"This API key lacks the '{scope}' scope", code="insufficient_scope")
 
     def can_act_for(self, team: Team) -> bool:
         if self.is_open:
@@ -59,7 +59,7 @@ class Actor:
 
     def require_team(self, team: Team) -> None:
         if not self.can_act_for(team):
-            raise ApiError(403, "forbidden", f"{self.label} may not act for team '{team.slug}'")
+            raise PermissionDenied(f"{self.label} may not act for team '{team.slug}'")
 
 
 def actor_for_key(key: ApiKey) -> Actor:

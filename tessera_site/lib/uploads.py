@@ -26,7 +26,7 @@ from django.core.files.uploadedfile import TemporaryUploadedFile, UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import HttpRequest
 
-from tessera_site.lib.errors import ApiError
+from tessera_site.lib.errors import InvalidInput, TooLarge
 from tessera_site.lib.validation import json_nul_location, json_nul_offset
 
 BLOCK = 1024 * 1024
@@ -34,15 +34,13 @@ BLOCK = 1024 * 1024
 NUL_PATH_MAX_BYTES = 20 * 1024 * 1024
 
 
-def too_large(label: str, limit: int, size: int | None = None) -> ApiError:
+def too_large(label: str, limit: int, size: int | None = None) -> TooLarge:
     said = f"is {size:,} bytes" if size is not None else "is larger than that"
-    return ApiError(
-        413, "too_large", f"The {label} {said}; the limit is {limit:,} bytes (TESSERA_MAX_UPLOAD_BYTES)."
-    )
+    return TooLarge(f"The {label} {said}; the limit is {limit:,} bytes (TESSERA_MAX_UPLOAD_BYTES).")
 
 
 def body_to_file(request: HttpRequest, *, limit: int, name: str = "body.json") -> TemporaryUploadedFile:
-    """The request body, streamed into a temporary file. Raises ApiError(413) as soon as it
+    """The request body, streamed into a temporary file. Raises TooLarge as soon as it
     passes ``limit`` (the partial file is deleted)."""
     upload = TemporaryUploadedFile(name, request.content_type or "application/octet-stream", 0, None)
     size = 0
@@ -93,16 +91,15 @@ def upload_nul_location(upload: UploadedFile | bytes) -> str | None:
     return f"byte {offset}"
 
 
-def body_nul_refusal(upload: UploadedFile) -> ApiError | None:
+def body_nul_refusal(upload: UploadedFile) -> InvalidInput | None:
     """The edge middleware's answer to a JSON body holding a NUL, for a streamed body."""
     where = upload_nul_location(upload)
     if where is None:
         return None
-    return ApiError(
-        400,
-        "invalid_character",
+    return InvalidInput(
         f"The body field '{where}' contains a NUL character (U+0000), which Tessera cannot store.",
-        extra={"parameter": where},
+        code="invalid_character",
+        parameter=where,
     )
 
 
@@ -129,7 +126,7 @@ class SizeLimitUploadHandler(FileUploadHandler):
         return None  # the next handler makes the file
 
 
-def upload_refusal(request: HttpRequest) -> ApiError | None:
+def upload_refusal(request: HttpRequest) -> TooLarge | None:
     """The 413 for a multipart upload whose file passed the limit (call after reading FILES)."""
     for handler in request.upload_handlers:
         if isinstance(handler, SizeLimitUploadHandler) and handler.refused:

@@ -159,3 +159,17 @@ def test_the_walk_finds_a_cycle_through_an_import_inside_a_function(tmp_path):
     assert cycles(graph) == [["pkg.a", "pkg.b", "pkg.c"]]
     assert "pkg.d" not in graph["pkg.c"]
     assert "pkg.d" in import_graph(tmp_path, ("pkg",), type_checking=True)["pkg.c"]
+
+
+def test_services_and_selectors_raise_domain_errors_not_http():
+    """Services and selectors refuse with tessera_site.lib.errors' domain errors; only the web
+    adapters (the API's exception handler, the views) know the HTTP status of each."""
+    graph = import_graph(type_checking=True)
+    http_aware = [
+        f"{module} imports {target} (line {line})"
+        for module, edges in graph.items()
+        if ".services" in module or ".selectors" in module
+        for target, line in edges.items()
+        if target == "tessera_site.lib.http_errors"
+    ]
+    assert not http_aware, "services/selectors must not map errors to HTTP:\n" + "\n".join(http_aware)

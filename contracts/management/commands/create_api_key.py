@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from contracts.models import Team
 from contracts.services.apikeys import apikey_create, apikey_lifetime_parse
-from tessera_site.lib.errors import ApiError
+from tessera_site.lib.errors import DomainError
 
 
 class Command(BaseCommand):
@@ -32,7 +32,7 @@ class Command(BaseCommand):
                 scopes=options["scopes"],
                 expires_at=timezone.now() + lifetime if lifetime else None,
             )
-        except ApiError as exc:
+        except DomainError as exc:
             raise CommandError(exc.detail) from exc
         expiry = f", expiring {key.expires_at:%Y-%m-%d %H:%M} UTC" if key.expires_at else ""
         self.stderr.write(

@@ -28,9 +28,10 @@ from contracts.services.relations import MOVED, move_change, relation_change_has
 from contracts.services.sync.assets import existing_assets, specs_by_relation
 from contracts.services.sync.owners import owners_refusals
 from contracts.services.sync.references import references_resolve
+from contracts.services.sync.submit import manifest_refusal
 from contracts.services.sync.versions import transitive_history
 from contracts.services.versions import version_spec
-from tessera_site.lib.errors import ApiError
+from tessera_site.lib.errors import TooLarge
 
 if TYPE_CHECKING:
     from tessera_site.lib.auth import Actor
@@ -90,17 +91,14 @@ def _references(parsed: ParsedManifest, warnings: list[str]) -> list[dict[str, A
 def _parse(manifest: bytes, catalog: bytes | None) -> ParsedManifest:
     limit = settings.TESSERA_MAX_UPLOAD_BYTES
     if len(manifest) > limit:
-        raise ApiError(
-            413, "too_large", f"The manifest is {len(manifest):,} bytes; the limit is {limit:,} bytes."
-        )
+        raise TooLarge(f"The manifest is {len(manifest):,} bytes; the limit is {limit:,} bytes.")
     try:
         catalog_columns = parse_catalog(catalog) if catalog else None
         return parse_manifest_document(
             load_manifest_json(manifest), catalog_columns=catalog_columns, consume=True
         )
     except ManifestError as exc:
-        status = 422 if exc.code in ("not_a_manifest", "unsupported_schema_version") else 400
-        raise ApiError(status, exc.code, exc.detail) from None
+        raise manifest_refusal(exc) from None
 
 
 def _match(

@@ -18,7 +18,7 @@ from typing import Any
 from contracts.models import Asset, Project, ProjectOwnerConsent, Team
 from contracts.services.sync.context import SyncContext, SyncOwners
 from tessera_site.lib.auth import Actor
-from tessera_site.lib.errors import ApiError
+from tessera_site.lib.errors import PermissionDenied
 
 
 def owners_resolve(ctx: SyncContext) -> Team | None:
@@ -26,7 +26,7 @@ def owners_resolve(ctx: SyncContext) -> Team | None:
     for the assets step (``ctx.owners``); return the default owner of nodes that name none."""
     refusal = sync_authority_refusal(project=ctx.project, actor=ctx.actor)
     if refusal is not None:
-        raise ApiError(403, "forbidden", refusal)  # claimed by another team since the upload
+        raise PermissionDenied(refusal)  # claimed by another team since the upload
     owner = sync_project_claim(project=ctx.project, actor=ctx.actor, team=ctx.run.team)
     if owner is None:  # an admin or the open demo with no team: the team its models name most
         named = Counter(

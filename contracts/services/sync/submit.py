@@ -22,7 +22,7 @@ from contracts.services.sync.owners import sync_authority_refusal
 from contracts.task_refs import SYNC_RUN
 from tessera_site.lib.auth import Actor
 from tessera_site.lib.enqueue import enqueue_on_commit
-from tessera_site.lib.errors import ApiError
+from tessera_site.lib.errors import InvalidInput, PermissionDenied, TooLarge, Unprocessable
 from tessera_site.lib.uploads import file_blocks, read_all, upload_nul_location
 
 # Bodies up to this size are fully decoded in the request (exact "not JSON" errors for free);
@@ -51,11 +51,10 @@ def _refuse_nul(upload: bytes | UploadedFile | None, *, label: str) -> None:
     A file is read in blocks, never whole."""
     where = upload_nul_location(upload) if upload is not None else None
     if where is not None:
-        raise ApiError(
-            400,
-            "invalid_character",
+        raise InvalidInput(
             f"The {label} holds a NUL character (U+0000) at {where}, which Tessera cannot store.",
-            extra={"parameter": label},
+            code="invalid_character",
+            parameter=label,
         )
 
 
@@ -64,55 +63,54 @@ def _all_bytes(upload: bytes | UploadedFile) -> bytes:
     return bytes(upload) if isinstance(upload, bytes | bytearray) else read_all(upload)
 
 
-def _manifest_error(exc: ManifestError) -> ApiError:
-    status = 422 if exc.code in ("not_a_manifest", "unsupported_schema_version") else 400
-    return ApiError(status, exc.code, exc.detail)
+def manifest_refusal(exc: ManifestError) -> InvalidInput:
+    """A parser's refusal as a domain error: not a manifest (of a version we read) is unprocessable,
+    anything else (not JSON, a broken node) is invalid input."""
+    if exc.code in ("not_a_manifest", "unsupported_schema_version"):
+        return Unprocessable(exc.detail, code=exc.code)
+    return InvalidInput(exc.detail, code=exc.code)
 
 
 def manifest_precheck(upload: bytes | UploadedFile) -> None:
     """Reject a body that is too big, not JSON, not a manifest or of an unsupported version.
 
-    Raises ApiError (4xx) before anything is written. Large bodies are judged by their head:
+    Raises InvalidInput (or TooLarge, Unprocessable) before anything is written. Large bodies are judged by their head:
     the manifest's ``metadata`` block comes first in every dbt version; a large body whose tail
     is corrupt then fails in the task, with the same message, and still writes nothing.
     """
     size = _size_of(upload)
     limit = settings.TESSERA_MAX_UPLOAD_BYTES
     if size > limit:
-        raise ApiError(
-            413,
-            "too_large",
-            f"The manifest is {size:,} bytes; the limit is {limit:,} bytes (TESSERA_MAX_UPLOAD_BYTES).",
+        raise TooLarge(
+            f"The manifest is {size:,} bytes; the limit is {limit:,} bytes (TESSERA_MAX_UPLOAD_BYTES)."
         )
     if size <= FULL_CHECK_BYTES:
         try:
             load_manifest_json(_all_bytes(upload))
         except ManifestError as exc:
-            raise _manifest_error(exc) from None
+            raise manifest_refusal(exc) from None
         return
     head = _head_of(upload, HEAD_BYTES)
     if not head.lstrip()[:1] == b"{":
-        raise ApiError(400, "invalid_json", "The manifest is not valid JSON: it does not start with '{'.")
+        raise InvalidInput("The manifest is not valid JSON: it does not start with '{'.", code="invalid_json")
     match = _SCHEMA_IN_HEAD.search(head)
     if match is None:
-        raise ApiError(
-            422,
-            "not_a_manifest",
+        raise Unprocessable(
             "This JSON is not a dbt manifest: metadata.dbt_schema_version is missing. "
             "Send target/manifest.json as written by dbt parse/build.",
+            code="not_a_manifest",
         )
     url = match.group(1).decode("utf-8", "replace")
     parts = _SCHEMA_URL.search(url)
     if parts is None or parts.group(1) != "manifest":
-        raise ApiError(
-            422, "not_a_manifest", f"This is not a dbt manifest ({url}). Send target/manifest.json."
+        raise Unprocessable(
+            f"This is not a dbt manifest ({url}). Send target/manifest.json.", code="not_a_manifest"
         )
     if int(parts.group(2)) not in SUPPORTED_SCHEMA_VERSIONS:
-        raise ApiError(
-            422,
-            "unsupported_schema_version",
+        raise Unprocessable(
             f"Manifest schema v{parts.group(2)} is not supported; supported are "
             f"v{SUPPORTED_SCHEMA_VERSIONS[0]}–v{SUPPORTED_SCHEMA_VERSIONS[-1]} (dbt 1.0 to 1.11).",
+            code="unsupported_schema_version",
         )
 
 
@@ -135,15 +133,17 @@ def _catalog_precheck(catalog: bytes | UploadedFile) -> None:
         try:
             parse_catalog(_all_bytes(catalog))
         except ManifestError as exc:
-            raise ApiError(400, exc.code, exc.detail) from None
+            raise InvalidInput(exc.detail, code=exc.code) from None
         return
     head = _head_of(catalog, HEAD_BYTES)
     if head.lstrip()[:1] != b"{":
-        raise ApiError(400, "invalid_catalog", "The catalog is not valid JSON: it does not start with '{'.")
+        raise InvalidInput(
+            "The catalog is not valid JSON: it does not start with '{'.", code="invalid_catalog"
+        )
     match = _SCHEMA_IN_HEAD.search(head)
     if match is not None and b"/catalog/" not in match.group(1):
         url = match.group(1).decode("utf-8", "replace")
-        raise ApiError(400, "invalid_catalog", f"The catalog field holds another dbt artifact ({url}).")
+        raise InvalidInput(f"The catalog field holds another dbt artifact ({url}).", code="invalid_catalog")
 
 
 def team_for_slug(slug: str | None) -> Team | None:
@@ -152,7 +152,9 @@ def team_for_slug(slug: str | None) -> Team | None:
         return None
     team = Team.objects.filter(slug=slug.strip()).first()
     if team is None:
-        raise ApiError(400, "unknown_team", f"Team '{slug}' does not exist (create it in the admin first).")
+        raise InvalidInput(
+            f"Team '{slug}' does not exist (create it in the admin first).", code="unknown_team"
+        )
     return team
 
 
@@ -172,7 +174,7 @@ def _require_project_owner(upload: bytes | UploadedFile, actor: Actor) -> None:
     )
     refusal = sync_authority_refusal(project=project, actor=actor)
     if refusal is not None:
-        raise ApiError(403, "forbidden", refusal)
+        raise PermissionDenied(refusal)
 
 
 def sync_submit(
@@ -196,7 +198,7 @@ def sync_submit(
     limit = settings.TESSERA_MAX_UPLOAD_BYTES
     for label, extra in (("run_results", run_results), ("catalog", catalog)):
         if extra is not None and _size_of(extra) > limit:
-            raise ApiError(413, "too_large", f"The {label} file is larger than {limit:,} bytes.")
+            raise TooLarge(f"The {label} file is larger than {limit:,} bytes.")
     if catalog is not None:
         _catalog_precheck(catalog)
 
