@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DEMO_SOURCE = ROOT / "demo_dbt_projects"
 CACHE_ROOT = ROOT / "var" / "demo-artifacts"
 PROJECTS = ("core", "marketing", "finance")
-VARIANTS = ("breaking", "retyped", "additive", "broken", "failing", "removed")
+VARIANTS = ("breaking", "retyped", "additive", "broken", "failing", "removed", "private")
 # Variants whose build exits non-zero on purpose: a failing test, a model that fails to build.
 FAILING_VARIANTS = ("failing", "broken")
 # The one test the `failing` variant makes fail (see core/models/marts/dim_customers.sql).
@@ -328,6 +328,7 @@ class DemoArtifacts:
     marketing_sources: Path
     marketing_stale_sources: Path
     core_removed_manifest: Path  # dim_customers disabled: its relation is removed
+    core_private_manifest: Path  # dim_customers goes from dbt access public to private
     build_seconds: dict[str, float]
     failing_test_name: str = FAILING_TEST_NAME
     _loaded: dict[Path, Any] = field(default_factory=dict, repr=False)
@@ -363,6 +364,7 @@ class DemoArtifacts:
             marketing_sources=root / "freshness" / "marketing" / "sources.json",
             marketing_stale_sources=root / "stale" / "marketing" / "sources.json",
             core_removed_manifest=root / "removed" / "core" / "manifest.json",
+            core_private_manifest=root / "private" / "core" / "manifest.json",
             build_seconds=info["seconds"],
         )
 

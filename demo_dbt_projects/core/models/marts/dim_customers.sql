@@ -1,10 +1,12 @@
-{#- The demo variants (see contract_variants/): removed disables this model, breaking drops country_code,
+{#- The demo variants (see contract_variants/): removed disables this model, private makes it private, breaking drops country_code,
     retyped turns signup_date into a timestamp, additive adds
     preferred_channel, failing blanks one customer's email so not_null_dim_customers_email
     fails while everything still builds. -#}
 {%- set variant = var('tessera_demo', none) -%}
 {#- The removed variant takes dim_customers out of the project (its consumers must be asked). -#}
 {{ config(enabled=variant != 'removed') }}
+{#- The private variant narrows dbt access from public to private while marketing and finance read it. -#}
+{%- if variant == 'private' %}{{ config(access='private') }}{% endif %}
 select
     customers.customer_id,
     cast(customers.first_name || ' ' || customers.last_name as varchar) as full_name,
