@@ -46,6 +46,7 @@ _BACKWARD_WHY = {
     "field_removed": "existing consumers' queries that read the field fail",
     "relation_removed": "every existing query that reads the relation fails",
     "relation_moved": "every existing query that reads the old relation fails",
+    "access_narrowed": "the other projects that read it may no longer read it (their refs stop compiling)",
 }
 _FORWARD_WHY = {
     "column_added": "consumers of the new contract select it, but existing data (history, backfills) lacks it",

@@ -13,6 +13,7 @@ from contracts.models.column_usage import ColumnUsage, ColumnUsageRun, ModelSql,
 from contracts.models.emails import OutboundEmail
 from contracts.models.events import Event
 from contracts.models.notifications import NotificationSwitch, SlackMessage, SlackWebhook
+from contracts.models.exposures import DbtGroup, Exposure, ExposureAsset
 from contracts.models.outbox import OutboxAttempt, OutboxMessage
 from contracts.models.ownership import AssetTransfer, ProjectOwnerConsent
 from contracts.models.proposals import Acknowledgment, Proposal
@@ -36,6 +37,9 @@ __all__ = [
     "ContractVersion",
     "Guarantee",
     "Registration",
+    "Exposure",
+    "ExposureAsset",
+    "DbtGroup",
     "Proposal",
     "Acknowledgment",
     "SyncRun",

@@ -62,6 +62,11 @@ class Asset(models.Model):
     materialized = models.CharField(max_length=50, blank=True, default="")
     tags = models.JSONField(default=list, blank=True)
     meta = models.JSONField(default=dict, blank=True)
+    # dbt model access (public / protected / private; "" when the manifest does not say) and the
+    # dbt group it belongs to. ``access`` changes from public only through a proposal when other
+    # projects read the model (services.sync.access).
+    access = models.CharField(max_length=16, blank=True, default="")
+    dbt_group = models.CharField(max_length=200, blank=True, default="")
     compatibility_mode = models.CharField(max_length=32, choices=MODE_CHOICES, default="backward")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE, db_index=True)
     # The content hash of the active version's contract, so a sync recognises unchanged assets

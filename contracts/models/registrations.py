@@ -16,6 +16,7 @@ class Registration(models.Model):
         EXPLICIT = "explicit", "declared in meta"
         LINEAGE = "lineage", "lineage"
         MANUAL = "manual", "manual"
+        EXPOSURE = "exposure", "dbt exposure"
 
     asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="registrations")
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="registrations")

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 REMOVED = "removed"
 MOVED = "moved"
+ACCESS = "access"  # dbt access narrowed from public (services.sync.access)
 
 
 def removal_change(*, asset: Asset, why: str) -> dict[str, Any]:
@@ -123,3 +124,9 @@ def relation_change_apply(
         asset_retire(asset=asset, actor=actor, sync_run=sync_run, why=str(change.get("why") or "deleted"))
     elif change.get("kind") == MOVED:
         asset_move(asset=asset, change=change, actor=actor, sync_run=sync_run)
+    elif change.get("kind") == ACCESS:
+        # dbt access narrowed (services.sync.access): the asset takes it once its readers answered.
+        Asset.objects.filter(pk=asset.pk).update(
+            access=str(change.get("to") or ""), updated_at=timezone.now()
+        )
+        asset.access = str(change.get("to") or "")

@@ -18,10 +18,13 @@ from django.utils import timezone
 
 from contracts.domain import ParsedManifest
 from contracts.models import Project, SyncRun
+from contracts.services.sync.access import access_judge
 from contracts.services.sync.assets import assets_match, assets_write
 from contracts.services.sync.context import SyncContext, SyncOutcome
+from contracts.services.sync.exposures import exposures_write
 from contracts.services.sync.finish import sync_finish
 from contracts.services.sync.follow import proposals_follow
+from contracts.services.sync.groups import groups_resolve
 from contracts.services.sync.lineage import lineage_write
 from contracts.services.sync.nodes import nodes_write
 from contracts.services.sync.owners import owners_resolve
@@ -46,6 +49,7 @@ def sync_apply(*, parsed: ParsedManifest, run: SyncRun, actor: Actor) -> dict[st
         out=SyncOutcome(warnings=list(parsed.warnings)),
     )
     ctx.teams = teams_resolve(ctx)  # every team the manifest names
+    groups_resolve(ctx)  # dbt groups: their owner team owns their models that name none
     ctx.default_owner = owners_resolve(ctx)  # authority, the project's claim; who may own what here
     plan = assets_match(ctx)  # which asset each relation is: new, updated, read from elsewhere, refused
     assets_write(ctx, plan)
@@ -53,8 +57,10 @@ def sync_apply(*, parsed: ParsedManifest, run: SyncRun, actor: Actor) -> dict[st
     pending = versions_write(ctx, plan)  # diff changed contracts; write what publishes now
     node_asset = nodes_write(ctx, plan)
     registrations_write(ctx, plan, node_asset)
+    exposures_write(ctx, node_asset)  # dbt exposures: consumers outside dbt, registered for their team
     lineage_write(ctx, node_asset)
     proposals_open(ctx, pending)  # breaking changes, now that this manifest's consumers are known
+    access_judge(ctx, plan, pending)  # dbt access and group; public → private with readers asks them
     proposals_follow(ctx, plan)  # open proposals of another contract: withdrawn or superseded
     retired = assets_retire(ctx, plan)  # what vanished from the manifest
     return sync_finish(ctx, plan, events=retired)  # events, project stamp, run row, after-commit

@@ -71,6 +71,10 @@ class SyncOutcome:
     teams_created: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     references: dict[str, Any] = field(default_factory=dict)  # nodes of other packages (references step)
+    # dbt's own signals (issue #19): exposures kept, groups read, models per dbt access level
+    exposures: int = 0
+    groups: int = 0
+    access: dict[str, int] = field(default_factory=dict)
 
     def warn(self, text: str) -> None:
         self.warnings.append(text)
@@ -108,6 +112,9 @@ class SyncOutcome:
             "lineage_edges_removed": self.edges_removed,
             "cross_project_links": self.nodes_linked,
             "teams_created": self.teams_created,
+            "exposures": self.exposures,
+            "groups": self.groups,
+            "access": dict(self.access),
             "changes": [p for p in self.published if p["bump"] != "initial"][:MAX_LISTED],
             "proposals": self.proposals[:MAX_LISTED],
             "proposals_closed": self.proposals_closed[:MAX_LISTED],

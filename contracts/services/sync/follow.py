@@ -29,6 +29,7 @@ from django.db import transaction
 from contracts.models import Asset, ContractVersion, Proposal, SyncRun
 from contracts.services.events import asset_event_record
 from contracts.services.proposals import proposal_close
+from contracts.services.sync.access import reported_hash
 
 if TYPE_CHECKING:
     from contracts.services.sync.assets import AssetPlan
@@ -46,8 +47,9 @@ def proposals_follow(ctx: SyncContext, plan: AssetPlan) -> None:
     )
     if not asking:
         return
+    # An access narrowing waiting for its proposal is part of what the sync reports (sync.access).
     reported = {
-        asset.pk: spec.contract.content_hash() for asset, spec in plan.owned.values() if asset.pk in asking
+        asset.pk: reported_hash(asset, spec) for asset, spec in plan.owned.values() if asset.pk in asking
     }
     ctx.out.proposals_closed = proposals_follow_sync(
         run=ctx.run, project_id=ctx.project.pk, reported=reported, actor=ctx.actor

@@ -46,7 +46,8 @@ def registrations_write(ctx: SyncContext, plan: AssetPlan, node_asset: dict[str,
     )
     if remove:
         Registration.objects.filter(pk__in=[pk for _, pk in remove]).delete()
-    _record_events(ctx, add=add, removed=[key for key, _ in remove], assets_by_id=assets_by_id)
+    relations = {pk: asset.relation for pk, asset in assets_by_id.items()}
+    record_registration_events(ctx, add=add, removed=[key for key, _ in remove], relations=relations)
     ctx.out.registrations_added = len(add)
     ctx.out.registrations_removed = len(remove)
 
@@ -100,9 +101,10 @@ def _wanted_from_reads(
                 )
 
 
-def _record_events(
-    ctx: SyncContext, *, add: list[Key], removed: list[Key], assets_by_id: dict[int, Asset]
+def record_registration_events(
+    ctx: SyncContext, *, add: list[Key], removed: list[Key], relations: dict[int, str]
 ) -> None:
+    """One registration.added / registration.removed event per key (the exposures step too)."""
     team_slug = {t.pk: t.slug for t in ctx.teams.values()}
     missing_ids = {t for _, t, _ in add + removed} - team_slug.keys()
     team_slug.update(dict(Team.objects.filter(pk__in=missing_ids).values_list("pk", "slug")))
@@ -111,7 +113,7 @@ def _record_events(
             kind,
             asset_id=a,
             team_id=t,
-            payload={"team": team_slug.get(t), "origin": o, "relation": assets_by_id[a].relation},
+            payload={"team": team_slug.get(t), "origin": o, "relation": relations.get(a)},
         )
         for kind, keys in (("registration.added", add), ("registration.removed", removed))
         for a, t, o in keys

@@ -1,0 +1,118 @@
+"""Sync step: dbt model access and groups on the assets.
+
+- Each asset this project maintains takes its model's ``access`` and ``group`` — except a model
+  going from ``public`` to ``protected``/``private`` while another project reads it: that is a
+  breaking change (contracts.compat.access) that opens a proposal asking the reading teams; the
+  asset stays ``public`` until the proposal publishes (services.relations.relation_change_apply).
+  A narrowing that comes with a breaking contract change is asked in that change's proposal.
+- A read of another project's ``private`` or ``protected`` model (a source of this project naming
+  its relation) is a warning of the sync that makes it (and of the CI check).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from contracts.compat.access import access_narrowed, access_narrows, evaluate_access
+from contracts.domain import DEFAULT_MODE, AssetSpec
+from contracts.models import Asset, AssetNode, Proposal
+from contracts.services.relations import ACCESS, relation_change_hash
+from contracts.services.sync.assets import AssetPlan
+from contracts.services.sync.context import SyncContext
+from contracts.services.sync.versions import Pending
+from tessera_site.lib.bulk import BULK_BATCH
+
+
+def access_relation_change(*, asset: Asset, new: str) -> dict[str, Any]:
+    """What an access proposal proposes besides its (unchanged) contract; stable across syncs."""
+    return {"kind": ACCESS, "relation": asset.relation, "from": asset.access, "to": new}
+
+
+def reported_hash(asset: Asset, spec: AssetSpec) -> str:
+    """The change a sync reports for an asset: its contract, and an access narrowing still waiting
+    for its proposal (so that proposals follow it like any other change)."""
+    content_hash = spec.contract.content_hash()
+    if access_narrows(asset.access, spec.access):
+        return relation_change_hash(content_hash, access_relation_change(asset=asset, new=spec.access))
+    return content_hash
+
+
+def cross_project_readers(*, asset_ids: list[int], project_id: int) -> dict[int, list[str]]:
+    """asset id → the other projects that read it (their nodes name it)."""
+    out: dict[int, set[str]] = {}
+    for asset_id, name in (
+        AssetNode.objects.filter(asset_id__in=asset_ids)
+        .exclude(project_id=project_id)
+        .values_list("asset_id", "project__name")
+    ):
+        out.setdefault(asset_id, set()).add(name)
+    return {k: sorted(v) for k, v in out.items()}
+
+
+def access_judge(ctx: SyncContext, plan: AssetPlan, pending: Pending) -> None:
+    """Write access and group, open the proposals of narrowed access, warn about restricted reads."""
+    ctx.out.access = dict(Counter(spec.access for _, spec in plan.owned.values() if spec.access))
+    ctx.out.groups = len(ctx.parsed.groups)
+    access_read_warnings(plan.cross_reads, warn=ctx.out.warn, project=ctx.project.name)
+    narrowed = [a.pk for a, s in plan.owned.values() if access_narrows(a.access, s.access)]
+    readers = cross_project_readers(asset_ids=narrowed, project_id=ctx.project.pk) if narrowed else {}
+    pending_ids = {asset.pk for asset, *_ in pending}
+    changed: list[Asset] = []
+    for asset, spec in plan.owned.values():
+        if (asset.access, asset.dbt_group) == (spec.access, spec.group):
+            continue
+        asset.dbt_group = spec.group
+        waits = asset.pk in readers and asset.pk not in pending_ids
+        if waits and _access_proposal(ctx, asset, spec, readers[asset.pk]):
+            changed.append(asset)  # the group only: access waits for the proposal
+            continue
+        asset.access = spec.access
+        changed.append(asset)
+    if changed:
+        Asset.objects.bulk_update(changed, ["access", "dbt_group"], batch_size=BULK_BATCH)
+
+
+def access_read_warnings(cross_reads: list[tuple[AssetSpec, Asset]], *, warn: Any, project: str) -> None:
+    for spec, asset in cross_reads:
+        if asset.access in ("private", "protected"):
+            owner = asset.project.name if asset.project_id and asset.project else "another project"
+            warn(
+                f"{spec.unique_id} reads {asset.relation}, which project '{owner}' declares {asset.access} "
+                f"(dbt access): it is not offered to other projects such as '{project}'. Ask its owner "
+                f"team '{asset.owner_team.slug}' to make it public, or read a public model instead."
+            )
+
+
+def _access_proposal(ctx: SyncContext, asset: Asset, spec: AssetSpec, readers: list[str]) -> bool:
+    """Open (or find) the proposal of a narrowed access (its contract is the one this manifest
+    brings, unchanged or just published); False when it breaks nothing under the mode."""
+    from contracts.services.proposals import proposal_open
+
+    change = access_narrowed(relation=asset.relation, old=asset.access, new=spec.access, readers=readers)
+    if change is None:
+        return False
+    verdict = evaluate_access(mode=asset.compatibility_mode or DEFAULT_MODE, change=change)
+    base = asset.active_version
+    if not verdict.breaking or base is None:
+        return False
+    relation_change = access_relation_change(asset=asset, new=spec.access)
+    proposed_hash = relation_change_hash(spec.contract.content_hash(), relation_change)
+    new = not Proposal.objects.filter(
+        asset=asset, proposed_hash=proposed_hash, status__in=Proposal.OPEN_STATUSES
+    ).exists()
+    proposal = proposal_open(
+        asset=asset, base_version=base, proposed_spec=spec.contract, verdict=verdict, origin=Proposal.Origin.SYNC,
+        sync_run=ctx.run, actor=ctx.actor, relation_change=relation_change,
+    )  # fmt: skip
+    ctx.out.proposals.append(
+        {
+            "relation": asset.relation,
+            "proposal": proposal.pk,
+            "new": new,
+            "relation_change": relation_change,
+            "required_teams": sorted(proposal.required_teams.values_list("slug", flat=True)),
+            "reasons": verdict.reasons[:10],
+        }
+    )
+    return proposal.status in Proposal.OPEN_STATUSES

@@ -1,0 +1,185 @@
+"""dbt exposures, groups and model access through the sync, on the real builds of the demo and on
+public manifests (issue #19)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import pytest
+
+from contracts.models import Asset, DbtGroup, Exposure, Proposal, Registration, Team
+from contracts.services.sync import sync_submit
+from contracts.services.teams import team_ensure
+from contracts.tasks.sync import sync_run_task
+from tessera_site.lib.auth import Actor
+
+FIXTURES = Path(__file__).parent / "fixtures"
+OPEN = Actor(label="test-open", is_open=True, scopes=("read", "write", "admin"))
+EXPOSURE = Registration.Origin.EXPOSURE
+
+
+def run_sync(manifest: bytes, *, team: str | None = None):
+    run = sync_submit(manifest=manifest, catalog=None, team_slug=team, actor=OPEN)
+    assert sync_run_task(run.pk) == "succeeded", run.error if hasattr(run, "error") else run
+    run.refresh_from_db()
+    return run
+
+
+def without(manifest: bytes, section: str) -> bytes:
+    doc = orjson.loads(manifest)
+    doc[section] = {}
+    return orjson.dumps(doc)
+
+
+@pytest.fixture
+def demo(db, demo_artifacts):
+    runs = {
+        p: run_sync(demo_artifacts.read_bytes(demo_artifacts.manifests[p]))
+        for p in ("core", "marketing", "finance")
+    }
+    return runs
+
+
+def registered(relation: str, origin: str) -> set[str]:
+    return set(
+        Registration.objects.filter(asset__relation=relation, origin=origin).values_list(
+            "team__slug", flat=True
+        )
+    )
+
+
+def test_the_revenue_dashboard_is_a_consumer_of_what_it_reads_directly_and_through_models(demo):
+    exposure = Exposure.objects.get(unique_id="exposure.finance.revenue_dashboard")
+
+    assert (exposure.team.slug, exposure.type, exposure.maturity) == (
+        "finance-analytics",
+        "dashboard",
+        "high",
+    )
+    assert exposure.url == "https://bi.example.com/dashboards/revenue"
+    assert (exposure.owner_name, exposure.owner_email) == (
+        "Finance Analytics",
+        "finance-analytics@example.com",
+    )
+    direct = set(exposure.links.filter(direct=True).values_list("asset__relation", flat=True))
+    assert direct == {
+        "core.main.fct_daily_revenue",
+        "core.main.dim_customers",
+        "finance.main.fct_pnl_monthly",
+    }
+    through = set(exposure.links.filter(direct=False).values_list("asset__relation", flat=True))
+    assert "finance.main.int_revenue_monthly" in through  # fct_pnl_monthly reads it
+    assert registered("core.main.fct_daily_revenue", EXPOSURE) == {"finance-analytics"}
+    assert registered("core.main.dim_customers", EXPOSURE) == {"finance-analytics"}
+    # finance owns fct_pnl_monthly: its own dashboard makes no registration on it
+    assert registered("finance.main.fct_pnl_monthly", EXPOSURE) == set()
+    assert demo["finance"].summary["exposures"] == 1
+    assert demo["core"].summary["groups"] == 1 and demo["core"].summary["access"]["public"] == 5
+
+
+def test_a_removed_exposure_takes_its_registrations_away(demo, demo_artifacts):
+    finance = demo_artifacts.read_bytes(demo_artifacts.manifests["finance"])
+
+    run = run_sync(without(finance, "exposures"))
+
+    assert not Exposure.objects.exists()
+    assert not Registration.objects.filter(origin=EXPOSURE).exists()
+    assert run.summary["registrations_removed"] >= 2
+    # the other origins stay: finance still reads fct_daily_revenue through its models
+    assert "finance-analytics" in registered("core.main.fct_daily_revenue", Registration.Origin.LINEAGE)
+    run_sync(finance)
+    assert registered("core.main.fct_daily_revenue", EXPOSURE) == {"finance-analytics"}
+
+
+def test_core_marts_carry_access_and_group_and_the_group_is_kept(demo):
+    dim = Asset.objects.get(relation="core.main.dim_customers")
+    staging = Asset.objects.get(relation="core.main.stg_orders")
+    group = DbtGroup.objects.get(project__name="core", name="platform")
+
+    assert (dim.access, dim.dbt_group) == ("public", "platform")
+    assert (staging.access, staging.dbt_group) == ("protected", "")
+    assert group.team.slug == "data-platform" and group.owner_email == "data-platform@example.com"
+
+
+def test_the_group_owner_owns_a_model_that_names_no_team_before_the_projects_team(db, demo_artifacts):
+    team_ensure(slug="marketing-analytics", name="Marketing Analytics")
+    run_sync(demo_artifacts.read_bytes(demo_artifacts.manifests["core"]), team="marketing-analytics")
+
+    revenue = Asset.objects.get(relation="core.main.fct_daily_revenue")
+    assert revenue.project.owner_team.slug == "marketing-analytics"  # the sync's team claimed the project
+    assert revenue.owner_team.slug == "data-platform"  # the platform group's owner, not the project's team
+
+
+def test_a_group_owner_found_by_a_members_email(db, demo_artifacts):
+    from django.contrib.auth import get_user_model
+
+    from contracts.models import TeamMembership
+
+    team, _ = team_ensure(slug="platform-guild", name="Platform guild")
+    user = get_user_model().objects.create(username="dp", email="Data-Platform@example.com")
+    TeamMembership.objects.create(team=team, user=user, role=TeamMembership.Role.LEAD)
+    doc = orjson.loads(demo_artifacts.read_bytes(demo_artifacts.manifests["core"]))
+    doc["groups"]["group.core.platform"]["owner"]["name"] = None  # the email alone names the owner
+    run_sync(orjson.dumps(doc))
+
+    assert DbtGroup.objects.get(name="platform").team == team
+    assert Asset.objects.get(relation="core.main.fct_daily_revenue").owner_team == team
+
+
+def test_public_to_private_while_other_projects_read_it_asks_them(demo, demo_artifacts):
+    private = demo_artifacts.read_bytes(demo_artifacts.core_private_manifest)
+
+    run = run_sync(private)
+
+    (opened,) = [p for p in run.summary["proposals"] if p["relation"] == "core.main.dim_customers"]
+    assert opened["new"] and opened["relation_change"]["kind"] == "access"
+    assert opened["required_teams"] == ["finance-analytics", "marketing-analytics"]
+    assert "narrows from public to private" in opened["reasons"][0]
+    proposal = Proposal.objects.get(pk=opened["proposal"])
+    assert proposal.status == Proposal.Status.OPEN
+    assert Asset.objects.get(relation="core.main.dim_customers").access == "public"  # until answered
+
+    again = run_sync(private)
+    assert [p["new"] for p in again.summary["proposals"]] == [False]
+    proposal.refresh_from_db()
+    assert proposal.status == Proposal.Status.OPEN
+
+    run_sync(demo_artifacts.read_bytes(demo_artifacts.manifests["core"]))  # public again
+    proposal.refresh_from_db()
+    assert proposal.status == Proposal.Status.WITHDRAWN
+
+
+def test_reading_another_projects_private_model_is_a_warning(db, demo_artifacts):
+    run_sync(demo_artifacts.read_bytes(demo_artifacts.core_private_manifest))  # nobody reads it yet
+    assert Asset.objects.get(relation="core.main.dim_customers").access == "private"
+
+    run = run_sync(demo_artifacts.read_bytes(demo_artifacts.manifests["marketing"]))
+
+    assert any("core.main.dim_customers, which project 'core' declares private" in w for w in run.warnings)
+
+
+@pytest.mark.parametrize(
+    ("name", "exposures", "groups", "access"),
+    [
+        (
+            "manifest_v12_dbt_core_defer_state_groups.json",
+            1,
+            2,
+            {"public": 1, "protected": 7},
+        ),  # + 1 ephemeral
+        ("manifest_v12_dbt_bouncer_exposures.json", 2, 0, {"public": 4, "protected": 32}),  # + 3 ephemeral
+        ("manifest_v10_dbt_core_state_exposure.json", 1, 0, {"protected": 1}),
+        ("manifest_v9_jaffle_shop_dbt1.5.json", 0, 0, None),
+    ],
+)
+def test_public_manifests_sync_with_their_exposures_groups_and_access(db, name, exposures, groups, access):
+    team_ensure(slug="shop-platform", name="Shop platform")
+
+    run = run_sync((FIXTURES / name).read_bytes(), team="shop-platform")
+
+    assert (run.summary["exposures"], run.summary["groups"]) == (exposures, groups)
+    if access is not None:
+        assert run.summary["access"] == access
+    assert Exposure.objects.count() == exposures
+    assert Team.objects.filter(slug="shop-platform").exists()
