@@ -12,8 +12,8 @@ from contracts.models.choices import MODE_CHOICES
 from contracts.models.column_usage import ColumnUsage, ColumnUsageRun, ModelSql, ProposalImpact
 from contracts.models.emails import OutboundEmail
 from contracts.models.events import Event
-from contracts.models.notifications import NotificationSwitch, SlackMessage, SlackWebhook
 from contracts.models.exposures import DbtGroup, Exposure, ExposureAsset
+from contracts.models.notifications import NotificationSwitch, SlackMessage, SlackWebhook
 from contracts.models.outbox import OutboxAttempt, OutboxMessage
 from contracts.models.ownership import AssetTransfer, ProjectOwnerConsent
 from contracts.models.proposals import Acknowledgment, Proposal

@@ -23,6 +23,7 @@ def model(
     columns: dict[str, str] | None = None,
     meta: dict[str, Any] | None = None,
     database: str | None = None,
+    access: str = "protected",
 ) -> dict[str, Any]:
     """A model of its own project, built from a file."""
     return {
@@ -36,8 +37,8 @@ def model(
         "path": f"marts/{name}.sql",
         "original_file_path": f"models/marts/{name}.sql",
         "raw_code": "select 1",
-        "config": {"enabled": True, "materialized": "table", "meta": meta or {}, "access": "protected"},
-        "access": "protected",
+        "config": {"enabled": True, "materialized": "table", "meta": meta or {}, "access": access},
+        "access": access,
         "columns": {c: {"name": c, "data_type": t} for c, t in (columns or {}).items()},
         "depends_on": {"nodes": list(depends_on), "macros": []},
     }
@@ -106,6 +107,7 @@ def core_manifest(columns: dict[str, str] = DIM_COLUMNS) -> bytes:
             depends_on=("model.core.stg_customers",),
             columns=columns,
             meta=CORE_OWNER,
+            access="public",  # read by marketing's cross-project ref, as dbt Mesh requires
         ),
     )
 
