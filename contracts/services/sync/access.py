@@ -12,10 +12,11 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
 from contracts.compat.access import access_narrowed, access_narrows, evaluate_access
-from contracts.domain import DEFAULT_MODE, AssetSpec
+from contracts.domain import DEFAULT_MODE, AssetSpec, PackageNode
 from contracts.models import Asset, AssetNode, Proposal
 from contracts.services.relations import ACCESS, relation_change_hash
 from contracts.services.sync.assets import AssetPlan
@@ -73,7 +74,11 @@ def access_judge(ctx: SyncContext, plan: AssetPlan, pending: Pending) -> None:
         Asset.objects.bulk_update(changed, ["access", "dbt_group"], batch_size=BULK_BATCH)
 
 
-def access_read_warnings(cross_reads: list[tuple[AssetSpec, Asset]], *, warn: Any, project: str) -> None:
+def access_read_warnings(
+    cross_reads: Sequence[tuple[AssetSpec | PackageNode, Asset]], *, warn: Any, project: str
+) -> None:
+    """A source or a cross-project ref (a package node) of this project reading a model its
+    project does not offer to others."""
     for spec, asset in cross_reads:
         if asset.access in ("private", "protected"):
             owner = asset.project.name if asset.project_id and asset.project else "another project"
