@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from contracts.models import Event, SyncRun
@@ -39,6 +39,7 @@ def sync_finish(ctx: SyncContext, plan: AssetPlan, *, events: list[Event]) -> di
         ctx.event("sync.completed", team=project.owner_team, payload=counts | {"project": project.name})
     )
     events_record_bulk(events)
+    _deferred_checks_now()
     SyncRun.objects.filter(pk=run.pk).update(
         status=JobStatus.SUCCEEDED,
         stage="done",
@@ -53,6 +54,17 @@ def sync_finish(ctx: SyncContext, plan: AssetPlan, *, events: list[Event]) -> di
     _run_results_handoff(run=run, actor=ctx.actor)
     column_usage_enqueue(sync_run_id=run.pk)  # its own task: it must not slow the sync
     return summary
+
+
+def _deferred_checks_now() -> None:
+    """Run now the foreign-key checks PostgreSQL deferred to the commit (Django declares every
+    foreign key DEFERRABLE INITIALLY DEFERRED), so the run is stamped finished after them and the
+    commit that follows is quick: a first sync of 5,000 models queues ~130,000 of them (guarantees,
+    versions, nodes, edges, registrations), which took 1-2 s between ``finished_at`` and the moment
+    the status URL could say ``succeeded``."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 def _run_results_handoff(*, run: SyncRun, actor: Actor) -> None:
