@@ -59,8 +59,8 @@ def sync_finish(ctx: SyncContext, plan: AssetPlan, *, events: list[Event]) -> di
 def _deferred_checks_now() -> None:
     """Run now the foreign-key checks PostgreSQL deferred to the commit (Django declares every
     foreign key DEFERRABLE INITIALLY DEFERRED), so the run is stamped finished after them and the
-    commit that follows is quick: a first sync of 5,000 models queues ~130,000 of them (guarantees,
-    versions, nodes, edges, registrations), which took 1-2 s between ``finished_at`` and the moment
+    commit that follows is quick: a first sync of 5,000 models queues over 100,000 of them (guarantees,
+    versions, nodes, edges, registrations), which took ~2 s between ``finished_at`` and the moment
     the status URL could say ``succeeded``."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
