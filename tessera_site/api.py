@@ -193,6 +193,7 @@ from audits.api import router as audits_router  # noqa: E402
 from contracts.api.assets import router as assets_router  # noqa: E402
 from contracts.api.column_usage import router as column_usage_router  # noqa: E402
 from contracts.api.lineage import router as lineage_router  # noqa: E402
+from contracts.api.notifications import router as notifications_router  # noqa: E402
 from contracts.api.ownership import router as ownership_router  # noqa: E402
 from contracts.api.proposals import router as workflow_router  # noqa: E402
 from contracts.api.registrations import router as registrations_router  # noqa: E402
@@ -205,6 +206,7 @@ api.add_router("", column_usage_router)
 api.add_router("", lineage_router)
 api.add_router("", registrations_router)
 api.add_router("", teams_router)
+api.add_router("", notifications_router)
 api.add_router("", workflow_router)
 api.add_router("", ownership_router)
 api.add_router("", audits_router)

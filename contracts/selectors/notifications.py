@@ -11,7 +11,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from contracts.models import NotificationSwitch, SlackWebhook, Team, WebhookEndpoint
+from contracts.models import (
+    NotificationSwitch,
+    OutboxAttempt,
+    SlackMessage,
+    SlackWebhook,
+    Team,
+    WebhookEndpoint,
+)
 from tessera_site.lib.email import team_recipients
 
 CHANNELS = ("email", "slack", "webhook")
@@ -117,3 +124,24 @@ def team_notification_settings(*, team: Team) -> dict[str, Any]:
         for kind, label in NOTICE_KINDS.items()
     ]
     return {**team_channels(team=team), "rows": rows}
+
+
+def team_slack_messages(*, team: Team, limit: int = 20) -> list[dict[str, Any]]:
+    """The team's latest Slack messages, each with every attempt to post it (status code, error,
+    time): what the settings page shows under "Recent Slack messages"."""
+    messages = list(
+        SlackMessage.objects.filter(team=team).select_related("outbox").order_by("-created_at", "-id")[:limit]
+    )
+    attempts: dict[int, list[OutboxAttempt]] = {}
+    for attempt in OutboxAttempt.objects.filter(
+        message_id__in=[m.outbox_id for m in messages if m.outbox_id]
+    ).order_by("attempted_at", "id"):
+        attempts.setdefault(attempt.message_id, []).append(attempt)
+    return [
+        {
+            "message": m,
+            "text": (m.payload or {}).get("text", ""),
+            "attempts": attempts.get(m.outbox_id or 0, []),
+        }
+        for m in messages
+    ]

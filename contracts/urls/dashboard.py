@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from contracts.views import browse, lineage, proposal_actions, uploads
+from contracts.views import browse, lineage, notifications, proposal_actions, uploads
 
 urlpatterns = [
     path("", browse.home, name="home"),
@@ -17,5 +17,7 @@ urlpatterns = [
     path("upload/", uploads.upload, name="upload"),
     path("syncs/<int:pk>/", browse.sync_detail, name="sync_detail"),
     path("teams/<slug:slug>/", browse.team_detail, name="team_detail"),
+    path("teams/<slug:slug>/notifications/", notifications.team_notifications, name="team_notifications"),
+    path("teams/<slug:slug>/notifications/slack/", notifications.team_slack, name="team_slack"),
     path("events/", browse.event_log, name="event_log"),
 ]

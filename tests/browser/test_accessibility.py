@@ -60,6 +60,7 @@ def _signed_in_pages(world, sync_id: int, email_ids: list[int]) -> list[tuple[st
         ("sync-running", f"/syncs/{sync_id}/"),
         ("audit-log", "/events/"),
         ("team", "/teams/marketing-analytics/"),
+        ("team-notifications", "/teams/marketing-analytics/notifications/"),
         ("outbox", "/outbox/"),
     ]
     return pages + [(f"email-{pk}", f"/outbox/{pk}/") for pk in email_ids]
