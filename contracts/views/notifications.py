@@ -31,8 +31,9 @@ from contracts.services.notification_settings import (
 )
 from contracts.views.access import team_for_member_or_404
 from contracts.views.browse import render_page
-from tessera_site.lib.errors import ApiError
+from tessera_site.lib.errors import DomainError
 from tessera_site.lib.htmx import HtmxHttpRequest
+from tessera_site.lib.http_errors import http_status
 
 TEMPLATE = "contracts/team_notifications.html"
 
@@ -78,12 +79,12 @@ def team_notifications(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     ]
     try:
         notification_switches_set(team=team, changes=changes, actor=actor_for_user(request.user))
-    except ApiError as exc:
+    except DomainError as exc:
         return _page(
             request,
             team,
             partial="switches",
-            status=200 if request.htmx else exc.status,
+            status=200 if request.htmx else http_status(exc),
             notes={"switches_error": exc.detail},
         )
     return _done(request, team, "switches", "Notification switches saved.")
@@ -102,12 +103,12 @@ def team_slack(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         else:
             slack_webhook_set(team=team, url=request.POST.get("url", ""), actor=actor)
             note = "Slack connected: notices go to the channel from now on."
-    except ApiError as exc:
+    except DomainError as exc:
         return _page(
             request,
             team,
             partial="slack",
-            status=200 if request.htmx else exc.status,
+            status=200 if request.htmx else http_status(exc),
             notes={"slack_error": exc.detail},
         )
     return _done(request, team, "slack", note)
