@@ -18,7 +18,16 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from contracts.models import Asset, ColumnUsage, OutboundEmail, Proposal, ProposalImpact, Registration, Team
+from contracts.models import (
+    Asset,
+    ColumnUsage,
+    ExposureAsset,
+    OutboundEmail,
+    Proposal,
+    ProposalImpact,
+    Registration,
+    Team,
+)
 from contracts.presenters import slack as slack_blocks
 from contracts.services.notices import Notice, notice_send
 from contracts.services.outbox import outbox_record
@@ -146,7 +155,50 @@ def readers_by_team(*, asset: Asset) -> dict[int, list[dict[str, Any]]]:
                 "message": usage.message,
             }
         )
+    for team_id, reader in exposure_readers(asset=asset):
+        out.setdefault(team_id, []).append(reader)
     return out
+
+
+def exposure_readers(*, asset: Asset) -> list[tuple[int, dict[str, Any]]]:
+    """The dbt exposures reading ``asset`` (a dashboard, a notebook...), as readers of their team:
+    their usage is unknown unless their ``meta.tessera.columns`` lists what they read of it."""
+    out = []
+    for link in (
+        ExposureAsset.objects.filter(asset=asset).select_related("exposure").order_by("exposure__name")
+    ):
+        exposure = link.exposure
+        columns = _exposure_columns(exposure.columns, link) if link.direct else None
+        kind = f"{exposure.type} exposure" if exposure.type else "exposure"
+        via = "" if link.direct else " (through the models it reads)"
+        out.append(
+            (
+                exposure.team_id,
+                {
+                    "asset_id": None,
+                    "exposure": exposure.unique_id,
+                    "name": f"{exposure.display_name} ({kind})",
+                    "relation": "",
+                    "url": exposure.url,
+                    "columns": {c: ["exposure"] for c in columns or ()},
+                    "star": "",
+                    "known": columns is not None,
+                    "message": ""
+                    if columns is not None
+                    else f"a dbt {kind} outside dbt{via}; its meta.tessera.columns does not list what it reads",
+                },
+            )
+        )
+    return out
+
+
+def _exposure_columns(listed: Any, link: ExposureAsset) -> list[str] | None:
+    if not isinstance(listed, dict):
+        return None
+    for key in (link.node, link.node.rsplit(".", 1)[-1], "*"):
+        if key and key in listed:
+            return [str(c) for c in listed[key]]
+    return None
 
 
 def proposal_impact_assess(*, asset: Asset, verdict: Mapping[str, Any]) -> ImpactAssessment:

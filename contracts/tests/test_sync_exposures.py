@@ -188,3 +188,50 @@ def test_public_manifests_sync_with_their_exposures_groups_and_access(db, name, 
         assert run.summary["access"] == access
     assert Exposure.objects.count() == exposures
     assert Team.objects.filter(slug="shop-platform").exists()
+
+
+def _impact(relation: str, team: str):
+    from contracts.models import ProposalImpact
+
+    proposal = Proposal.objects.get(asset__relation=relation, status=Proposal.Status.OPEN)
+    return ProposalImpact.objects.get(proposal=proposal, team__slug=team)
+
+
+def test_a_breaking_change_to_a_model_only_an_exposure_reads_asks_the_exposures_team(demo, demo_artifacts):
+    run_sync(
+        demo_artifacts.read_bytes(demo_artifacts.core_breaking_manifest)
+    )  # dim_customers drops country_code
+
+    impact = _impact("core.main.dim_customers", "finance-analytics")
+    assert impact.role == impact.Role.REQUIRED
+    assert "Revenue dashboard (dashboard exposure)" in impact.reason
+    (reader,) = impact.readers
+    assert reader["known"] is False and reader["exposure"] == "exposure.finance.revenue_dashboard"
+    assert reader["url"] == "https://bi.example.com/dashboards/revenue"
+
+
+def test_an_exposure_listing_the_columns_it_reads_is_informed_when_they_do_not_change(db, demo_artifacts):
+    run_sync(demo_artifacts.read_bytes(demo_artifacts.manifests["core"]))
+    run_sync(demo_artifacts.read_bytes(demo_artifacts.manifests["marketing"]))
+    finance = orjson.loads(demo_artifacts.read_bytes(demo_artifacts.manifests["finance"]))
+    dashboard = finance["exposures"]["exposure.finance.revenue_dashboard"]
+    dashboard["config"]["meta"]["tessera"]["columns"] = {"dim_customers": ["customer_id", "customer_segment"]}
+    run_sync(orjson.dumps(finance))
+
+    run_sync(demo_artifacts.read_bytes(demo_artifacts.core_breaking_manifest))
+
+    impact = _impact("core.main.dim_customers", "finance-analytics")
+    assert impact.role == impact.Role.INFORMED
+    assert impact.readers[0]["columns"] == {"customer_id": ["exposure"], "customer_segment": ["exposure"]}
+
+
+def test_the_ci_check_warns_about_reading_another_projects_private_model(db, demo_artifacts):
+    from contracts.services.sync.check import sync_check
+
+    run_sync(demo_artifacts.read_bytes(demo_artifacts.core_private_manifest))
+
+    report = sync_check(manifest=demo_artifacts.read_bytes(demo_artifacts.manifests["finance"]), actor=OPEN)
+
+    (warning,) = [w for w in report["warnings"] if "dbt access" in w]
+    assert warning.startswith("source.finance.core.dim_customers reads core.main.dim_customers")
+    assert "declares private" in warning

@@ -15,8 +15,10 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
+from django.db.models import Q
+
 from contracts.compat.access import access_narrowed, access_narrows, evaluate_access
-from contracts.domain import DEFAULT_MODE, AssetSpec, PackageNode
+from contracts.domain import DEFAULT_MODE, AssetSpec, ParsedManifest
 from contracts.models import Asset, AssetNode, Proposal
 from contracts.services.relations import ACCESS, relation_change_hash
 from contracts.services.sync.assets import AssetPlan
@@ -55,7 +57,8 @@ def access_judge(ctx: SyncContext, plan: AssetPlan, pending: Pending) -> None:
     """Write access and group, open the proposals of narrowed access, warn about restricted reads."""
     ctx.out.access = dict(Counter(spec.access for _, spec in plan.owned.values() if spec.access))
     ctx.out.groups = len(ctx.parsed.groups)
-    access_read_warnings(plan.cross_reads, warn=ctx.out.warn, project=ctx.project.name)
+    reads = [(node.unique_id, asset) for node, asset in plan.cross_reads]
+    access_read_warnings(reads, warn=ctx.out.warn, project=ctx.project.name)
     narrowed = [a.pk for a, s in plan.owned.values() if access_narrows(a.access, s.access)]
     readers = cross_project_readers(asset_ids=narrowed, project_id=ctx.project.pk) if narrowed else {}
     pending_ids = {asset.pk for asset, *_ in pending}
@@ -74,19 +77,36 @@ def access_judge(ctx: SyncContext, plan: AssetPlan, pending: Pending) -> None:
         Asset.objects.bulk_update(changed, ["access", "dbt_group"], batch_size=BULK_BATCH)
 
 
-def access_read_warnings(
-    cross_reads: Sequence[tuple[AssetSpec | PackageNode, Asset]], *, warn: Any, project: str
-) -> None:
-    """A source or a cross-project ref (a package node) of this project reading a model its
-    project does not offer to others."""
-    for spec, asset in cross_reads:
-        if asset.access in ("private", "protected"):
-            owner = asset.project.name if asset.project_id and asset.project else "another project"
+def access_read_warnings(reads: Sequence[tuple[str, Asset]], *, warn: Any, project: str) -> None:
+    """A source or a cross-project ref (unique_id) of ``project`` reading another project's model
+    that its project does not offer to others."""
+    for unique_id, asset in reads:
+        if (
+            asset.access in ("private", "protected")
+            and asset.project is not None
+            and asset.project.name != project
+        ):
             warn(
-                f"{spec.unique_id} reads {asset.relation}, which project '{owner}' declares {asset.access} "
+                f"{unique_id} reads {asset.relation}, which project '{asset.project.name}' declares {asset.access} "
                 f"(dbt access): it is not offered to other projects such as '{project}'. Ask its owner "
                 f"team '{asset.owner_team.slug}' to make it public, or read a public model instead."
             )
+
+
+def access_check_warnings(
+    parsed: ParsedManifest, *, references: Sequence[dict[str, Any]], warnings: list[str]
+) -> None:
+    """The CI check's side of the warnings above: this manifest's sources and cross-project refs
+    that read another project's private or protected model (a few queries, nothing written)."""
+    sources = {s.relation: s.unique_id for s in parsed.assets if s.resource_type == "source"}
+    by_id = {r["asset_id"]: r["unique_id"] for r in references}
+    restricted = (
+        Asset.objects.filter(access__in=("private", "protected"))
+        .filter(Q(relation__in=list(sources)) | Q(pk__in=list(by_id)))
+        .select_related("project", "owner_team")
+    )
+    reads = [(by_id.get(a.pk) or sources[a.relation], a) for a in restricted]
+    access_read_warnings(reads, warn=warnings.append, project=parsed.project_name)
 
 
 def _access_proposal(ctx: SyncContext, asset: Asset, spec: AssetSpec, readers: list[str]) -> bool:

@@ -25,6 +25,7 @@ from contracts.ingest.manifest import load_manifest_json, parse_manifest_documen
 from contracts.models import Acknowledgment, Asset, ContractVersion, Project, Proposal, Registration
 from contracts.services.impact import check_impact, check_impact_fields
 from contracts.services.relations import MOVED, move_change, relation_change_hash, removal_change
+from contracts.services.sync.access import access_check_warnings
 from contracts.services.sync.assets import existing_assets, specs_by_relation
 from contracts.services.sync.owners import owners_refusals
 from contracts.services.sync.references import references_resolve
@@ -64,6 +65,7 @@ def sync_check(
             acknowledged=result["acknowledged"],
         )  # fmt: skip
     references = _references(parsed, warnings)
+    access_check_warnings(parsed, references=references, warnings=warnings)  # private/protected reads
     report = _report(parsed, project, results=results, added=added, removed=removed, warnings=warnings)
     # What a sync of this manifest by this key would refuse (reported; may_merge is about answers).
     counts = report["counts"] | {"refused": len(refused), "references": len(references)}

@@ -74,7 +74,7 @@ def _exposure_save(ctx: SyncContext, row: Exposure | None, spec: ExposureSpec, t
         "name": spec.name[:300],
         "label": spec.label[:300],
         "type": spec.type[:50],
-        "url": spec.url[:2000],
+        "url": safe_url(spec.url),
         "maturity": spec.maturity[:20],
         "owner_name": spec.owner.name[:200],
         "owner_email": spec.owner.email[:254],
@@ -97,6 +97,12 @@ def _exposure_save(ctx: SyncContext, row: Exposure | None, spec: ExposureSpec, t
         row.updated_at = ctx.now
         row.save()
     return row
+
+
+def safe_url(url: str) -> str:
+    """Only http(s) links are kept: pages show them as links (never ``javascript:`` and the like)."""
+    url = url.strip()
+    return url[:2000] if url.lower().startswith(("https://", "http://")) else ""
 
 
 def upstream_map(parsed: ParsedManifest) -> dict[str, list[str]]:
