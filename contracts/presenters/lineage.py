@@ -28,10 +28,11 @@ def node_fields(node: LineageNode) -> dict[str, Any]:
     }
 
 
-def lineage_drawing(graph: LineageGraph, *, focus_id: int | None) -> dict[str, Any]:
-    """Boxes and edges with positions: sources on the left, what reads them to the right."""
+def lineage_drawing(graph: LineageGraph, *, focus_id: int | None, paths: bool = False) -> dict[str, Any]:
+    """Boxes and edges with positions: sources on the left, what reads them to the right.
+    ``paths``: each edge with its SVG path too, for a drawing made without JavaScript."""
     nodes = {pk: node_fields(n) for pk, n in graph.nodes.items()}
-    drawing = drawing_of(nodes, graph.edges)
+    drawing = drawing_of(nodes, graph.edges, paths=paths)
     for node in drawing["nodes"]:
         node["focus"] = node["id"] == focus_id
     drawing["truncated"] = graph.truncated
@@ -39,9 +40,12 @@ def lineage_drawing(graph: LineageGraph, *, focus_id: int | None) -> dict[str, A
     return drawing
 
 
-def drawing_of(nodes: dict[Any, dict[str, Any]], edges: list[tuple[Any, Any]]) -> dict[str, Any]:
+def drawing_of(
+    nodes: dict[Any, dict[str, Any]], edges: list[tuple[Any, Any]], *, paths: bool = False
+) -> dict[str, Any]:
     """Lay ``nodes`` (id → fields with at least name, project, team, team_id) out; ``edges`` are
-    (upstream id, downstream id)."""
+    (upstream id, downstream id). Without ``paths`` the browser draws each edge from its ends'
+    positions (static/js/lineage.js), which keeps the JSON small."""
 
     def sort_key(n: Any) -> tuple[str, str]:
         return (nodes[n]["project"], nodes[n]["name"])
@@ -55,7 +59,12 @@ def drawing_of(nodes: dict[Any, dict[str, Any]], edges: list[tuple[Any, Any]]) -
     return {
         "nodes": placed,
         "edges": [
-            {"from": u, "to": d, "d": edge_path(layout.positions[u], layout.positions[d])} for (u, d) in edges
+            {
+                "from": u,
+                "to": d,
+                **({"d": edge_path(layout.positions[u], layout.positions[d])} if paths else {}),
+            }
+            for (u, d) in edges
         ],
         "width": layout.width,
         "height": layout.height,
@@ -97,14 +106,11 @@ def cluster_nodes(graph: ClusterGraph) -> tuple[dict[str, dict[str, Any]], list[
 
 
 def cluster_drawing(graph: ClusterGraph) -> dict[str, Any]:
-    """``cluster_nodes`` laid out; each edge with its count and where to write it (the curve's middle)."""
+    """``cluster_nodes`` laid out, each edge with its count."""
     nodes, edges = cluster_nodes(graph)
     drawing = drawing_of(nodes, [(e["from"], e["to"]) for e in edges])
-    positions = {n["id"]: (n["x"], n["y"]) for n in drawing["nodes"]}
     for edge, counted in zip(drawing["edges"], edges, strict=True):
-        (x1, y1), (x2, y2) = positions[edge["from"]], positions[edge["to"]]
         edge["count"] = counted["count"]
-        edge["mx"], edge["my"] = (x1 + NODE_W + x2) // 2, (y1 + y2 + NODE_H) // 2
     drawing["expanded"] = graph.expanded
     drawing["mode"] = "clusters"
     return drawing

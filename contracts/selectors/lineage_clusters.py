@@ -7,7 +7,8 @@ how many asset edges they stand for. Opening a group shows its assets when it ha
 the same way. So the first view is one box per (project, team) whatever the number of assets, and
 each step down adds a bounded number of boxes.
 
-Two queries (the active assets' group and name, every edge) and one for the opened assets' rows.
+Closed groups cost the database two grouped queries (sizes, edges between groups) whatever the
+number of assets; an opened group adds its assets' names and the edges touching them.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+
+from django.db.models import Count, Max, Min, Q
 
 from contracts.models import Asset, LineageEdge, Project, Team
 from contracts.selectors.lineage import LineageNode, lineage_nodes
@@ -63,25 +66,56 @@ def lineage_clusters(*, expand: Iterable[str] = ()) -> ClusterGraph:
     """The whole graph with every group closed but those named in ``expand`` (a range opens
     when its group is named too)."""
     opened = set(valid_keys(expand))
-    groups: dict[str, list[tuple[int, str]]] = defaultdict(list)
-    team_ids: dict[str, tuple[int | None, int]] = {}
-    rows = (
+    sizes = (
         Asset.objects.filter(status=Asset.Status.ACTIVE)
-        .order_by("project_id", "owner_team_id", "name", "pk")
-        .values_list("pk", "project_id", "owner_team_id", "name")
+        .order_by()
+        .values_list("project_id", "owner_team_id")
+        .annotate(n=Count("pk"), first=Min("name"), last=Max("name"))
     )
-    for pk, project_id, team_id, name in rows.iterator(chunk_size=5000):
-        key = f"p{project_id or 0}-t{team_id}"
-        groups[key].append((pk, name))
-        team_ids[key] = (project_id, team_id)
+    groups = {_key(p, t): ((p, t), n, first, last) for p, t, n, first, last in sizes}
+    members = _members({groups[k][0] for k in opened if k in groups})
     graph = ClusterGraph()
-    unit_of: dict[int, str | int] = {}
-    for key, members in groups.items():
-        _open(graph, key, key, members, 0, len(members), opened, unit_of)
-    _label(graph, groups, team_ids)
-    _connect(graph, unit_of)
+    unit_of: dict[int, str | int] = {}  # the assets of opened groups → their box
+    for key, (_ids, size, first, last) in groups.items():
+        if key in members:
+            _open(graph, key, key, members[key], 0, size, opened, unit_of)
+        else:
+            graph.clusters.append(Cluster(key, "", "", 0, size, first, last, ranged=False))
+    _label(graph, {key: ids for key, (ids, *_rest) in groups.items()})
+    _connect(graph, unit_of, {groups[k][0] for k in members})
     graph.assets = lineage_nodes({pk for pk, unit in unit_of.items() if isinstance(unit, int)})
     return graph
+
+
+def _key(project_id: int | None, team_id: int) -> str:
+    return f"p{project_id or 0}-t{team_id}"
+
+
+def _in_groups(groups: set[tuple[int | None, int]], prefix: str = "") -> Q:
+    """Assets of one of ``groups``; with ``prefix`` ("upstream__"), edges with such an end."""
+    where = Q(pk__in=[])
+    for project_id, team_id in groups:
+        project = (
+            Q(**{f"{prefix}project__isnull": True})
+            if project_id is None
+            else Q(**{f"{prefix}project_id": project_id})
+        )
+        where |= project & Q(**{f"{prefix}owner_team_id": team_id})
+    return where
+
+
+def _members(groups: set[tuple[int | None, int]]) -> dict[str, list[tuple[int, str]]]:
+    """The opened groups' active assets, in name order."""
+    out: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    if groups:
+        rows = (
+            Asset.objects.filter(_in_groups(groups), status=Asset.Status.ACTIVE)
+            .order_by("name", "pk")
+            .values_list("pk", "project_id", "owner_team_id", "name")
+        )
+        for pk, project_id, team_id, name in rows:
+            out[_key(project_id, team_id)].append((pk, name))
+    return out
 
 
 def _open(
@@ -115,9 +149,7 @@ def _open(
         _open(graph, group, f"{group}:{start}-{end}", members, start, end, opened, unit_of)
 
 
-def _label(
-    graph: ClusterGraph, groups: dict[str, list[tuple[int, str]]], ids: dict[str, tuple[int | None, int]]
-) -> None:
+def _label(graph: ClusterGraph, ids: dict[str, tuple[int | None, int]]) -> None:
     projects = dict(Project.objects.values_list("pk", "name"))
     teams = dict(Team.objects.values_list("pk", "slug"))
     for cluster in graph.clusters:
@@ -126,19 +158,38 @@ def _label(
         cluster.team, cluster.team_id = teams.get(team_id, ""), team_id
 
 
-def _connect(graph: ClusterGraph, unit_of: dict[int, str | int]) -> None:
-    """Every edge between active assets, counted between the boxes that hold its ends."""
+def _connect(graph: ClusterGraph, unit_of: dict[int, str | int], opened: set[tuple[int | None, int]]) -> None:
+    """Every edge between active assets, counted between the boxes that hold its ends: counted
+    by the database between closed groups, one by one where an end is in an opened group."""
     between: Counter[tuple[str, str]] = Counter()
     inside: Counter[str] = Counter()
-    pairs = LineageEdge.objects.values_list("upstream_id", "downstream_id").iterator(chunk_size=5000)
-    for up, down in pairs:
-        a, b = unit_of.get(up), unit_of.get(down)
-        if a is None or b is None:
-            continue  # a retired asset
-        if a == b:
-            inside[unit_id(a)] += 1
-        else:
-            between[(unit_id(a), unit_id(b))] += 1
+    live = LineageEdge.objects.filter(
+        upstream__status=Asset.Status.ACTIVE, downstream__status=Asset.Status.ACTIVE
+    )
+    ends = (
+        "upstream__project_id",
+        "upstream__owner_team_id",
+        "downstream__project_id",
+        "downstream__owner_team_id",
+    )
+    touching = _in_groups(opened, "upstream__") | _in_groups(opened, "downstream__")
+    closed = live.exclude(touching).order_by().values_list(*ends).annotate(n=Count("pk"))
+    for up_project, up_team, down_project, down_team, n in closed:
+        _count(between, inside, _key(up_project, up_team), _key(down_project, down_team), n)
+    if opened:
+        for up, up_project, up_team, down, down_project, down_team in live.filter(touching).values_list(
+            "upstream_id", *ends[:2], "downstream_id", *ends[2:]
+        ):
+            a = unit_id(unit_of.get(up, _key(up_project, up_team)))
+            b = unit_id(unit_of.get(down, _key(down_project, down_team)))
+            _count(between, inside, a, b, 1)
     graph.edges = sorted((a, b, n) for (a, b), n in between.items())
     for cluster in graph.clusters:
         cluster.internal_edges = inside[cluster.key]
+
+
+def _count(between: Counter[tuple[str, str]], inside: Counter[str], a: str, b: str, n: int) -> None:
+    if a == b:
+        inside[a] += n
+    else:
+        between[(a, b)] += n

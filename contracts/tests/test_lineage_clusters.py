@@ -154,3 +154,31 @@ def test_focus_and_every_asset_views_stay_flat(client: Client) -> None:
     assert focus is not None
     around = page_json(client, focus=focus.pk, hops=1)
     assert around["mode"] == "assets" and any(n["focus"] for n in around["nodes"])
+
+
+def test_assets_without_a_project_form_their_group_and_retired_ones_are_left_out(client: Client) -> None:
+    projects, teams = mesh(30)
+    reader = Asset.objects.filter(project=projects[1]).first()
+    assert reader is not None
+    loose = Asset.objects.create(
+        relation="raw.loose", unique_id="source.x.loose", owner_team=teams[2], name="loose"
+    )
+    gone = Asset.objects.create(
+        relation="raw.gone", unique_id="source.x.gone", owner_team=teams[2], name="gone", status="retired"
+    )
+    LineageEdge.objects.create(upstream=loose, downstream=reader)
+    LineageEdge.objects.create(upstream=gone, downstream=reader)
+    group = f"p0-t{teams[2].pk}"
+    closed = page_json(client)
+    box = next(n for n in closed["nodes"] if n["id"] == group)
+    assert (box["name"], box["size"]) == (f"no project · {teams[2].slug}", 1)
+    reader_group = f"p{projects[1].pk}-t{reader.owner_team_id}"
+    assert {"from": group, "to": reader_group, "count": 1} in closed["edges"]
+    for expand in ([group], [group, reader_group]):
+        opened = page_json(client, expand=expand)
+        assert {n["name"] for n in opened["nodes"] if n["kind"] == "asset"} >= {"loose"}
+        assert "gone" not in {n["name"] for n in opened["nodes"]}
+        total = sum(e["count"] for e in opened["edges"]) + sum(
+            n.get("internal_edges") or 0 for n in opened["nodes"]
+        )
+        assert total == LineageEdge.objects.count() - 1  # the retired asset's edge is not drawn

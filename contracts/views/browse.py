@@ -216,7 +216,7 @@ def _proposal_label(p: Proposal) -> str:
 
 def _mini_lineage(asset: Asset, page: sel.AssetPage) -> dict[str, Any]:
     graph = lineage_graph(asset=asset, depth=1, max_nodes=60, impact=True)
-    return lineage_drawing(graph, focus_id=asset.pk)
+    return lineage_drawing(graph, focus_id=asset.pk, paths=True)
 
 
 @login_required

@@ -151,9 +151,12 @@
       if (a.project !== b.project) cls += " cross";
       if (a.impact && b.impact) cls += " impact";
       if (e.count >= 10) cls += e.count >= 100 ? " w3" : " w2";
-      e.el = el("path", { d: e.d, class: cls, "data-from": e.from, "data-to": e.to }, edgeLayer);
+      // The same curve as contracts/presenters/graphics.edge_path: right side to left side.
+      var x1 = a.x + w, y1 = a.y + h / 2, x2 = b.x, y2 = b.y + h / 2, mid = (x1 + x2) / 2;
+      var d = "M" + x1 + "," + y1 + " C" + mid + "," + y1 + " " + mid + "," + y2 + " " + x2 + "," + y2;
+      e.el = el("path", { d: d, class: cls, "data-from": e.from, "data-to": e.to }, edgeLayer);
       if (e.count > 1 || (e.count && (a.kind === "cluster" || b.kind === "cluster"))) {
-        var label = el("text", { x: e.mx, y: e.my, class: "e-count", "text-anchor": "middle", "aria-hidden": "true" }, edgeLayer);
+        var label = el("text", { x: mid, y: (y1 + y2) / 2, class: "e-count", "text-anchor": "middle", "aria-hidden": "true" }, edgeLayer);
         label.textContent = e.count;
       }
     });
