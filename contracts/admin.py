@@ -6,6 +6,7 @@ from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 
 from contracts import models
+from contracts.selectors.notifications import NOTICE_KINDS, channel_applies
 from contracts.selectors.teams import actor_for_user
 from contracts.services.apikeys import apikey_create, apikey_revoke
 from contracts.services.notification_settings import slack_url_clean, slack_webhook_remove, slack_webhook_set
@@ -348,7 +349,24 @@ class SlackMessageAdmin(ReadOnlyAdmin):
         )
 
 
+class NotificationSwitchForm(forms.ModelForm):
+    kind = forms.ChoiceField(choices=list(NOTICE_KINDS.items()))
+
+    class Meta:
+        model = models.NotificationSwitch
+        fields = ["team", "kind", "channel", "enabled"]
+
+    def clean(self) -> dict:  # type: ignore[type-arg]
+        data = super().clean() or {}
+        if data.get("kind") and data.get("channel") and not channel_applies(data["kind"], data["channel"]):
+            raise forms.ValidationError(f"The {data['channel']} channel carries no {data['kind']} notice")
+        return data
+
+
 @admin.register(models.NotificationSwitch)
 class NotificationSwitchAdmin(admin.ModelAdmin):
+    """Teams change their own switches on their settings page; here a superuser can too."""
+
+    form = NotificationSwitchForm
     list_display = ["team", "kind", "channel", "enabled", "updated_at"]
     list_filter = ["channel", "enabled", "team"]

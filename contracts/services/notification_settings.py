@@ -37,8 +37,8 @@ def slack_url_clean(url: str) -> str:
     if len(url) > URL_MAX:
         raise invalid(f"The webhook URL is longer than {URL_MAX} characters", code="invalid_url")
     try:
+        slack_url_validate(url)  # first: its messages say what a webhook URL needs
         URLValidator(schemes=["https"])(url)
-        slack_url_validate(url)
     except ValidationError as exc:
         raise invalid(" ".join(exc.messages), code="invalid_url") from None
     return url
