@@ -36,6 +36,7 @@ from contracts.selectors.assets import (
     version_get,
 )
 from contracts.selectors.column_usage import column_lineage
+from contracts.selectors.exposures import asset_dbt_signals
 from contracts.selectors.lineage import MAX_DEPTH, LineageNode, lineage_graph
 
 router = Router(tags=["assets"])
@@ -148,6 +149,7 @@ def asset_detail(request: HttpRequest, ref: str):
         "tags": list(asset.tags or []),
         "active_version": _version(asset.active_version) if asset.active_version else None,
         "consumers": [consumer_out(r) for r in consumers],
+        **asset_dbt_signals(asset=asset),
         "consumer_teams": consumer_teams,
         "open_proposal": (
             {

@@ -88,6 +88,29 @@ class OpenProposalOut(Schema):
     deadline: datetime
 
 
+class DbtGroupOut(Schema):
+    name: str
+    owner_name: str
+    owner_email: str
+    team: str | None = Field(
+        description="The Tessera team the group's owner maps to (owner of its models that name none)"
+    )
+
+
+class ExposureOut(Schema):
+    unique_id: str
+    name: str
+    label: str
+    type: str = Field(description="dashboard, notebook, analysis, ml or application")
+    url: str
+    maturity: str
+    owner_name: str
+    owner_email: str
+    team: str = Field(description="The team registered as consumer for it (origin exposure)")
+    project: str
+    direct: bool = Field(description="False when it reads this asset through the models it names")
+
+
 class AssetDetailOut(AssetSummaryOut):
     description: str
     database: str
@@ -101,6 +124,11 @@ class AssetDetailOut(AssetSummaryOut):
     consumer_teams: list[str]
     open_proposal: OpenProposalOut | None
     open_proposal_id: int | None
+    access: str = Field(description="dbt model access: public, protected, private; empty when not said")
+    group: DbtGroupOut | None
+    exposures: list[ExposureOut] = Field(
+        description="dbt exposures that read this asset, directly or through models"
+    )
 
 
 class VersionRefOut(Schema):

@@ -235,3 +235,75 @@ def test_the_ci_check_warns_about_reading_another_projects_private_model(db, dem
     (warning,) = [w for w in report["warnings"] if "dbt access" in w]
     assert warning.startswith("source.finance.core.dim_customers reads core.main.dim_customers")
     assert "declares private" in warning
+
+
+def test_fct_daily_revenue_page_shows_the_dashboard_access_and_group(demo, client):
+    from django.contrib.auth import get_user_model
+    from django.urls import reverse
+
+    client.force_login(get_user_model().objects.create(username="reader"))
+    asset = Asset.objects.get(relation="core.main.fct_daily_revenue")
+
+    page = client.get(reverse("asset_detail", args=[asset.pk])).content.decode()
+
+    exposures = page[page.index('id="exposures"') :]
+    assert (
+        'href="https://bi.example.com/dashboards/revenue"' in exposures and "Revenue dashboard" in exposures
+    )
+    assert "dashboard · maturity high · project finance" in exposures
+    assert "owner Finance Analytics &lt;finance-analytics@example.com&gt;" in exposures
+    assert "finance-analytics" in exposures
+    assert "dbt exposure" in page  # the registration's origin, under Consumers
+    assert ">public</span>" in page and "platform" in page and "owned by Data Platform" in page
+
+
+def test_the_asset_endpoint_lists_exposures_access_and_group(demo):
+    from django.test import Client
+
+    from contracts.factories import api_key_for
+
+    _, secret = api_key_for(Team.objects.get(slug="marketing-analytics"), scopes="read")
+    body = (
+        Client()
+        .get("/api/v1/assets/core.main.fct_daily_revenue", HTTP_AUTHORIZATION=f"Bearer {secret}")
+        .json()
+    )
+
+    assert body["access"] == "public"
+    assert body["group"] == {
+        "name": "platform",
+        "owner_name": "Data Platform",
+        "owner_email": "data-platform@example.com",
+        "team": "data-platform",
+    }
+    (exposure,) = body["exposures"]
+    assert exposure | {"url": None} == {
+        "unique_id": "exposure.finance.revenue_dashboard", "name": "revenue_dashboard", "label": "Revenue dashboard",
+        "type": "dashboard", "url": None, "maturity": "high", "owner_name": "Finance Analytics",
+        "owner_email": "finance-analytics@example.com", "team": "finance-analytics", "project": "finance",
+        "direct": True,
+    }  # fmt: skip
+    assert {"team": "finance-analytics", "origin": "exposure"}.items() <= next(
+        c for c in body["consumers"] if c["origin"] == "exposure"
+    ).items()
+
+
+def test_home_leads_with_changes_to_public_models(demo, demo_artifacts, client):
+    from django.contrib.auth import get_user_model
+    from django.urls import reverse
+
+    from contracts.models import TeamMembership
+
+    run_sync(
+        demo_artifacts.read_bytes(demo_artifacts.core_breaking_manifest)
+    )  # dim_customers, fct_orders: public
+    # dim_customers' proposal opened first (lower id, same deadline): made protected, it comes second
+    Asset.objects.filter(relation="core.main.dim_customers").update(access="protected")
+    user = get_user_model().objects.create(username="mk")
+    TeamMembership.objects.create(team=Team.objects.get(slug="marketing-analytics"), user=user)
+    client.force_login(user)
+
+    page = client.get(reverse("home")).content.decode()
+
+    assert page.index("fct_orders</strong>") < page.index("dim_customers</strong>")
+    assert page.count("public model</span>") >= 1

@@ -14,12 +14,15 @@ from contracts.models import (
     Acknowledgment,
     Asset,
     ContractVersion,
+    DbtGroup,
+    ExposureAsset,
     Proposal,
     Registration,
 )
 from contracts.presenters.guarantees import guarantee_label
 from contracts.selectors.dashboard.common import _audit_run_model
 from contracts.selectors.dashboard.home import _HEAVY_VERSION_FIELDS
+from contracts.selectors.exposures import asset_dbt_group, asset_exposure_links
 
 
 @dataclass
@@ -33,6 +36,8 @@ class AssetPage:
     downstream: list[Asset]
     columns: list[dict[str, Any]] = field(default_factory=list)
     table_guarantees: list[dict] = field(default_factory=list)
+    exposures: list[ExposureAsset] = field(default_factory=list)  # dbt exposures reading it
+    dbt_group: DbtGroup | None = None
 
     @property
     def open_proposal(self) -> Proposal | None:
@@ -78,6 +83,8 @@ def asset_page(*, asset: Asset, audit_limit: int = 60) -> AssetPage:
     for older, newer in zip(ordered, ordered[1:], strict=False):
         newer.previous = older
     page = AssetPage(asset, consumers, versions, proposals, audits, upstream, downstream)
+    page.exposures = asset_exposure_links(asset=asset)
+    page.dbt_group = asset_dbt_group(asset=asset)
     _attach_guarantees(page)
     return page
 

@@ -7,12 +7,16 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import (
+    Case,
     Exists,
+    IntegerField,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
     Subquery,
+    Value,
+    When,
     prefetch_related_objects,
 )
 
@@ -99,6 +103,7 @@ def _proposals_home(qs: QuerySet[Proposal]) -> QuerySet[Proposal]:
         "asset__id",
         "asset__name",
         "asset__model_version",
+        "asset__access",
         "asset__owner_team__id",
         "asset__owner_team__slug",
         *semver,
@@ -110,8 +115,14 @@ def proposals_with_answers(qs: QuerySet[Proposal]) -> QuerySet[Proposal]:
     return _proposals_light(qs).prefetch_related(*_ANSWER_PREFETCHES)
 
 
+# Changes to public models (dbt access: offered to other projects) lead each list, then deadlines.
+PUBLIC_FIRST = Case(
+    When(asset__access="public", then=Value(0)), default=Value(1), output_field=IntegerField()
+)
+
+
 def home_data(*, user: Any, team_ids: set[int], limit: int = 10) -> HomeData:
-    """The morning view, the nearest deadlines first; each list stops at ``limit`` and says when
+    """The morning view: changes to public models first, then the nearest deadlines; each list stops at ``limit`` and says when
     there is more (the team page and the filtered asset list show everything)."""
     teams = list(Team.objects.filter(pk__in=team_ids).order_by("slug"))
     by_id = {t.pk: t for t in teams}
@@ -121,14 +132,14 @@ def home_data(*, user: Any, team_ids: set[int], limit: int = 10) -> HomeData:
         proposal=OuterRef("pk"), team_id__in=team_ids
     )
     asked = list(
-        _proposals_home(Proposal.objects.filter(status__in=OPEN).filter(Exists(asked_of_us))).order_by(
-            "deadline", "id"
-        )[: limit + 1]
+        _proposals_home(Proposal.objects.filter(status__in=OPEN).filter(Exists(asked_of_us)))
+        .annotate(public_first=PUBLIC_FIRST)
+        .order_by("public_first", "deadline", "id")[: limit + 1]
     )
     ours_list = list(
-        _proposals_home(Proposal.objects.filter(status__in=OPEN, asset__owner_team__in=team_ids)).order_by(
-            "deadline", "id"
-        )[: limit + 1]
+        _proposals_home(Proposal.objects.filter(status__in=OPEN, asset__owner_team__in=team_ids))
+        .annotate(public_first=PUBLIC_FIRST)
+        .order_by("public_first", "deadline", "id")[: limit + 1]
     )
     more = {"asked": len(asked) > limit, "ours": len(ours_list) > limit}
     asked, ours_list = asked[:limit], ours_list[:limit]
