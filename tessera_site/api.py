@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
@@ -11,12 +12,14 @@ from django.http import HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.pagination import paginate
 from ninja.renderers import BaseRenderer
 
 from contracts.api.access import ApiKeyAuth
-from tessera_site.lib.errors import DomainError, Unprocessable
+from tessera_site.lib.errors import DomainError
 from tessera_site.lib.http_errors import http_status
 from tessera_site.lib.middleware import response_for_exception
+from tessera_site.lib.pagination import EventPages
 
 logger = logging.getLogger(__name__)
 
@@ -151,42 +154,33 @@ class EventOut(Schema):
     sync_run_id: int | None
     payload: dict
 
+    @staticmethod
+    def resolve_created_at(event: Any) -> str:
+        return event.created_at.isoformat()
 
-@api.get("/events", tags=["audit log"])
-def events_list(
-    request: HttpRequest, kind: str = "", team: str = "", asset: str = "", page: int = 1, per_page: int = 50
-):
+    @staticmethod
+    def resolve_actor(event: Any) -> str:
+        return event.actor_label
+
+    @staticmethod
+    def resolve_team(event: Any) -> str | None:
+        return event.team.slug if event.team else None
+
+    @staticmethod
+    def resolve_asset(event: Any) -> str | None:
+        return event.asset.relation if event.asset else None
+
+
+@api.get("/events", response=list[EventOut], tags=["audit log"])
+@paginate(EventPages)
+def events_list(request: HttpRequest, kind: str = "", team: str = "", asset: str = ""):
     """The append-only audit log, newest first. ``kind`` = ``proposal`` (every proposal.* event)
-    or an exact kind; ``asset`` = id or part of a relation; paginated."""
+    or an exact kind; ``asset`` = id or part of a relation; paginated (``page``, ``per_page``)."""
     request.auth.require_scope("read")
     from contracts.selectors.access import reader_for_actor
-    from contracts.selectors.dashboard import event_search
+    from contracts.selectors.dashboard import events_query
 
-    if page < 1 or not 1 <= per_page <= 500:
-        raise Unprocessable("page must be ≥ 1 and per_page between 1 and 500", code="invalid_page")
-    found = event_search(
-        reader=reader_for_actor(request.auth), kind=kind, team=team, asset=asset, page=page, per_page=per_page
-    )
-    return {
-        "count": found.paginator.count,
-        "page": found.number,
-        "pages": found.paginator.num_pages,
-        "results": [
-            EventOut(
-                id=e.pk,
-                kind=e.kind,
-                created_at=e.created_at.isoformat(),
-                actor=e.actor_label,
-                team=e.team.slug if e.team else None,
-                asset=e.asset.relation if e.asset else None,
-                asset_id=e.asset_id,
-                proposal_id=e.proposal_id,
-                sync_run_id=e.sync_run_id,
-                payload=e.payload,
-            ).dict()
-            for e in found.object_list
-        ],
-    }
+    return events_query(reader=reader_for_actor(request.auth), kind=kind, team=team, asset=asset)
 
 
 from audits.api import router as audits_router  # noqa: E402

@@ -5,19 +5,18 @@ unique_id (``model.core.dim_customers``, also another project's source that read
 parameters stop at "/" only, so dotted refs need no escaping.
 """
 
-from __future__ import annotations
-
 from typing import Any
 
 from django.http import HttpRequest
 from ninja import Query, Router
+from ninja.pagination import paginate
 
 from contracts.api.access import request_actor
 from contracts.api.registrations import consumer_out
 from contracts.api.schemas import (
     AssetDetailOut,
     AssetFilters,
-    AssetListOut,
+    AssetRowOut,
     DiffOut,
     ErrorOut,
     LineageOut,
@@ -31,13 +30,13 @@ from contracts.selectors.assets import (
     asset_list,
     asset_open_proposal,
     asset_versions,
-    paginate,
     version_diff,
     version_get,
 )
 from contracts.selectors.column_usage import column_lineage
 from contracts.selectors.exposures import asset_dbt_signals
 from contracts.selectors.lineage import MAX_DEPTH, LineageNode, lineage_graph
+from tessera_site.lib.pagination import PageNumbers
 
 router = Router(tags=["assets"])
 
@@ -110,10 +109,11 @@ def _node(node: LineageNode, hops: int | None) -> dict[str, Any]:
 
 
 # --- assets -------------------------------------------------------------------------------------
-@router.get("/assets", response=AssetListOut, summary="Assets, filtered and paginated")
+@router.get("/assets", response=list[AssetRowOut], summary="Assets, filtered and paginated")
+@paginate(PageNumbers)
 def assets_list(request: HttpRequest, filters: Query[AssetFilters]):
     request_actor(request, "read")
-    qs = asset_list(
+    return asset_list(
         search=filters.search,
         team=filters.team,
         project=filters.project,
@@ -121,14 +121,6 @@ def assets_list(request: HttpRequest, filters: Query[AssetFilters]):
         status=filters.status,
         consumer=filters.consumer,
     )
-    page = paginate(qs, page=filters.page, page_size=filters.page_size)
-    return {
-        "count": page.count,
-        "page": page.page,
-        "page_size": page.page_size,
-        "pages": page.pages,
-        "items": [_summary(a) for a in page.items],
-    }
 
 
 @router.get("/assets/{ref}", response={200: AssetDetailOut, 404: ErrorOut}, summary="One asset")

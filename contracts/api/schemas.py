@@ -7,8 +7,6 @@ from typing import Any
 
 from ninja import Field, Schema
 
-from contracts.selectors.assets import DEFAULT_PAGE_SIZE
-
 
 class AssetSummaryOut(Schema):
     id: int
@@ -24,12 +22,37 @@ class AssetSummaryOut(Schema):
     consumer_count: int
 
 
-class AssetListOut(Schema):
-    count: int
-    page: int
-    page_size: int
-    pages: int
-    items: list[AssetSummaryOut]
+class AssetRowOut(AssetSummaryOut):
+    """An asset of the list, read straight from ``selectors.assets.asset_list``'s rows (owner team,
+    project and active version joined, ``consumer_count`` annotated)."""
+
+    @staticmethod
+    def resolve_name(asset: Any) -> str:
+        return asset.display_name
+
+    @staticmethod
+    def resolve_type(asset: Any) -> str:
+        return asset.resource_type
+
+    @staticmethod
+    def resolve_team(asset: Any) -> str:
+        return asset.owner_team.slug
+
+    @staticmethod
+    def resolve_project(asset: Any) -> str | None:
+        return asset.project.name if asset.project else None
+
+    @staticmethod
+    def resolve_mode(asset: Any) -> str:
+        return asset.compatibility_mode
+
+    @staticmethod
+    def resolve_version(asset: Any) -> str | None:
+        return asset.active_version.semver if asset.active_version else None
+
+    @staticmethod
+    def resolve_consumer_count(asset: Any) -> int:
+        return getattr(asset, "consumer_count", 0)
 
 
 class ColumnOut(Schema):
@@ -275,5 +298,3 @@ class AssetFilters(Schema):
     type: str = ""
     status: str = ""
     consumer: str = Field("", description="Only assets this team consumes")
-    page: int = 1
-    page_size: int = DEFAULT_PAGE_SIZE

@@ -22,10 +22,7 @@ from contracts.compat.verdict import Verdict, parse_version
 from contracts.domain import relation_name
 from contracts.models import Asset, AssetNode, ContractVersion, Proposal, Registration, Team
 from tessera_site.lib.errors import Unprocessable, not_found
-from tessera_site.lib.validation import INT32_MAX, ascii_id
-
-MAX_PAGE_SIZE = 200
-DEFAULT_PAGE_SIZE = 50
+from tessera_site.lib.validation import ascii_id
 
 
 def _assets_base() -> QuerySet[Asset]:
@@ -70,18 +67,6 @@ def asset_get(*, ref: str, queryset: QuerySet[Asset] | None = None) -> Asset:
 
 
 # --- listing -------------------------------------------------------------------------------------
-@dataclass(slots=True)
-class Page:
-    items: list[Any]
-    count: int
-    page: int
-    page_size: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.count // self.page_size))
-
-
 def _column_name_matches(term: str) -> RawSQL:
     """True when the asset's active contract has a column whose name contains ``term``.
 
@@ -161,16 +146,6 @@ def asset_list(
         qs = qs.filter(pk__in=asset_search_ids(search))
     qs = qs.annotate(consumer_count=Count("registrations__team", distinct=True))
     return qs.order_by("relation")
-
-
-def paginate(qs: QuerySet[Any], *, page: int = 1, page_size: int = DEFAULT_PAGE_SIZE) -> Page:
-    if not 1 <= page <= INT32_MAX:
-        raise Unprocessable(f"page must be between 1 and {INT32_MAX}")
-    if not 1 <= page_size <= MAX_PAGE_SIZE:
-        raise Unprocessable(f"page_size must be between 1 and {MAX_PAGE_SIZE}")
-    count = qs.count()
-    start = (page - 1) * page_size
-    return Page(items=list(qs[start : start + page_size]), count=count, page=page, page_size=page_size)
 
 
 # --- one asset -----------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from contracts.selectors.dashboard.asset_list import (
 )
 from contracts.selectors.dashboard.asset_page import AssetPage, asset_page
 from contracts.selectors.dashboard.common import OPEN, is_id
-from contracts.selectors.dashboard.events import event_kinds, event_search, proposal_history
+from contracts.selectors.dashboard.events import event_kinds, event_search, events_query, proposal_history
 from contracts.selectors.dashboard.home import (
     HomeData,
     OurProposal,
@@ -46,6 +46,7 @@ __all__ = [
     "asset_search",
     "event_kinds",
     "event_search",
+    "events_query",
     "failing_asset_ids",
     "failing_audits",
     "home_data",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
 
 from contracts.models import (
     Event,
@@ -15,7 +16,12 @@ from contracts.selectors.dashboard.common import is_id
 def event_search(
     *, reader: Reader, kind: str = "", team: str = "", asset: str = "", page: int = 1, per_page: int = 50
 ) -> Page:
-    """The audit log as ``reader`` may read it (the API and the dashboard both page through this)."""
+    """One page of the audit log for the dashboard (the API pages the same query with ninja)."""
+    return Paginator(events_query(reader=reader, kind=kind, team=team, asset=asset), per_page).get_page(page)
+
+
+def events_query(*, reader: Reader, kind: str = "", team: str = "", asset: str = "") -> QuerySet[Event]:
+    """The audit log as ``reader`` may read it, newest first: one query for the API and the dashboard."""
     qs = events_readable(
         reader=reader,
         events=Event.objects.select_related("team", "asset", "actor_user", "proposal").order_by(
@@ -29,7 +35,7 @@ def event_search(
         qs = qs.filter(team__slug=team)
     if asset:
         qs = qs.filter(asset_id=int(asset)) if is_id(asset) else qs.filter(asset__relation__icontains=asset)
-    return Paginator(qs, per_page).get_page(page)
+    return qs
 
 
 def event_kinds() -> list[str]:
