@@ -17,6 +17,7 @@ from contracts.models.notifications import NotificationSwitch, SlackMessage, Sla
 from contracts.models.outbox import OutboxAttempt, OutboxMessage
 from contracts.models.ownership import AssetTransfer, ProjectOwnerConsent
 from contracts.models.proposals import Acknowledgment, Proposal
+from contracts.models.references import PendingReference
 from contracts.models.registrations import Registration
 from contracts.models.syncs import SyncRun
 from contracts.models.teams import ApiKey, Team, TeamMembership
@@ -57,4 +58,5 @@ __all__ = [
     "ColumnUsage",
     "ColumnUsageRun",
     "ProposalImpact",
+    "PendingReference",
 ]

@@ -7,12 +7,29 @@ from __future__ import annotations
 
 import pytest
 
-from contracts.models import Asset, AssetNode, ContractVersion, LineageEdge, Proposal, Registration, SyncRun
+from contracts.models import (
+    Asset,
+    AssetNode,
+    ContractVersion,
+    Event,
+    LineageEdge,
+    PendingReference,
+    Proposal,
+    Registration,
+    SyncRun,
+)
 from contracts.services.sync import sync_submit
 from contracts.services.sync.check import sync_check
 from contracts.services.teams import team_ensure
 from contracts.tasks.sync import sync_run_task
-from contracts.tests.cross_project import DIM_COLUMNS, core_manifest, marketing_manifest
+from contracts.tests.cross_project import (
+    DIM_COLUMNS,
+    MARKETING_OWNER,
+    core_manifest,
+    manifest,
+    marketing_manifest,
+    model,
+)
 from tessera_site.lib.auth import Actor
 
 OPEN = Actor(label="test-open", is_open=True, scopes=("read", "write", "admin"))
@@ -89,21 +106,39 @@ def test_a_breaking_change_in_core_asks_the_team_that_reads_it_by_ref(teams):
     assert list(proposal.required_teams.values_list("slug", flat=True)) == ["marketing-analytics"]
 
 
-def test_a_reference_to_a_project_tessera_does_not_know_yet_warns_and_links_once_it_has_synced(teams):
+def test_a_ref_to_a_project_tessera_does_not_know_yet_waits_and_links_when_that_project_syncs(teams):
     first = run_sync(marketing_manifest())
 
     assert not Asset.objects.filter(relation__startswith="core.").exists()
     (warning,) = first.warnings
     assert "model.core.dim_customers of project 'core', which Tessera does not know yet" in warning
     assert first.summary["cross_project_refs_unresolved"] == 1
+    (pending,) = PendingReference.objects.all()
+    assert (pending.upstream_project, pending.unique_id) == ("core", "model.core.dim_customers")
 
-    run_sync(core_manifest())  # core claims its own models: marketing never took them
+    core = run_sync(core_manifest())  # core claims its own models: marketing never took them
+
     dim = Asset.objects.select_related("owner_team", "project").get(relation=DIM)
     assert (dim.owner_team.slug, dim.project.name) == ("data-platform", "core")
+    # Linked by core's sync, before marketing syncs again: marketing is asked from now on.
+    assert core.summary["cross_project_refs_adopted"] == 1
+    assert Registration.objects.filter(asset=dim, team__slug="marketing-analytics", origin="lineage").exists()
+    assert ("core.main.dim_customers", "marketing.main.int_customer_touchpoints", "marketing") in _edges()
+    assert Event.objects.filter(kind="registration.added", asset=dim, sync_run=core).count() == 1
+    assert not PendingReference.objects.exists()
 
     again = run_sync(marketing_manifest())
     assert again.summary["cross_project_refs"] == 1 and again.warnings == []
-    assert Registration.objects.filter(asset=dim, team__slug="marketing-analytics", origin="lineage").exists()
+    assert again.summary["registrations_added"] == again.summary["lineage_edges_added"] == 0
+
+
+def test_a_ref_marketing_no_longer_makes_stops_waiting(teams):
+    run_sync(marketing_manifest())
+    run_sync(manifest("marketing", model("marketing", "int_customer_touchpoints", meta=MARKETING_OWNER)))
+
+    assert not PendingReference.objects.exists()
+    run_sync(core_manifest())
+    assert not Registration.objects.filter(team__slug="marketing-analytics").exists()
 
 
 def test_the_ci_check_reports_the_reference_and_adds_no_asset(teams):

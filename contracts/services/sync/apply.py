@@ -28,6 +28,7 @@ from contracts.services.sync.groups import groups_resolve
 from contracts.services.sync.lineage import lineage_write
 from contracts.services.sync.nodes import nodes_write
 from contracts.services.sync.owners import owners_resolve
+from contracts.services.sync.pending import references_adopt
 from contracts.services.sync.proposals import proposals_open
 from contracts.services.sync.references import references_link
 from contracts.services.sync.registrations import registrations_write
@@ -59,6 +60,7 @@ def sync_apply(*, parsed: ParsedManifest, run: SyncRun, actor: Actor) -> dict[st
     registrations_write(ctx, plan, node_asset)
     exposures_write(ctx, node_asset)  # dbt exposures: consumers outside dbt, registered for their team
     lineage_write(ctx, node_asset)
+    references_adopt(ctx, plan)  # other projects' refs to this one that waited for it
     proposals_open(ctx, pending)  # breaking changes, now that this manifest's consumers are known
     access_judge(ctx, plan, pending)  # dbt access and group; public → private with readers asks them
     proposals_follow(ctx, plan)  # open proposals of another contract: withdrawn or superseded

@@ -9,9 +9,10 @@ or the models of an installed package. None of them is an asset of the syncing p
   relation): a lineage edge from the asset to each reading model, and the reading models' team
   registered as its consumer (origin lineage, like a source read). It never creates an asset or a
   version and never changes the asset's owner.
-- an injected node (no file, no SQL: dbt's external node) of a project Tessera does not know yet is
-  reported by a warning naming the project: the reference links on this project's next sync after
-  that project's first one (Tessera keeps no half-made links meanwhile).
+- an injected node (no file, no SQL: dbt's external node) of a project Tessera does not know yet,
+  or a ref to a known project that has no such asset yet, is reported by a warning naming it and
+  kept (``pending.pending_record``): the upstream project's sync links it as soon as it has the
+  asset (``pending.references_adopt``).
 - any other package's node (elementary, dbt_project_evaluator, ...) belongs to its package (SPEC §4)
   and is skipped; the summary counts them.
 
@@ -32,6 +33,7 @@ from contracts.domain import PackageNode, ParsedManifest
 from contracts.models import Asset, Project
 from contracts.services.sync.assets import AssetPlan
 from contracts.services.sync.context import SyncContext
+from contracts.services.sync.pending import pending_record
 
 MAX_NAMED = 10
 
@@ -41,29 +43,31 @@ class References:
     """The manifest's nodes of other packages, resolved against what Tessera knows."""
 
     linked: list[tuple[PackageNode, Asset]] = field(default_factory=list)  # read here, asset known
-    unknown_projects: dict[str, list[str]] = field(default_factory=dict)  # project → read unique_ids
+    unknown_projects: dict[str, list[PackageNode]] = field(default_factory=dict)  # project → nodes read
     missing: list[tuple[PackageNode, str]] = field(default_factory=list)  # known project, no such asset
     skipped: Counter[str] = field(default_factory=Counter)  # package → nodes that belong to it
 
+    def unresolved(self) -> list[PackageNode]:
+        return [n for nodes in self.unknown_projects.values() for n in nodes] + [n for n, _ in self.missing]
+
     def warnings(self, *, project_name: str) -> list[str]:
         out = [
-            f"{project_name} reads {_named(uids)} of project '{name}', which Tessera does not know yet: "
-            f"no lineage or consumer registration for them until '{name}' has synced; sync "
-            f"'{project_name}' again after it."
-            for name, uids in sorted(self.unknown_projects.items())
+            f"{project_name} reads {_named([n.unique_id for n in nodes])} of project '{name}', which Tessera "
+            f"does not know yet: the lineage and the consumer registration are made when '{name}' syncs."
+            for name, nodes in sorted(self.unknown_projects.items())
         ]
         out += [
-            f"{node.unique_id}: project '{project}' has no asset {node.unique_id} (nor {node.relation}): "
-            "not linked. Sync that project first, or check that the ref names one of its models."
+            f"{node.unique_id}: project '{project}' has no asset {node.unique_id} (nor {node.relation}) yet: "
+            "linked when its sync has it (check that the ref names one of its models)."
             for node, project in self.missing
         ]
         return out
 
     def summary(self) -> dict[str, Any]:
-        unresolved = sum(map(len, self.unknown_projects.values())) + len(self.missing)
+        """What the sync summary says of them (the upstream's sync adds ``cross_project_refs_adopted``)."""
         return {
             "cross_project_refs": len(self.linked),
-            "cross_project_refs_unresolved": unresolved,
+            "cross_project_refs_unresolved": len(self.unresolved()),
             "package_nodes_skipped": sum(self.skipped.values()),
             "package_nodes_skipped_by_package": dict(sorted(self.skipped.items())),
         }
@@ -97,7 +101,7 @@ def references_resolve(parsed: ParsedManifest) -> References:
                 refs.linked.append((node, asset))
         elif node.external:
             if node.unique_id in read:
-                refs.unknown_projects.setdefault(node.package_name, []).append(node.unique_id)
+                refs.unknown_projects.setdefault(node.package_name, []).append(node)
         else:
             refs.skipped[node.package_name] += 1
     return refs
@@ -134,6 +138,7 @@ def references_link(ctx: SyncContext, plan: AssetPlan) -> None:
         if asset.pk not in read_here:
             read_here.add(asset.pk)
             plan.cross_reads.append((node, asset))
+    pending_record(ctx, plan, refs.unresolved())
     for text in refs.warnings(project_name=ctx.project.name):
         ctx.out.warn(text)
     ctx.out.references = refs.summary()
