@@ -35,6 +35,11 @@ DEMO_SOURCE = ROOT / "demo_dbt_projects"
 CACHE_ROOT = ROOT / "var" / "demo-artifacts"
 PROJECTS = ("core", "marketing", "finance")
 VARIANTS = ("breaking", "retyped", "additive", "broken", "failing", "removed", "private")
+# marketing's `loom` variant reads core's dim_customers through {{ ref('core', 'dim_customers') }}:
+# dbt-loom (requirements-demo.txt) injects core's public models from core's own manifest, as the
+# config file below says; dbt-loom reads it only when DBT_LOOM_CONFIG names it.
+MARKETING_VARIANTS = ("loom",)
+LOOM_CONFIG = "loom/dbt_loom.config.yml"  # relative to marketing/
 # Variants whose build exits non-zero on purpose: a failing test, a model that fails to build.
 FAILING_VARIANTS = ("failing", "broken")
 # The one test the `failing` variant makes fail (see core/models/marts/dim_customers.sql).
@@ -54,7 +59,7 @@ IGNORED_PATTERNS = (
 # Files that no build reads: editing them must not make every engineer rebuild the cache.
 NOT_BUILD_INPUTS = ("README.md", "scripts")
 # Bump when the fixture stores something new, so old caches are not mistaken for complete.
-CACHE_FORMAT = "2"
+CACHE_FORMAT = "3"
 COMPLETE_MARKER = "complete.json"
 
 
@@ -117,13 +122,16 @@ def _dbt_env() -> dict[str, str]:
     return env
 
 
-def run_dbt(project_dir: Path, *args: str, expect_success: bool = True) -> subprocess.CompletedProcess[str]:
-    """Run one dbt command in a project directory; raise DemoBuildError if it fails unexpectedly."""
+def run_dbt(
+    project_dir: Path, *args: str, expect_success: bool = True, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run one dbt command in a project directory; raise DemoBuildError if it fails unexpectedly.
+    ``env`` adds variables (a variant's DBT_LOOM_CONFIG) to the cleaned environment."""
     command = [str(dbt_executable()), *args, "--no-version-check", "--no-use-colors"]
     completed = subprocess.run(
         command,
         cwd=project_dir,
-        env=_dbt_env(),
+        env=_dbt_env() | dict(env or {}),
         capture_output=True,
         text=True,
         timeout=600,
@@ -153,6 +161,20 @@ def _vars_arg(variant: str | None) -> list[str]:
     return ["--vars", json.dumps({"tessera_demo": variant})] if variant else []
 
 
+def _variant_env(project: str, variant: str | None) -> dict[str, str]:
+    """marketing's loom variant turns dbt-loom on (installed, it reads no config unless told)."""
+    if project != "marketing" or variant != "loom":
+        return {}
+    if _version("dbt-loom") == "absent":
+        raise DemoBuildError(
+            ["dbt", "build"],
+            Path.cwd(),
+            -1,
+            "dbt-loom is not installed: pip install -r requirements-demo.txt",
+        )
+    return {"DBT_LOOM_CONFIG": LOOM_CONFIG}
+
+
 def build_project(
     root: Path,
     project: str,
@@ -170,6 +192,7 @@ def build_project(
     started = time.perf_counter()
     if not (project_dir / "dbt_packages").exists():
         run_dbt(project_dir, "deps")
+    env = _variant_env(project, variant)
     completed = run_dbt(
         project_dir,
         *command,
@@ -177,6 +200,7 @@ def build_project(
         ".",
         *_vars_arg(variant),
         expect_success=variant not in FAILING_VARIANTS,
+        env=env,
     )
     target = project_dir / "target"
     run_results = target / "run_results.json"
@@ -189,7 +213,16 @@ def build_project(
         # Copy the manifest first: docs generate rewrites it without the run's compiled state.
         shutil.copyfile(target / "manifest.json", target / "manifest.build.json")
         shutil.copyfile(run_results, target / "run_results.build.json")
-        run_dbt(project_dir, "docs", "generate", "--no-compile", "--profiles-dir", ".", *_vars_arg(variant))
+        run_dbt(
+            project_dir,
+            "docs",
+            "generate",
+            "--no-compile",
+            "--profiles-dir",
+            ".",
+            *_vars_arg(variant),
+            env=env,
+        )
         shutil.move(target / "manifest.build.json", target / "manifest.json")
         shutil.move(target / "run_results.build.json", run_results)
         catalog_path = target / "catalog.json"
@@ -236,9 +269,10 @@ def build_demo_projects(
     unknown = set(variants) - set(PROJECTS)
     if unknown:
         raise ValueError(f"unknown demo projects {sorted(unknown)}; expected some of {PROJECTS}")
+    allowed = {"core": tuple(v for v in VARIANTS if v != "broken"), "marketing": MARKETING_VARIANTS}
     for project, variant in variants.items():
-        if variant is not None and (project != "core" or variant not in VARIANTS or variant == "broken"):
-            raise ValueError(f"no variant {variant!r} for {project}; core has {VARIANTS}")
+        if variant is not None and variant not in allowed.get(project, ()):
+            raise ValueError(f"no variant {variant!r} for {project}; there are {allowed}")
     started = time.perf_counter()
     root = copy_demo_projects(Path(dest))
     projects = {
@@ -252,7 +286,8 @@ def demo_content_hash(source: Path = DEMO_SOURCE) -> str:
     """Hash of every file of the demo projects that a build reads (build output excluded)."""
     digest = hashlib.sha256()
     digest.update(
-        f"format={CACHE_FORMAT};dbt-core={_version('dbt-core')};dbt-duckdb={_version('dbt-duckdb')}".encode()
+        f"format={CACHE_FORMAT};dbt-core={_version('dbt-core')};dbt-duckdb={_version('dbt-duckdb')};"
+        f"dbt-loom={_version('dbt-loom')}".encode()
     )
     for directory, dirnames, filenames in os.walk(source):
         dirnames[:] = sorted(name for name in dirnames if not _ignored(name) and name not in NOT_BUILD_INPUTS)
@@ -303,6 +338,11 @@ class DemoArtifacts:
     - `marketing_sources`, `marketing_stale_sources`: `sources.json` of `dbt source freshness` in
       marketing (its source core.fct_orders has a freshness rule): `pass`, and with
       `--vars '{tessera_demo: stale}'` dbt's `error` (three days old against a one-day rule).
+    - `marketing_loom_manifest`, `marketing_loom_run_results`: marketing built with
+      `--vars '{tessera_demo: loom}'` and dbt-loom reading core's normal manifest: its
+      `int_customer_touchpoints` and `fct_attribution` read `{{ ref('core', 'dim_customers') }}`
+      (core's public model, injected as an external node of package `core`, like core's other
+      models that nothing reads) instead of the source; the source stays, for a relationships test.
     - `build_seconds`: how long each step took when the cache was built (step name → seconds).
 
     `load(path)` returns the parsed JSON (cached), `read_bytes(path)` the raw bytes as an API
@@ -329,6 +369,8 @@ class DemoArtifacts:
     marketing_stale_sources: Path
     core_removed_manifest: Path  # dim_customers disabled: its relation is removed
     core_private_manifest: Path  # dim_customers goes from dbt access public to private
+    marketing_loom_manifest: Path
+    marketing_loom_run_results: Path
     build_seconds: dict[str, float]
     failing_test_name: str = FAILING_TEST_NAME
     _loaded: dict[Path, Any] = field(default_factory=dict, repr=False)
@@ -365,6 +407,8 @@ class DemoArtifacts:
             marketing_stale_sources=root / "stale" / "marketing" / "sources.json",
             core_removed_manifest=root / "removed" / "core" / "manifest.json",
             core_private_manifest=root / "private" / "core" / "manifest.json",
+            marketing_loom_manifest=root / "loom" / "marketing" / "manifest.json",
+            marketing_loom_run_results=root / "loom" / "marketing" / "run_results.json",
             build_seconds=info["seconds"],
         )
 
@@ -386,6 +430,10 @@ def build_demo_artifacts(out: Path, *, work: Path) -> dict[str, float]:
         _keep(artifacts, out / "normal" / project)
         seconds[f"normal/{project}"] = artifacts.seconds
     root = normal.root
+    # dbt-loom reads core's manifest from core/target/: built while that is the normal build's.
+    loom = build_project(root, "marketing", variant="loom")
+    _keep(loom, out / "loom" / "marketing")
+    seconds["loom/marketing"] = loom.seconds
     # The partial run needs core's warehouse as the normal build left it, so it goes first.
     partial = build_project(root, "core", command=("test", "--select", "dim_customers"))
     _keep(partial, out / "partial" / "core")

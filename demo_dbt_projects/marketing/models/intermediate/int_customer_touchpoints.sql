@@ -12,5 +12,5 @@ select
 from {{ ref('stg_touchpoints') }} as touchpoints
 inner join {{ ref('stg_campaigns') }} as campaigns
     on touchpoints.campaign_id = campaigns.campaign_id
-left join {{ source('core', 'dim_customers') }} as customers
+left join {{ core_dim_customers() }} as customers
     on touchpoints.customer_id = customers.customer_id

@@ -12,6 +12,6 @@ select
 from {{ ref('int_order_attribution') }} as attribution
 inner join {{ ref('stg_campaigns') }} as campaigns
     on attribution.campaign_id = campaigns.campaign_id
-left join {{ source('core', 'dim_customers') }} as customers
+left join {{ core_dim_customers() }} as customers
     on attribution.customer_id = customers.customer_id
 where attribution.campaign_id is not null
