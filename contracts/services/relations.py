@@ -126,6 +126,13 @@ def relation_change_apply(
         asset_move(asset=asset, change=change, actor=actor, sync_run=sync_run)
     elif change.get("kind") == ACCESS:
         # dbt access narrowed (services.sync.access): the asset takes it once its readers answered.
+        # Access is no part of the contract: the contract stays as it is, and the proposal's copy
+        # of it (proposed, never published) is superseded, as for a removal.
+        from contracts.models import ContractVersion
+
+        ContractVersion.objects.filter(asset=asset, status=ContractVersion.Status.PROPOSED).filter(
+            proposals__relation_change__kind=ACCESS
+        ).update(status=ContractVersion.Status.SUPERSEDED)
         Asset.objects.filter(pk=asset.pk).update(
             access=str(change.get("to") or ""), updated_at=timezone.now()
         )

@@ -139,6 +139,10 @@ def test_public_to_private_while_other_projects_read_it_asks_them(demo, demo_art
     proposal = Proposal.objects.get(pk=opened["proposal"])
     assert proposal.status == Proposal.Status.OPEN
     assert Asset.objects.get(relation="core.main.dim_customers").access == "public"  # until answered
+    from contracts.services.proposal_emails import proposal_opened_notify
+
+    subjects = {e.subject for e in proposal_opened_notify(proposal_id=proposal.pk)}
+    assert any("dim_customers is no longer public (private)" in subject for subject in subjects)
 
     again = run_sync(private)
     assert [p["new"] for p in again.summary["proposals"]] == [False]
@@ -307,3 +311,23 @@ def test_home_leads_with_changes_to_public_models(demo, demo_artifacts, client):
 
     assert page.index("fct_orders</strong>") < page.index("dim_customers</strong>")
     assert page.count("public model</span>") >= 1
+
+
+def test_once_the_readers_approve_the_model_becomes_private(demo, demo_artifacts):
+    from contracts.services.proposals import acknowledgment_record
+
+    run = run_sync(demo_artifacts.read_bytes(demo_artifacts.core_private_manifest))
+    proposal = Proposal.objects.get(pk=run.summary["proposals"][0]["proposal"])
+
+    for team in proposal.required_teams.all():
+        acknowledgment_record(proposal=proposal, team=team, answer="approved", actor=OPEN, via="api")
+
+    proposal.refresh_from_db()
+    dim = Asset.objects.get(relation="core.main.dim_customers")
+    assert proposal.status == Proposal.Status.PUBLISHED
+    assert dim.access == "private"
+    assert dim.active_version.semver == "1.0.0"  # access is no part of the contract: it stays
+    proposal.proposed_version.refresh_from_db()
+    assert proposal.proposed_version.status == "superseded"
+    again = run_sync(demo_artifacts.read_bytes(demo_artifacts.core_private_manifest))
+    assert again.summary["proposals"] == [] and again.summary["published"] == 0
