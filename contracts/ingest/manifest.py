@@ -8,27 +8,25 @@ constraints before v9 (dbt 1.5), no ``attached_node`` before v9 (tests are attac
 
 Pure: bytes in, :class:`~contracts.domain.ParsedManifest` out, no ORM, no I/O.
 
-Speed matters (a 5,000-model manifest is ~140 MB): the parser decodes once with orjson and walks
-``nodes`` exactly once, bucketing tests by the node they test, so the cost is one dict lookup per
-test instead of a scan of every node per model. We deliberately do NOT validate with
-dbt-artifacts-parser: its pydantic models build a full object tree of the manifest (every macro,
-doc and compiled SQL string): on the 1,000-model benchmark manifest (28 MB) ``parse_manifest``
-of dbt-artifacts-parser took 6.4 s against 0.7 s for ``orjson.loads`` (measured 2026-11-27 on the
-shared 2-core machine), about 9x the floor this parser has to stay close to, for shape checks we
-only need on the handful of keys read here.
-Those keys are checked by hand and reported as ``ManifestError`` with a message a person can act on.
+Speed matters (a 5,000-model manifest is ~140 MB, a 20,000-model one ~570 MB): the manifest is
+decoded once, and only in part (``manifest_decode``: msgspec builds the keys listed in
+``manifest_schema`` and skips the rest), then the parser walks ``nodes`` exactly once, bucketing
+tests by the node they test, so the cost is one dict lookup per test instead of a scan of every
+node per model. We deliberately do NOT validate with dbt-artifacts-parser: its pydantic models
+build a full object tree of the manifest (every macro, doc and compiled SQL string): on the
+1,000-model benchmark manifest (28 MB) ``parse_manifest`` of dbt-artifacts-parser took 6.4 s
+against 0.7 s for ``orjson.loads`` (measured 2026-11-27 on the shared 2-core machine), for shape
+checks we only need on the handful of keys read here. Those keys are checked by hand and
+reported as ``ManifestError`` with a message a person can act on.
+
+**A key read here must be listed in** ``manifest_schema`` (a key it does not keep reads as
+absent); ``contracts/tests/test_manifest_decode.py`` fails on a read it does not cover.
 """
 
 from __future__ import annotations
 
-import gc
 import hashlib
-import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
-
-import orjson
 
 from contracts.domain import (
     COMPATIBILITY_MODES,
@@ -43,18 +41,28 @@ from contracts.domain import (
 from contracts.ingest.catalog import CatalogColumns, parse_catalog
 from contracts.ingest.errors import ManifestError
 from contracts.ingest.exposures import dbt_signals_read, node_access
+from contracts.ingest.manifest_decode import (
+    SUPPORTED_SCHEMA_VERSIONS,
+    gc_paused,
+    load_manifest_json,
+    schema_version_of,
+)
 from contracts.ingest.packages import of_another_package, package_node
 
-__all__ = ["SUPPORTED_SCHEMA_VERSIONS", "ManifestError", "parse_manifest", "schema_version_of"]
+__all__ = [
+    "SUPPORTED_SCHEMA_VERSIONS",
+    "ManifestError",
+    "gc_paused",
+    "load_manifest_json",
+    "parse_manifest",
+    "parse_manifest_document",
+    "schema_version_of",
+]
 
-SUPPORTED_SCHEMA_VERSIONS = (4, 5, 6, 7, 8, 9, 10, 11, 12)
-SUPPORTED_TEXT = "v4–v12 (dbt 1.0 to 1.11)"
 # The dbt release that wrote each schema version (for messages about what it could not say).
 DBT_OF_SCHEMA = {4: "1.0", 5: "1.1", 6: "1.2", 7: "1.3", 8: "1.4", 9: "1.5", 10: "1.6", 11: "1.7", 12: "1.8+"}
 CONTRACTS_SINCE = 9  # model contracts, constraints, attached_node, model versions: dbt 1.5
 ASSET_RESOURCE_TYPES = frozenset({"model", "seed", "snapshot"})
-
-_SCHEMA_URL = re.compile(r"/dbt/([a-z_-]+)/v(\d+)\.json$")
 
 # dbt_utils (and friends) tests whose meaning the compatibility engine knows: they get the same
 # short kind whatever package ships them, so swapping the hub package for a local copy is no change.
@@ -71,82 +79,10 @@ _KNOWN_GENERIC = {
 _INJECTED_KWARGS = ("model", "column_name")
 
 
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while building large acyclic trees.
-
-    Decoding a manifest creates millions of dicts and lists, and walking it allocates ~10
-    objects per column and test while they are alive; the collector's full passes rescan all of
-    them again and again (measured on the 1,000-model manifest: orjson.loads 0.8 s → 0.3 s, the
-    walk 0.59 s → 0.19 s). Nothing built here forms reference cycles, so nothing is leaked.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def _strip_ident(name: str | None) -> str:
     if not name:
         return ""
     return name.strip().strip('"`[]').lower()
-
-
-def schema_version_of(metadata: Any) -> tuple[str, int] | None:
-    """``("manifest", 12)`` from ``metadata.dbt_schema_version``; None when absent or unreadable."""
-    if not isinstance(metadata, dict):
-        return None
-    url = metadata.get("dbt_schema_version")
-    if not isinstance(url, str):
-        return None
-    match = _SCHEMA_URL.search(url.strip())
-    if not match:
-        return None
-    return match.group(1), int(match.group(2))
-
-
-def load_manifest_json(data: bytes | str) -> dict[str, Any]:
-    """Decode and check the envelope of a manifest. Raises ManifestError with a readable reason."""
-    if not data:
-        raise ManifestError("empty_body", "The manifest is empty: send the contents of target/manifest.json.")
-    try:
-        with gc_paused():
-            doc = orjson.loads(data)
-    except orjson.JSONDecodeError as exc:
-        raise ManifestError("invalid_json", f"The manifest is not valid JSON: {exc}.") from None
-    if not isinstance(doc, dict):
-        raise ManifestError(
-            "not_a_manifest",
-            f"Expected a dbt manifest (a JSON object), got a JSON {type(doc).__name__}.",
-        )
-    version = schema_version_of(doc.get("metadata"))
-    if version is None:
-        raise ManifestError(
-            "not_a_manifest",
-            "This JSON is not a dbt manifest: metadata.dbt_schema_version is missing. "
-            "Send target/manifest.json as written by dbt parse/build.",
-        )
-    kind, number = version
-    if kind != "manifest":
-        raise ManifestError(
-            "not_a_manifest",
-            f"This is a dbt {kind} file (schema v{number}), not a manifest. "
-            "Send target/manifest.json; run results and catalogs go in their own fields.",
-        )
-    if number not in SUPPORTED_SCHEMA_VERSIONS:
-        raise ManifestError(
-            "unsupported_schema_version",
-            f"Manifest schema v{number} is not supported; supported are {SUPPORTED_TEXT}. "
-            + ("Upgrade the project to dbt 1.0 or later and run dbt parse again." if number < 4 else ""),
-        )
-    if not isinstance(doc.get("nodes"), dict):
-        raise ManifestError("not_a_manifest", "The manifest has no 'nodes' object.")
-    if not isinstance(doc.get("sources", {}), dict):
-        raise ManifestError("not_a_manifest", "The manifest's 'sources' is not an object.")
-    return doc
 
 
 def parse_manifest(data: bytes | str, *, catalog: bytes | None = None) -> ParsedManifest:
