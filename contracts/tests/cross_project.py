@@ -75,8 +75,21 @@ def package_model(package: str, name: str, *, database: str) -> dict[str, Any]:
     return node
 
 
-def manifest(project: str, *nodes: dict[str, Any]) -> bytes:
+def exposure(project: str, name: str, *, depends_on: tuple[str, ...], team: str) -> dict[str, Any]:
+    """A dashboard outside dbt that reads ``depends_on``, owned by ``team`` (meta.tessera.team)."""
+    return {
+        "unique_id": f"exposure.{project}.{name}",
+        "name": name,
+        "type": "dashboard",
+        "owner": {"name": team, "email": ""},
+        "depends_on": {"nodes": list(depends_on), "macros": []},
+        "config": {"enabled": True, "meta": {"tessera": {"team": team}}},
+    }
+
+
+def manifest(project: str, *nodes: dict[str, Any], exposures: tuple[dict[str, Any], ...] = ()) -> bytes:
     doc = {
+        "exposures": {e["unique_id"]: e for e in exposures},
         "metadata": {
             "dbt_schema_version": SCHEMA_URL,
             "dbt_version": "1.11.16",

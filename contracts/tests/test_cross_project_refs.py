@@ -26,6 +26,8 @@ from contracts.tests.cross_project import (
     DIM_COLUMNS,
     MARKETING_OWNER,
     core_manifest,
+    exposure,
+    injected,
     manifest,
     marketing_manifest,
     model,
@@ -139,6 +141,29 @@ def test_a_ref_marketing_no_longer_makes_stops_waiting(teams):
     assert not PendingReference.objects.exists()
     run_sync(core_manifest())
     assert not Registration.objects.filter(team__slug="marketing-analytics").exists()
+
+
+def test_an_exposure_reading_a_cross_project_ref_reaches_the_upstream_asset(teams):
+    run_sync(core_manifest())
+    dashboard = exposure(
+        "marketing", "audiences", depends_on=("model.core.dim_customers",), team="marketing-analytics"
+    )
+    reader = manifest(
+        "marketing",
+        injected("core", "dim_customers"),
+        model("marketing", "stg_channels", meta=MARKETING_OWNER),
+        exposures=(dashboard,),
+    )
+
+    run = run_sync(reader)
+
+    assert run.summary["cross_project_refs"] == 1
+    assert not Asset.objects.filter(project__name="marketing", relation__startswith="core.").exists()
+    dim = Asset.objects.get(relation=DIM)
+    assert AssetNode.objects.get(project__name="marketing", unique_id="model.core.dim_customers").asset == dim
+    assert Registration.objects.filter(
+        asset=dim, team__slug="marketing-analytics", origin="exposure"
+    ).exists()
 
 
 def test_the_ci_check_reports_the_reference_and_adds_no_asset(teams):

@@ -4,8 +4,8 @@ A manifest carries nodes of other packages (``ParsedManifest.package_nodes``): a
 project's public models injected by dbt-loom or dbt Mesh for ``{{ ref('core', 'dim_customers') }}``,
 or the models of an installed package. None of them is an asset of the syncing project:
 
-- a node whose package is a project Tessera knows (another project's row) and that a node of this
-  manifest reads is a **reference** to that project's asset (matched by unique_id, else by
+- a node whose package is a project Tessera knows (another project's row) and that a model
+  (ephemeral ones too) or an exposure of this manifest reads is a **reference** to that project's asset (matched by unique_id, else by
   relation): a lineage edge from the asset to each reading model, and the reading models' team
   registered as its consumer (origin lineage, like a source read). It never creates an asset or a
   version and never changes the asset's owner.
@@ -84,7 +84,7 @@ def references_resolve(parsed: ParsedManifest) -> References:
     refs = References()
     if not parsed.package_nodes:
         return refs
-    read = {dep for spec in parsed.assets for dep in spec.depends_on}
+    read = read_by_project(parsed)
     packages = {n.package_name for n in parsed.package_nodes} - {parsed.project_name}
     projects = {p.name: p for p in Project.objects.filter(name__in=packages)}
     wanted = [n for n in parsed.package_nodes if n.package_name in projects and n.unique_id in read]
@@ -105,6 +105,14 @@ def references_resolve(parsed: ParsedManifest) -> References:
         else:
             refs.skipped[node.package_name] += 1
     return refs
+
+
+def read_by_project(parsed: ParsedManifest) -> set[str]:
+    """Every node the project's own models (ephemeral ones too) and exposures read."""
+    read = {dep for spec in parsed.assets for dep in spec.depends_on}
+    read.update(dep for deps in parsed.ephemeral_depends_on.values() for dep in deps)
+    read.update(dep for exposure in parsed.exposures for dep in exposure.depends_on)
+    return read
 
 
 def _upstream_assets(nodes: list[PackageNode], projects: dict[str, Project]) -> dict[tuple[int, str], Asset]:
