@@ -5,6 +5,10 @@ demo is tested in test_cross_project_demo.py."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from contracts.models import (
@@ -193,3 +197,32 @@ def test_the_ci_check_warns_about_an_unknown_upstream_project(teams):
     assert report["references"] == []
     assert any("project 'core', which Tessera does not know yet" in w for w in report["warnings"])
     assert all(not a["relation"].startswith("core.") for a in report["added"])
+
+
+def _cli(live_server, *args: str) -> subprocess.CompletedProcess:
+    script = Path(__file__).resolve().parents[2] / "bin" / "tessera-check"
+    return subprocess.run(
+        [sys.executable, str(script), *args, "--url", live_server.url],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+def test_bin_tessera_check_prints_the_cross_project_read(live_server, tmp_path, settings):
+    settings.TESSERA_OPEN_API = True  # the local open demo: no key needed
+    for slug in ("data-platform", "marketing-analytics"):
+        team_ensure(slug=slug)
+    run_sync(core_manifest())
+    path = tmp_path / "manifest.json"
+    path.write_bytes(marketing_manifest())
+
+    text = _cli(live_server, str(path))
+    markdown = _cli(live_server, str(path), "--format", "markdown")
+
+    assert text.returncode == 0, text.stdout + text.stderr
+    assert "[->] reads core.main.dim_customers of project 'core' (data-platform)" in text.stdout
+    assert "core.main.dim_customers) is new" not in text.stdout
+    assert "- reads: `core.main.dim_customers` of project `core` (data-platform)" in markdown.stdout
