@@ -9,7 +9,18 @@ from pathlib import Path
 
 import pytest
 
-from contracts.models import Asset, LineageEdge, PendingReference, Project, Proposal, Registration, SyncRun
+from contracts.models import (
+    Asset,
+    ColumnUsage,
+    LineageEdge,
+    PendingReference,
+    Project,
+    Proposal,
+    ProposalImpact,
+    Registration,
+    SyncRun,
+)
+from contracts.services.column_usage import column_usage_refresh
 from contracts.services.sync import sync_submit
 from contracts.services.sync.check import sync_check
 from contracts.services.teams import team_ensure
@@ -107,6 +118,23 @@ def test_a_breaking_change_to_dim_customers_asks_marketing(loom_synced, demo_art
     proposal = Proposal.objects.get(asset__relation=DIM, status="open")
     assert run.summary["proposals_opened"] >= 1
     assert "marketing-analytics" in set(proposal.required_teams.values_list("slug", flat=True))
+
+
+@pytest.mark.slow
+def test_column_usage_reads_core_through_the_ref_and_the_breaking_change_asks_for_it(
+    loom_synced, demo_artifacts
+):
+    column_usage_refresh(sync_run_id=loom_synced.pk)
+    usage = ColumnUsage.objects.get(
+        consumer__relation="marketing.main.int_customer_touchpoints", upstream__relation=DIM
+    )
+    assert usage.known and "country_code" in usage.columns
+
+    run_sync(demo_artifacts.read_bytes(demo_artifacts.core_breaking_manifest))  # drops country_code
+
+    impact = ProposalImpact.objects.get(proposal__asset__relation=DIM, team__slug="marketing-analytics")
+    assert impact.role == ProposalImpact.Role.REQUIRED, impact.reason
+    assert "int_customer_touchpoints" in str(impact.readers)
 
 
 @pytest.mark.slow
