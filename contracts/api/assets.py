@@ -33,7 +33,7 @@ from contracts.selectors.assets import (
     version_diff,
     version_get,
 )
-from contracts.selectors.column_usage import column_lineage
+from contracts.selectors.column_usage import column_lineage, column_sources
 from contracts.selectors.exposures import asset_dbt_signals
 from contracts.selectors.lineage import MAX_DEPTH, LineageNode, lineage_graph
 from tessera_site.lib.pagination import PageNumbers
@@ -241,4 +241,5 @@ def asset_lineage(
         "column_edges": column_lineage(asset=asset, column=column, depth=depth)
         if columns or column
         else None,
+        "column_sources": column_sources(asset=asset, column=column) if column else None,
     }

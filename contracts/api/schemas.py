@@ -210,6 +210,9 @@ class LineageOut(Schema):
     downstream: list[LineageNodeOut]
     edges: list[LineageEdgeOut]
     column_edges: list[ColumnEdgeOut] | None = None  # with ?columns=true (or ?column=NAME)
+    column_sources: list[ColumnEdgeOut] | None = Field(
+        None, description="With ?column=NAME: the upstream columns the root's model reads into that column"
+    )
 
 
 class LineageBoxOut(Schema):

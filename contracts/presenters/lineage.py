@@ -114,3 +114,44 @@ def cluster_drawing(graph: ClusterGraph) -> dict[str, Any]:
     drawing["expanded"] = graph.expanded
     drawing["mode"] = "clusters"
     return drawing
+
+
+# --- one column's lineage, drawn over the graph around its asset -----------------------------------
+def column_overlay(
+    *, asset_id: int, column: str, sources: list[dict[str, Any]], reads: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """What the page highlights for ``column`` of ``asset_id``: the boxes holding the upstream
+    columns it comes from (``sources``), the models reading it hop by hop and where (``reads``,
+    from ``column_lineage``), and a label per edge naming the column and the clauses."""
+    roles: dict[int, str] = {asset_id: "focus"}
+    notes: dict[int, list[str]] = {asset_id: [f"column {column}"]}
+    labels: dict[tuple[int, int], list[str]] = {}
+    clauses: dict[tuple[int, int], list[str]] = {}
+    for edges, upstream_side in ((sources, True), (reads, False)):
+        for edge in edges:
+            up, down, read = edge["upstream"], edge["downstream"], edge["upstream_column"]
+            where = ", ".join(edge["clauses"]) or "read"
+            labels.setdefault((up, down), []).append(f"{read}: {where}")
+            clauses.setdefault((up, down), []).extend(edge["clauses"] or ["read"])
+            if upstream_side:
+                roles.setdefault(up, "source")
+                notes.setdefault(up, []).append(f"{read} → {column}")
+            else:
+                roles.setdefault(down, "reads")
+                notes.setdefault(down, []).append(f"reads {read}: {where}")
+    return {
+        "asset": asset_id,
+        "name": column,
+        "nodes": [
+            {"id": pk, "role": role, "note": "; ".join(notes.get(pk, []))} for pk, role in roles.items()
+        ],
+        "edges": [
+            {
+                "from": u,
+                "to": d,
+                "label": "; ".join(dict.fromkeys(text)),
+                "where": ", ".join(dict.fromkeys(clauses[(u, d)])),
+            }
+            for (u, d), text in labels.items()
+        ],
+    }

@@ -119,9 +119,34 @@ def column_lineage(*, asset: Asset, column: str | None = None, depth: int = 1) -
     return edges
 
 
+def column_sources(*, asset: Asset, column: str) -> list[dict[str, Any]]:
+    """Where ``column`` of ``asset`` comes from: the upstream columns its own model reads into it,
+    as edges shaped like ``column_lineage``'s."""
+    name = column.lower()
+    edges = []
+    usages = ColumnUsage.objects.filter(consumer=asset, known=True).select_related("consumer__owner_team")
+    for usage in usages.order_by("upstream__relation"):
+        for col, outputs in sorted((usage.feeds or {}).items()):
+            if name in outputs:
+                edges.append(
+                    {"upstream": usage.upstream_id, "upstream_column": col, "downstream": asset.pk,
+                     "clauses": list(usage.columns.get(col, ())), "feeds": [name],
+                     "team": usage.consumer.owner_team.slug}
+                )  # fmt: skip
+    return edges
+
+
+def column_sources_rows(*, asset: Asset, column: str) -> list[dict[str, Any]]:
+    """``column_sources`` with the assets' names and projects, for the lineage page's table."""
+    return _with_assets(column_sources(asset=asset, column=column))
+
+
 def column_lineage_rows(*, asset: Asset, column: str, depth: int) -> list[dict[str, Any]]:
     """``column_lineage`` with the assets' names and projects, for the lineage page's table."""
-    edges = column_lineage(asset=asset, column=column, depth=depth)
+    return _with_assets(column_lineage(asset=asset, column=column, depth=depth))
+
+
+def _with_assets(edges: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ids = {e["upstream"] for e in edges} | {e["downstream"] for e in edges}
     assets = {a.pk: a for a in Asset.objects.filter(pk__in=ids).select_related("project")}
     return [

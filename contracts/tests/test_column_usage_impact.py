@@ -170,5 +170,37 @@ def test_lineage_endpoint_adds_column_edges_across_projects_on_request(reader):
     attribution = Asset.objects.get(relation="marketing.main.int_order_attribution").pk
     assert ("status", attribution, ("filter",)) in edges
     assert all(e["upstream_column"] == "status" for e in body["column_edges"] if e["upstream"] != attribution)
+    sources = reader.get("/api/v1/assets/core.main.dim_customers/lineage", {"column": "country_code"}).json()
+    stg = Asset.objects.get(relation="core.main.stg_customers").pk
+    assert {(e["upstream"], e["upstream_column"], tuple(e["feeds"])) for e in sources["column_sources"]} == {
+        (stg, "country_code", ("country_code",))
+    }
+    assert plain["column_sources"] is None
     every = reader.get("/api/v1/assets/core.main.fct_orders/lineage", {"columns": "true"}).json()
     assert {e["upstream_column"] for e in every["column_edges"]} >= {"order_id", "total_amount", "status"}
+
+
+def test_lineage_page_draws_one_column_from_its_source_to_its_readers_across_projects(demo_synced, client):
+    from django.urls import reverse
+
+    from contracts.factories import UserFactory
+
+    client.force_login(UserFactory())
+    dim = Asset.objects.get(relation="core.main.dim_customers")
+    data = client.get(reverse("lineage_json"), {"focus": dim.pk, "column": "Country_Code", "hops": 2}).json()
+    column = data["column"]
+    assert (column["asset"], column["name"]) == (dim.pk, "country_code")
+    names = {n["id"]: n["name"] for n in data["nodes"]}
+    roles = {names[c["id"]]: (c["role"], c["note"]) for c in column["nodes"]}
+    assert roles["dim_customers"] == ("focus", "column country_code")
+    assert roles["int_customer_touchpoints"] == ("reads", "reads country_code: select")
+    assert roles["fct_attribution"][0] == "reads"  # two hops on, in marketing, through touchpoints' column
+    sources = [name for name, (role, _note) in roles.items() if role == "source"]
+    assert sources and all("→ country_code" in roles[name][1] for name in sources)
+    drawn = {(e["from"], e["to"]) for e in data["edges"]}
+    labels = {(names[e["from"]], names[e["to"]]): e["label"] for e in column["edges"]}
+    assert labels[("dim_customers", "int_customer_touchpoints")] == "country_code: select"
+    assert all((e["from"], e["to"]) in drawn for e in column["edges"])  # every labelled edge is in the graph
+
+    page = client.get(reverse("lineage"), {"focus": dim.pk, "column": "country_code"}).content.decode()
+    assert 'id="column-lineage"' in page and "Comes from" in page and "int_customer_touchpoints" in page

@@ -9,9 +9,14 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from contracts.models import Asset, Proposal
-from contracts.presenters.lineage import cluster_drawing, lineage_drawing
+from contracts.presenters.lineage import cluster_drawing, column_overlay, lineage_drawing
 from contracts.selectors import dashboard as sel
-from contracts.selectors.column_usage import column_lineage_rows
+from contracts.selectors.column_usage import (
+    column_lineage,
+    column_lineage_rows,
+    column_sources,
+    column_sources_rows,
+)
 from contracts.selectors.lineage import lineage_graph
 from contracts.selectors.lineage_clusters import lineage_clusters
 from contracts.views.browse import render_page
@@ -79,7 +84,11 @@ def _column_focus(request: HtmxHttpRequest, focus: Asset | None, hops: int) -> d
     column = request.GET.get("column", "").strip()[:300]
     if not column or focus is None:
         return {}
-    return {"column": column, "column_edges": column_lineage_rows(asset=focus, column=column, depth=hops)}
+    return {
+        "column": column,
+        "column_edges": column_lineage_rows(asset=focus, column=column, depth=hops),
+        "column_sources": column_sources_rows(asset=focus, column=column),
+    }
 
 
 @login_required
@@ -93,6 +102,14 @@ def lineage_json(request: HtmxHttpRequest) -> JsonResponse:
     else:
         graph = lineage_graph(asset=focus, depth=_hops(request), max_nodes=MAX_NODES, impact=True)
         drawing = lineage_drawing(graph, focus_id=focus.pk if focus else None)
+    column = request.GET.get("column", "").strip()[:300].lower()
+    if focus is not None and column:
+        drawing["column"] = column_overlay(
+            asset_id=focus.pk,
+            column=column,
+            sources=column_sources(asset=focus, column=column),
+            reads=column_lineage(asset=focus, column=column, depth=_hops(request)),
+        )
     for node in drawing["nodes"]:
         if node["kind"] == "asset":
             node["url"] = reverse("asset_detail", args=[node.get("asset_id", node["id"])])

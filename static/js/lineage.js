@@ -40,6 +40,7 @@
   var viewport = el("g", { class: "viewport" }, svg);
   var edgeLayer = el("g", { class: "edges" }, viewport);
   var nodeLayer = el("g", { class: "nodes" }, viewport);
+  var labelLayer = el("g", { class: "labels" }, viewport);  // edge labels, above the boxes they pass
   host.appendChild(svg);
 
   function apply() {
@@ -107,6 +108,7 @@
       '<h3 id="graph-info-h">' + escapeHtml(node.name) + "</h3>" +
       '<p class="mono small">' + escapeHtml(node.relation) + "</p>" +
       '<p class="small"><span class="chip">' + escapeHtml(node.team || "no team") + "</span> " + escapeHtml(node.project) + " · " + escapeHtml(node.type) + "</p>" +
+      (node.columnNote ? '<p class="small col-note">' + escapeHtml(node.columnNote) + "</p>" : "") +
       (node.proposal ? '<p class="small"><a href="/proposals/' + node.proposal + '/">Open proposal #' + node.proposal + "</a></p>" : "") +
       '<p><a class="btn small" href="' + node.url + '">Open asset<span class="sr-only"> ' + escapeHtml(node.name) + '</span></a> <a class="btn small" href="?focus=' + assetId(node) + '&hops=2">Focus here<span class="sr-only"> on ' + escapeHtml(node.name) + "</span></a>" +
       (node.group ? ' <button type="button" class="btn small" data-collapse="' + escapeHtml(node.group) + '">Close its group</button>' : "") + "</p>" +
@@ -140,6 +142,8 @@
   function draw(data) {
     edgeLayer.textContent = "";
     nodeLayer.textContent = "";
+    labelLayer.textContent = "";
+    svg.classList.remove("has-column");
     state.byId = {};
     state.current = null;
     select(null);
@@ -156,10 +160,11 @@
       var d = "M" + x1 + "," + y1 + " C" + mid + "," + y1 + " " + mid + "," + y2 + " " + x2 + "," + y2;
       e.el = el("path", { d: d, class: cls, "data-from": e.from, "data-to": e.to }, edgeLayer);
       if (e.count > 1 || (e.count && (a.kind === "cluster" || b.kind === "cluster"))) {
-        var label = el("text", { x: mid, y: (y1 + y2) / 2, class: "e-count", "text-anchor": "middle", "aria-hidden": "true" }, edgeLayer);
+        var label = el("text", { x: mid, y: (y1 + y2) / 2, class: "e-count", "text-anchor": "middle", "aria-hidden": "true" }, labelLayer);
         label.textContent = e.count;
       }
     });
+    if (data.column) markColumn(data.column, data.nodesById);
     data.nodes.forEach(function (n) { n.el = drawNode(n, w, h); state.byId[n.id] = n; });
     var groups = data.nodes.filter(function (n) { return n.kind === "cluster"; }).length;
     var summary = (groups ? groups + " groups · " : "") + (data.nodes.length - groups) + " assets · " + data.edges.length + " edges" + (data.truncated ? " (truncated: focus on an asset)" : "");
@@ -178,7 +183,8 @@
 
   function drawNode(n, w, h) {
     var cluster = n.kind === "cluster";
-    var cls = "node" + (cluster ? " cluster" : "") + (n.focus ? " focus" : "") + (n.impact ? " " + n.impact : "") + (n.status === "retired" ? " retired" : "");
+    var cls = "node" + (cluster ? " cluster" : "") + (n.focus ? " focus" : "") + (n.impact ? " " + n.impact : "") + (n.status === "retired" ? " retired" : "") +
+      (n.columnRole ? " col-" + n.columnRole : "");
     var where = n.project ? n.project + " project, " : "";
     var g = el("g", {
       class: cls, transform: "translate(" + n.x + "," + n.y + ")", tabindex: "-1", role: cluster ? "button" : "link",
@@ -186,7 +192,7 @@
         ? "Group " + n.name + ": " + n.size + " assets of " + where + (n.team || "no team") + ". Reads from " + n.ups.length + " boxes, read by " + n.downs.length + ". Enter opens it."
         : n.name + ", " + where + (n.team || "no team") +
           (n.impact ? ", " + n.impact + " by the proposal" : "") + (n.status === "retired" ? ", retired" : "") +
-          ". Reads " + n.ups.length + ", read by " + n.downs.length + ".",
+          (n.columnNote ? ", " + n.columnNote : "") + ". Reads " + n.ups.length + ", read by " + n.downs.length + ".",
       "data-id": n.id, "data-name": n.name, "data-team": n.team || "", "data-project": n.project, "data-relation": n.relation || "",
       "data-kind": n.kind || "asset"
     }, nodeLayer);
@@ -200,8 +206,31 @@
     name.textContent = n.name.length > 26 ? n.name.slice(0, 25) + "…" : n.name;
     var meta = el("text", { x: 14, y: 36, class: "n-meta" }, g);
     meta.textContent = cluster ? n.size + " assets · " + (n.ranged ? (n.team || "no team") : "click to open")
+      : n.columnNote ? (n.columnNote.length > 32 ? n.columnNote.slice(0, 31) + "…" : n.columnNote)
       : n.project + " · " + (n.team || "no team");
     return g;
+  }
+
+  // --- one column's lineage over the graph: where it comes from, who reads it and where ---------
+  function markColumn(column, byId) {
+    var edges = {};
+    state.data.edges.forEach(function (e) { edges[e.from + ">" + e.to] = e; });
+    column.nodes.forEach(function (c) {
+      var n = byId[String(c.id)];
+      if (n) { n.columnRole = c.role; n.columnNote = c.note; }
+    });
+    column.edges.forEach(function (c) {
+      var e = edges[c.from + ">" + c.to];
+      if (!e) return;  // an end outside the hops shown; the table below lists it
+      e.el.classList.add("column");
+      var a = byId[e.from], b = byId[e.to];
+      var x = (a.x + state.data.node_w + b.x) / 2, y = (a.y + b.y + state.data.node_h) / 2;
+      // The clauses on the edge (short enough for the gap between two boxes), the whole label on hover.
+      var label = el("text", { x: x, y: y - 4, class: "c-label", "text-anchor": "middle", "data-from": e.from, "data-to": e.to }, labelLayer);
+      label.textContent = c.where.length > 14 ? c.where.slice(0, 13) + "…" : c.where;
+      el("title", {}, label).textContent = c.label;
+    });
+    svg.classList.add("has-column");
   }
 
   // --- level of detail: open and close groups ----------------------------------------------------

@@ -88,3 +88,25 @@ def test_asset_page_schema_lists_who_reads_each_column(page, live_server, usage_
     table = page.locator("#column-lineage table")
     expect(table).to_contain_text("int_customer_touchpoints")
     expect(table).to_contain_text("fct_attribution")
+
+    # The graph above the table draws the same: the column's source, its readers and where.
+    page.locator("svg.graph.has-column[data-ready=true]").wait_for()
+    expect(page.locator("g.node.col-focus[data-name=dim_customers]")).to_have_count(1)
+    reader = page.locator("g.node.col-reads[data-name=int_customer_touchpoints][data-project=marketing]")
+    expect(reader).to_have_count(1)
+    assert "reads country_code: select" in reader.get_attribute("aria-label")
+    expect(page.locator("g.node.col-reads[data-name=fct_attribution]")).to_have_count(1)  # two hops on
+    assert page.locator("g.node.col-source").count() >= 1  # where dim_customers.country_code comes from
+    shown = page.evaluate(
+        "Array.from(document.querySelectorAll('text.c-label')).map(t => t.firstChild.nodeValue)"
+    )
+    assert "select" in shown, shown  # the clauses on the edge, the column and clauses on hover
+    assert "country_code: select" in page.locator("text.c-label title").all_text_contents()
+    touchpoints = reader.get_attribute("data-id")
+    column_edge = page.locator(
+        f"path.edge.column[data-from='{usage_world['customers']}'][data-to='{touchpoints}']"
+    )
+    expect(column_edge).to_have_count(1)
+    expect(page.locator("#column-lineage")).to_contain_text("Comes from")
+    shot(page, "lineage-column")
+    assert not serious_axe_violations(page)
