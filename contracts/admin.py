@@ -189,6 +189,14 @@ class RegistrationAdmin(admin.ModelAdmin):
     raw_id_fields = ["asset"]
 
 
+@admin.register(models.PendingReference)
+class PendingReferenceAdmin(ReadOnlyAdmin):
+    """Cross-project refs waiting for their upstream project's sync (written and linked by syncs)."""
+
+    list_display = ["unique_id", "project", "upstream_project", "created_at"]
+    list_filter = ["upstream_project"]
+
+
 @admin.register(models.Proposal)
 class ProposalAdmin(ReadOnlyAdmin):
     list_display = ["id", "asset", "origin", "status", "deadline", "created_at"]

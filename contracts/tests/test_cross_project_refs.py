@@ -226,3 +226,12 @@ def test_bin_tessera_check_prints_the_cross_project_read(live_server, tmp_path, 
     assert "[->] reads core.main.dim_customers of project 'core' (data-platform)" in text.stdout
     assert "core.main.dim_customers) is new" not in text.stdout
     assert "- reads: `core.main.dim_customers` of project `core` (data-platform)" in markdown.stdout
+
+
+def test_the_admin_lists_the_refs_that_wait(teams, admin_client):
+    run_sync(marketing_manifest())
+
+    page = admin_client.get("/admin/contracts/pendingreference/")
+
+    assert page.status_code == 200
+    assert "model.core.dim_customers" in page.content.decode()
