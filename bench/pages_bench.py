@@ -1,19 +1,24 @@
-"""Benchmark of the dashboard pages: 5,000 assets on PostgreSQL, gunicorn, 4 concurrent clients.
+"""Benchmark of the dashboard pages: 21,000 assets on PostgreSQL, gunicorn, 8 concurrent clients.
 
     .venv/bin/python bench/pages_bench.py \
-        --database-url postgres://postgres@127.0.0.1:5432/tessera_pagesbench [--reset] [--readme]
+        --database-url postgres://postgres@127.0.0.1:5432/tessera_pagesbench [--reset]
 
 Data: the 5,000-model manifest that bench/sync_bench.py caches (var/bench/manifest_5000_base.json,
-made by ../shared/bench/gen_dbt_project.py and a real `dbt parse`) goes through the real sync service, so the
-assets, versions, guarantees, lineage, registrations and events are what a sync writes. On top,
-what a team lead's morning looks like: open proposals waiting for the lead's team and proposed by
-it (with some answers), one audit run per asset (10% failing) and a history for some.
+made by ../shared/bench/gen_dbt_project.py and a real `dbt parse`) goes through the real sync service
+``--copies`` times (default 3), each copy under its own project and database name (bench, bench2,
+bench3: the manifest's names rewritten, nothing else), so the assets, versions, guarantees, lineage,
+registrations and events are what syncs write: 7,000 assets (5,000 models, 2,000 sources) per copy,
+21,000 in all, owned by the same teams, as in a dbt Mesh. (A 20,000-model `dbt parse` takes most of
+an hour on the shared 2-core machine; three projects of 5,000 models are also a realistic Mesh.)
+On top, what a team lead's morning looks like: open proposals waiting for the lead's team and
+proposed by it (with some answers), one audit run per asset (10% failing) and a history for some.
 
-Then gunicorn (4 workers, DEBUG off, persistent database connections as in production) serves
-the site, and 4 client threads, each with its own signed-in session, request in a loop: the home
-page, the asset list (first page, a search, a filtered and sorted page deep in the list) and asset
-pages of random assets. Latencies are per request, measured by the clients (wall clock, keep-alive
-HTTP/1.1). Target: median under 150 ms for home, asset list and asset page.
+Then gunicorn serves the site as the README's production command runs it (4 sync workers, DEBUG
+off, persistent database connections), and ``--clients`` threads (8), each with its own signed-in
+session, request in a loop: the home page, the asset list (first page, a search, a filtered and
+sorted page deep in the list, the failing-audit filter) and asset pages of random assets.
+Latencies are per request, measured by the clients (wall clock, keep-alive HTTP/1.1). Targets
+(issue #17): p50 under 100 ms and p95 under 300 ms for home, asset list and asset page.
 """
 
 from __future__ import annotations
@@ -39,7 +44,8 @@ MANIFEST = ROOT / "var" / "bench" / "manifest_5000_base.json"
 PLATFORM = "bench-platform"
 CONSUMER = "bench-consumers"
 USER = "bench-lead"
-TARGET_MS = 150.0
+TARGET_P50_MS = 100.0
+TARGET_P95_MS = 300.0
 
 
 def django_env(database_url: str, var_dir: Path) -> dict[str, str]:
@@ -77,14 +83,30 @@ def fresh_database(database_url: str) -> None:
         conn.execute(f'CREATE DATABASE "{name}"')
 
 
-def load(env: dict[str, str]) -> dict[str, object]:
-    """Sync the 5,000-model manifest and add a morning's worth of proposals and audits (idempotent)."""
+def manifest_copy(data: bytes, k: int) -> bytes:
+    """The benchmark project as its k-th copy: project ``bench<k>`` in database ``memory<k>``, so
+    its relations and node ids are its own (the generator writes these names nowhere else)."""
+    if k == 1:
+        return data
+    name = f"bench{k}".encode()
+    return (
+        data.replace(b'"bench"', b'"' + name + b'"')
+        .replace(b".bench.", b"." + name + b".")
+        .replace(b"bench://", name + b"://")
+        .replace(b'"memory"', b'"memory%d"' % k)
+        .replace(b'\\"memory\\"', b'\\"memory%d\\"' % k)
+    )
+
+
+def load(env: dict[str, str], copies: int) -> dict[str, object]:
+    """Sync the 5,000-model manifest ``copies`` times and add a morning's worth of proposals and
+    audits (idempotent)."""
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    from contracts.models import Asset
+    from contracts.models import Project
 
-    if Asset.objects.count() >= 5000:
+    if Project.objects.count() >= copies:
         return {"loaded": "reused"}
     if not MANIFEST.exists():
         sys.exit(
@@ -97,11 +119,14 @@ def load(env: dict[str, str]) -> dict[str, object]:
 
     team_ensure(slug=PLATFORM)
     started = time.perf_counter()
-    run = sync_submit(manifest=MANIFEST.read_bytes(), team_slug=PLATFORM, actor=SYSTEM)
-    outcome = sync_run_task(run.pk)
-    run.refresh_from_db()
-    if run.status != "succeeded":
-        sys.exit(f"sync failed ({outcome}): {run.error}")
+    data = MANIFEST.read_bytes()
+    for k in range(1, copies + 1):
+        run = sync_submit(manifest=manifest_copy(data, k), team_slug=PLATFORM, actor=SYSTEM)
+        outcome = sync_run_task(run.pk)
+        run.refresh_from_db()
+        if run.status != "succeeded":
+            sys.exit(f"sync {k} failed ({outcome}): {run.error}")
+        print(f"synced copy {k} of {copies}", flush=True)
     sync_seconds = time.perf_counter() - started
     extras = add_morning()
     return {"loaded": "synced", "sync_seconds": round(sync_seconds, 1), **extras}
@@ -226,11 +251,13 @@ def session_cookies(n: int) -> list[str]:
     return cookies
 
 
-def page_plan(rng: random.Random, asset_ids: list[int], team: str, project: str) -> list[tuple[str, str]]:
+def page_plan(
+    rng: random.Random, asset_ids: list[int], team: str, project: str, words: list[str]
+) -> list[tuple[str, str]]:
     return [
         ("home", "/"),
         ("asset list", "/assets/"),
-        ("asset list", "/assets/?" + urlencode({"q": f"model_{rng.randint(1, 4999)}"})),
+        ("asset list", "/assets/?" + urlencode({"q": rng.choice(words)})),
         ("asset list", "/assets/?" + urlencode({"team": team, "sort": "-version", "page": 3})),
         ("asset list", "/assets/?" + urlencode({"status": "failing_audit", "project": project})),
         ("asset page", f"/assets/{rng.choice(asset_ids)}/"),
@@ -268,10 +295,11 @@ def main() -> None:
     )
     parser.add_argument("--reset", action="store_true", help="drop and reload the database")
     parser.add_argument("--rounds", type=int, default=30, help="rounds per client (7 requests each)")
-    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--copies", type=int, default=3, help="copies of the 5,000-model project")
+    parser.add_argument("--load-only", action="store_true", help="load the data, then stop (for profiling)")
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--readme", action="store_true", help="append the figures to bench/README.md")
     args = parser.parse_args()
 
     var_dir = Path(tempfile.mkdtemp(prefix="pagesbench-"))
@@ -279,8 +307,10 @@ def main() -> None:
     if args.reset:
         fresh_database(args.database_url)
     setup_django(env)
-    loaded = load(env)
+    loaded = load(env, args.copies)
     print("data:", json.dumps(loaded))
+    if args.load_only:
+        return
     from django.db import connection
 
     with connection.cursor() as cursor:
@@ -297,6 +327,10 @@ def main() -> None:
         .values_list("slug", flat=True)[0]
     )
     project = Project.objects.values_list("name", flat=True).first() or ""
+    # Searches people type: part of an asset's name (a system, an entity), a column name.
+    names = list(Asset.objects.order_by("?").values_list("name", flat=True)[:200])
+    words = sorted({part for name in names for part in name.split("__")[-1].split("_") if len(part) > 3})
+    words += ["customer_id", "stg_", "orders"]
     cookies = session_cookies(args.clients)
 
     server = subprocess.Popen(
@@ -334,7 +368,7 @@ def main() -> None:
         threads = [
             threading.Thread(
                 target=client,
-                args=(args.port, c, page_plan(rng, asset_ids, team, project) * 2, warm, [], lock),
+                args=(args.port, c, page_plan(rng, asset_ids, team, project, words) * 2, warm, [], lock),
             )
             for c in cookies
         ]
@@ -346,8 +380,10 @@ def main() -> None:
         results: dict[str, list[float]] = {}
         errors: list[str] = []
         plans = [
-            sum((page_plan(rng, asset_ids, team, project) for _ in range(args.rounds)), []) for _ in cookies
+            sum((page_plan(rng, asset_ids, team, project, words) for _ in range(args.rounds)), [])
+            for _ in cookies
         ]
+        load_before = os.getloadavg()[0]
         started = time.perf_counter()
         threads = [
             threading.Thread(target=client, args=(args.port, c, plan, results, errors, lock))
@@ -368,50 +404,23 @@ def main() -> None:
     )
     for e in errors[:5]:
         print("  ", e)
-    rows = []
+    load_after = os.getloadavg()[0]
+    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    machine = f"{os.cpu_count()}-vCPU VM, load avg {load_before:.1f}-{load_after:.1f} (shared)"
+    print(
+        f"| date | machine | page, clients | requests | p50 | p95 | max | target p50 < {TARGET_P50_MS:.0f} ms, p95 < {TARGET_P95_MS:.0f} ms |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
     for kind in ("home", "asset list", "asset page"):
         values = sorted(results.get(kind, []))
         median = statistics.median(values)
-        p95 = values[int(len(values) * 0.95) - 1]
-        ok = "ok" if median < TARGET_MS else "MISSED"
-        rows.append((kind, len(values), median, p95, values[-1], ok))
+        p95 = values[max(0, int(len(values) * 0.95) - 1)]
+        ok = "ok" if median < TARGET_P50_MS and p95 < TARGET_P95_MS else "MISSED"
         print(
-            f"{kind:11} n={len(values):4}  median {median:6.1f} ms  p95 {p95:6.1f} ms  max {values[-1]:6.1f} ms  {ok}"
+            f"| {stamp} | {machine} | {kind}, {args.clients} | {len(values)} | {median:.0f} ms | {p95:.0f} ms "
+            f"| {values[-1]:.0f} ms | {ok} |"
         )
-    if args.readme:
-        append_readme(rows, loaded, args, total / wall, len(errors))
-
-
-def append_readme(rows, loaded, args, rps: float, errors: int) -> None:
-    readme = ROOT / "bench" / "README.md"
-    text = readme.read_text() if readme.exists() else ""
-    if "## Pages" not in text:
-        text += (
-            "\n## Pages\n\n`bench/pages_bench.py` (engineer `dashboard`): 5,000 assets from the real sync of the "
-            "5,000-model manifest (var/bench/manifest_5000_base.json), plus 80 open proposals, 5,400 audit runs "
-            "and a lead in two teams; gunicorn with 4 workers (DEBUG off, persistent DB connections) on "
-            "PostgreSQL; 4 client threads with their own sessions request home, asset list (first page, a "
-            "search, a team filter sorted on page 3, failing-audit filter) and random asset pages.\n\n"
-            "    .venv/bin/python bench/pages_bench.py --reset --readme\n\n"
-            "| date | machine | page | requests | median | p95 | max | target (median < 150 ms) |\n"
-            "|---|---|---|---|---|---|---|---|\n"
-        )
-    load_avg = os.getloadavg()[0]
-    machine = f"{os.cpu_count()}-vCPU VM, load avg {load_avg:.1f} (shared)"
-    rows_md = [
-        f"| {time.strftime('%Y-%m-%d %H:%M')} | {machine} | {kind}, {args.clients} client{'s' if args.clients > 1 else ''} "
-        f"| {n} | {median:.0f} ms | {p95:.0f} ms | {worst:.0f} ms | {ok} |"
-        for kind, n, median, p95, worst, ok in rows
-    ]
-    # New rows go at the end of the Pages table, above the notes that follow it.
-    lines = text.split("\n")
-    start = lines.index("## Pages")
-    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
-    last_row = max(i for i in range(start, end) if lines[i].startswith("|"))
-    lines[last_row + 1 : last_row + 1] = rows_md
-    text = "\n".join(lines)
-    readme.write_text(text)
-    print(f"appended to {readme} ({rps:.1f} req/s, {errors} errors)")
+    print(f"{total / wall:.1f} requests/s; data: {json.dumps(loaded)}")
 
 
 if __name__ == "__main__":

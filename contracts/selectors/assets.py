@@ -70,24 +70,34 @@ def asset_get(*, ref: str, queryset: QuerySet[Asset] | None = None) -> Asset:
 def _column_name_matches(term: str) -> RawSQL:
     """True when the asset's active contract has a column whose name contains ``term``.
 
-    A JSON text search would also match descriptions and types; this looks at names only.
+    A JSON text search would also match descriptions and types; this looks at names only. On
+    PostgreSQL the candidate versions come from a trigram index over their column names
+    (``tessera_column_names``, migration 0010: one lower-cased name a line), then each candidate's
+    names are compared one by one, so the answer is exactly the per-name test.
     """
     escaped = term.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     like = f"%{escaped}%"
     # Table names come from model metadata, never from the request; the term is a parameter.
     table = Asset._meta.db_table
     versions = ContractVersion._meta.db_table
-    if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql" and len(term) < 3:  # too short for a trigram: every row
         sql = (
             f"EXISTS (SELECT 1 FROM {versions} v, jsonb_array_elements(v.columns) c "  # noqa: S608
             f"WHERE v.id = {table}.active_version_id AND lower(c->>'name') LIKE %s ESCAPE '\\')"
         )
-    else:
+        return RawSQL(sql, (like,), output_field=BooleanField())  # noqa: S611
+    if connection.vendor == "postgresql":
         sql = (
-            f"EXISTS (SELECT 1 FROM {versions} v, json_each(v.columns) c "  # noqa: S608
-            f"WHERE v.id = {table}.active_version_id "
-            f"AND lower(json_extract(c.value, '$.name')) LIKE %s ESCAPE '\\')"
+            f"{table}.active_version_id IN (SELECT v.id FROM {versions} v "  # noqa: S608
+            f"WHERE tessera_column_names(v.columns) LIKE %s ESCAPE '\\' AND EXISTS ("
+            f"SELECT 1 FROM jsonb_array_elements(v.columns) c WHERE lower(c->>'name') LIKE %s ESCAPE '\\'))"
         )
+        return RawSQL(sql, (like, like), output_field=BooleanField())  # noqa: S611
+    sql = (
+        f"EXISTS (SELECT 1 FROM {versions} v, json_each(v.columns) c "  # noqa: S608
+        f"WHERE v.id = {table}.active_version_id "
+        f"AND lower(json_extract(c.value, '$.name')) LIKE %s ESCAPE '\\')"
+    )
     return RawSQL(sql, (like,), output_field=BooleanField())  # noqa: S611
 
 
