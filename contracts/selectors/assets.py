@@ -72,7 +72,7 @@ def _column_name_matches(term: str) -> RawSQL:
 
     A JSON text search would also match descriptions and types; this looks at names only. On
     PostgreSQL the candidate versions come from a trigram index over their column names
-    (``tessera_column_names``, migration 0010: one lower-cased name a line), then each candidate's
+    (``tessera_column_names``, migration 0011: one lower-cased name a line), then each candidate's
     names are compared one by one, so the answer is exactly the per-name test.
     """
     escaped = term.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

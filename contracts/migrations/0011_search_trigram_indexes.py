@@ -49,6 +49,6 @@ def backward(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("contracts", "0009_exposures_groups_access")]
+    dependencies = [("contracts", "0010_pending_reference")]
 
     operations = [migrations.RunPython(forward, backward, elidable=False)]
