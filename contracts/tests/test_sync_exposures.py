@@ -331,3 +331,19 @@ def test_once_the_readers_approve_the_model_becomes_private(demo, demo_artifacts
     assert proposal.proposed_version.status == "superseded"
     again = run_sync(demo_artifacts.read_bytes(demo_artifacts.core_private_manifest))
     assert again.summary["proposals"] == [] and again.summary["published"] == 0
+
+
+def test_the_ci_check_reports_a_public_model_going_private_while_read(demo, demo_artifacts):
+    from contracts.services.sync.check import sync_check
+
+    report = sync_check(manifest=demo_artifacts.read_bytes(demo_artifacts.core_private_manifest), actor=OPEN)
+
+    (change,) = report["access_changes"]
+    assert (change["relation"], change["from"], change["to"]) == (
+        "core.main.dim_customers",
+        "public",
+        "private",
+    )
+    assert change["readers"] == ["finance", "marketing"]
+    assert any("narrows from public to private" in w and "proposal" in w for w in report["warnings"])
+    assert not Proposal.objects.exists()  # a dry run

@@ -17,7 +17,7 @@ from typing import Any
 
 from django.db.models import Q
 
-from contracts.compat.access import access_narrowed, access_narrows, evaluate_access
+from contracts.compat.access import NARROWER, access_narrowed, access_narrows, evaluate_access
 from contracts.domain import DEFAULT_MODE, AssetSpec, ParsedManifest
 from contracts.models import Asset, AssetNode, Proposal
 from contracts.services.relations import ACCESS, relation_change_hash
@@ -116,6 +116,40 @@ def access_check_warnings(
     )
     reads = [(by_id.get(a.pk) or sources[a.relation], a) for a in restricted]
     access_read_warnings(reads, warn=warnings.append, project=parsed.project_name)
+
+
+def access_check_narrowings(
+    parsed: ParsedManifest, *, project_id: int | None, warnings: list[str]
+) -> list[dict[str, Any]]:
+    """The CI check: this project's public models that the manifest makes protected or private
+    while other projects read them, which a sync turns into proposals asking the readers."""
+    narrower = {s.relation: s for s in parsed.assets if s.access in NARROWER and s.resource_type == "model"}
+    if project_id is None or not narrower:
+        return []
+    assets = list(Asset.objects.filter(project_id=project_id, access="public", relation__in=list(narrower)))
+    readers = cross_project_readers(asset_ids=[a.pk for a in assets], project_id=project_id)
+    out = []
+    for asset in assets:
+        spec = narrower[asset.relation]
+        change = access_narrowed(
+            relation=asset.relation, old=asset.access, new=spec.access, readers=readers.get(asset.pk, [])
+        )
+        if (
+            change is None
+            or not evaluate_access(mode=asset.compatibility_mode or DEFAULT_MODE, change=change).breaking
+        ):
+            continue
+        warnings.append(f"{change.reason} A sync opens a proposal asking the teams that read it.")
+        out.append(
+            {
+                "relation": asset.relation,
+                "asset_id": asset.pk,
+                "from": asset.access,
+                "to": spec.access,
+                "readers": readers[asset.pk],
+            }
+        )
+    return out
 
 
 def _access_proposal(ctx: SyncContext, asset: Asset, spec: AssetSpec, readers: list[str]) -> bool:

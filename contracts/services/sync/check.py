@@ -25,7 +25,7 @@ from contracts.ingest.manifest import load_manifest_json, parse_manifest_documen
 from contracts.models import Acknowledgment, Asset, ContractVersion, Project, Proposal, Registration
 from contracts.services.impact import check_impact, check_impact_fields
 from contracts.services.relations import MOVED, move_change, relation_change_hash, removal_change
-from contracts.services.sync.access import access_check_warnings
+from contracts.services.sync.access import access_check_narrowings, access_check_warnings
 from contracts.services.sync.assets import existing_assets, specs_by_relation
 from contracts.services.sync.owners import owners_refusals
 from contracts.services.sync.references import references_resolve
@@ -66,10 +66,12 @@ def sync_check(
         )  # fmt: skip
     references = _references(parsed, warnings)
     access_check_warnings(parsed, references=references, warnings=warnings)  # private/protected reads
+    narrowed = access_check_narrowings(parsed, project_id=project.pk if project else None, warnings=warnings)
     report = _report(parsed, project, results=results, added=added, removed=removed, warnings=warnings)
     # What a sync of this manifest by this key would refuse (reported; may_merge is about answers).
     counts = report["counts"] | {"refused": len(refused), "references": len(references)}
-    return report | {"refused": refused, "references": references, "counts": counts}
+    extra = {"refused": refused, "references": references, "access_changes": narrowed}
+    return report | extra | {"counts": counts}
 
 
 def _references(parsed: ParsedManifest, warnings: list[str]) -> list[dict[str, Any]]:
