@@ -333,3 +333,20 @@ def deprecation_reminder_message(
         )
     )
     return message(text=f"{model} v{version} is deprecated {when}: {team.slug} still reads it", blocks=blocks)
+
+
+def deprecation_reminder_for(ctx: dict[str, Any]) -> Message:
+    """The reminder built from the deprecation email's context (``campaign``, ``asset`` — the
+    deprecated version —, ``team``, ``models`` still reading it, ``latest``, ``days_left``,
+    ``campaign_url``), so the email and the Slack message say the same."""
+    asset, latest = ctx["asset"], ctx.get("latest")
+    return deprecation_reminder_message(
+        team=ctx["team"],
+        model=asset.name,
+        version=str(asset.model_version),
+        deprecation_date=ctx["campaign"].deprecation_date,
+        days_left=ctx["days_left"],
+        campaign_url=ctx["campaign_url"],
+        latest_version=str(latest.model_version) if latest else "",
+        readers=list(ctx.get("models") or []),
+    )

@@ -112,3 +112,23 @@ def test_a_webhook_url_is_shown_masked(url, masked):
 
 def test_mrkdwn_escape_only_touches_the_three_characters():
     assert mrkdwn_escape("a & <b> 'c' \"d\"") == "a &amp; &lt;b&gt; 'c' \"d\""
+
+
+def test_the_deprecation_reminder_reads_the_emails_context():
+    from types import SimpleNamespace
+
+    team = Team(pk=2, slug="marketing-analytics")
+    message = slack_blocks.deprecation_reminder_for(
+        {
+            "campaign": SimpleNamespace(deprecation_date=dt.date(2036, 6, 30)),
+            "asset": SimpleNamespace(name="dim_products", model_version=1),
+            "latest": SimpleNamespace(model_version=2),
+            "team": team,
+            "models": ["int_product_catalogue"],
+            "days_left": 7,
+            "campaign_url": "https://tessera.example.com/deprecations/3/",
+        }
+    )
+    assert blockkit_problems(message) == []
+    assert message["blocks"][0]["text"]["text"] == "dim_products v1 is deprecated in 7 days"
+    assert "Move to version 2" in str(message["blocks"]) and "int_product_catalogue" in str(message["blocks"])
