@@ -255,7 +255,7 @@
         });
         if (!data.nodes.length) { host.insertAdjacentHTML("beforeend", '<p class="empty-note">No assets yet: sync a manifest first.</p>'); return; }
         // After opening a group, the keyboard and the view go to its first box.
-        state.opened = opened ? data.nodes.filter(function (n) { return n.group === opened || n.id.indexOf(opened + ":") === 0; })
+        state.opened = opened ? data.nodes.filter(function (n) { return n.id === opened || n.group === opened || n.id.indexOf(opened + ":") === 0; })
           .sort(function (a, b) { return a.x - b.x || a.y - b.y; })[0] : null;
         draw(data);
         if (moveFocus && state.opened) state.opened.el.focus();
@@ -267,8 +267,8 @@
   }
 
   function collapse(key) {
-    // Closing a group closes its ranges too.
-    load(state.expanded.filter(function (k) { return k !== key && k.indexOf(key + ":") !== 0; }), null).catch(failed);
+    // Closing a group closes its ranges too; the keyboard goes to the group's box again.
+    load(state.expanded.filter(function (k) { return k !== key && k.indexOf(key + ":") !== 0; }), key, true).catch(failed);
   }
 
   function failed(err) {
@@ -401,7 +401,10 @@
     if (hit) { centreOn(hit); select(hit.id); }
   });
 
-  document.getElementById("graph-overview").addEventListener("click", function () { load([], null).catch(failed); });
+  document.getElementById("graph-overview").addEventListener("click", function () {
+    // The button hides itself: the graph's tab stop takes the focus rather than the page.
+    load([], null).then(function () { if (state.current) state.current.el.focus(); }).catch(failed);
+  });
 
   load(state.expanded, null).catch(failed);
 })();

@@ -155,11 +155,20 @@ def test_whole_lineage_graph_starts_legible_with_groups_and_opens_them(page, liv
     assert not serious_axe_violations(page)  # the state after an in-place update, too
 
     page.reload()
-    page.locator(f"g.node[data-id=a{demo_world.dim_customers_id}]").wait_for()
-    page.click("#graph-overview")
-    page.locator("svg.graph[data-ready=true]").wait_for()
+    dim = page.locator(f"g.node[data-id=a{demo_world.dim_customers_id}]")
+    dim.wait_for()
+    page.fill("#graph-find", "dim_customers")  # centres on it and selects it
+    page.press("#graph-find", "Enter")
+    page.locator("#graph-info").get_by_role("button", name="Close its group").click()
     expect(page.locator("g.node[data-kind=asset]")).to_have_count(0)
+    assert page.evaluate("document.activeElement.dataset.project") == "core"  # the group's box again
+    page.keyboard.press("Enter")  # and the keyboard opens it again
+    dim.wait_for()
+    page.click("#graph-overview")
+    expect(page.locator("g.node[data-kind=asset]")).to_have_count(0)
+    page.locator("svg.graph[data-ready=true]").wait_for()
     assert "expand=" not in page.url
+    assert page.evaluate("document.activeElement.matches('g.node')")  # focus stays in the graph
 
 
 def _run_tasks(request) -> None:
