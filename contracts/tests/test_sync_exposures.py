@@ -347,3 +347,23 @@ def test_the_ci_check_reports_a_public_model_going_private_while_read(demo, demo
     assert change["readers"] == ["finance", "marketing"]
     assert any("narrows from public to private" in w and "proposal" in w for w in report["warnings"])
     assert not Proposal.objects.exists()  # a dry run
+
+
+def test_the_ci_check_refuses_a_group_owned_model_like_the_sync(db, demo_artifacts):
+    from contracts.services.sync.check import sync_check
+    from contracts.services.teams import team_ensure as ensure
+
+    ensure(slug="marketing-analytics", name="Marketing Analytics")
+    ensure(slug="data-platform", name="Data Platform")
+    key_actor = Actor(
+        label="marketing key", team=Team.objects.get(slug="marketing-analytics"), scopes=("read",)
+    )
+    doc = orjson.loads(demo_artifacts.read_bytes(demo_artifacts.manifests["core"]))
+    for node in doc["nodes"].values():  # only the group names data-platform
+        node.get("config", {}).get("meta", {}).get("tessera", {}).pop("owner_team", None)
+
+    report = sync_check(manifest=orjson.dumps(doc), actor=key_actor)
+
+    refused = {r["unique_id"] for r in report["refused"]}
+    assert "model.core.fct_daily_revenue" in refused  # data-platform, through its group, never allowed it
+    assert "model.core.stg_orders" not in refused  # no group: the project's (marketing's) own

@@ -27,6 +27,7 @@ from contracts.services.impact import check_impact, check_impact_fields
 from contracts.services.relations import MOVED, move_change, relation_change_hash, removal_change
 from contracts.services.sync.access import access_check_narrowings, access_check_warnings
 from contracts.services.sync.assets import existing_assets, specs_by_relation
+from contracts.services.sync.groups import group_owners_apply
 from contracts.services.sync.owners import owners_refusals
 from contracts.services.sync.references import references_resolve
 from contracts.services.sync.submit import manifest_refusal
@@ -51,6 +52,7 @@ def sync_check(
     parsed = _parse(manifest, catalog)
     warnings: list[str] = list(parsed.warnings)
     project = Project.objects.select_related("owner_team").filter(name=parsed.project_name).first()
+    group_owners_apply(parsed, warn=warnings.append)  # a group's owner owns its models, as in a sync
     added, changed, seen, refused = _match(parsed, project, actor, warnings)
     relational, removed = _relational(project, seen, added, parsed.absent)
     known = _Known.load(changed, relational)

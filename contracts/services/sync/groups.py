@@ -6,7 +6,9 @@ project's groups are kept (``DbtGroup``) for the asset pages."""
 
 from __future__ import annotations
 
-from contracts.domain import GroupSpec
+from collections.abc import Callable
+
+from contracts.domain import GroupSpec, ParsedManifest
 from contracts.models import DbtGroup, Team
 from contracts.services.sync.context import SyncContext
 from contracts.services.sync.dbt_owners import owner_directory
@@ -15,7 +17,18 @@ from contracts.services.sync.dbt_owners import owner_directory
 def groups_resolve(ctx: SyncContext) -> None:
     """Map the groups' owners to teams, give grouped models without an owner team their group's,
     and keep the project's groups (created, updated, removed)."""
-    parsed = ctx.parsed
+    rows = group_owners_apply(ctx.parsed, warn=ctx.out.warn)
+    for _group, team in rows:
+        if team is not None:
+            ctx.teams.setdefault(team.slug, team)
+    _groups_keep(ctx, rows)
+
+
+def group_owners_apply(
+    parsed: ParsedManifest, *, warn: Callable[[str], None]
+) -> list[tuple[GroupSpec, Team | None]]:
+    """Each group with the team its owner maps to; a grouped model naming no owner team names its
+    group's (``spec.owner_team``). The CI check calls it too, so it refuses what a sync would."""
     directory = owner_directory(
         owners=[g.owner for g in parsed.groups], slugs=[g.team for g in parsed.groups if g.team]
     )
@@ -24,21 +37,20 @@ def groups_resolve(ctx: SyncContext) -> None:
     for group in parsed.groups:
         team, _how = directory.team_for(meta_team=group.team, owner=group.owner)
         if team is None:
-            ctx.out.warn(
+            warn(
                 f"Group '{group.name}': its owner ({group.owner.name or group.owner.email or 'none given'}) "
                 "is no Tessera team (no meta.tessera.team, team address, member email or team name matches); "
                 "its models fall back to the project's team."
             )
         else:
-            ctx.teams.setdefault(team.slug, team)
             team_of[(_package(group.unique_id, parsed.project_name), group.name)] = team
         rows.append((group, team))
     for spec in parsed.assets:
         if spec.group and not spec.owner_team:
-            team = team_of.get((spec.package_name, spec.group))
-            if team is not None:
-                spec.owner_team = team.slug
-    _groups_keep(ctx, rows)
+            owner = team_of.get((spec.package_name, spec.group))
+            if owner is not None:
+                spec.owner_team = owner.slug
+    return rows
 
 
 def _package(unique_id: str, default: str) -> str:
