@@ -259,6 +259,8 @@ def test_fct_daily_revenue_page_shows_the_dashboard_access_and_group(demo, clien
     assert "finance-analytics" in exposures
     assert "dbt exposure" in page  # the registration's origin, under Consumers
     assert ">public</span>" in page and "platform" in page and "owned by Data Platform" in page
+    sync = client.get(reverse("sync_detail", args=[demo["finance"].pk])).content.decode()
+    assert "dbt exposures" in sync
 
 
 def test_the_asset_endpoint_lists_exposures_access_and_group(demo):

@@ -397,6 +397,7 @@ SUMMARY_COUNTS = [
     ("registrations_added", "consumers added"),
     ("lineage_edges_added", "lineage edges added"),
     ("cross_project_links", "cross-project links"),
+    ("exposures", "dbt exposures"),
     ("teams_created", "teams created"),
     ("warnings", "warnings"),
 ]
