@@ -314,8 +314,9 @@ def main() -> None:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        # Bulk loads leave the planner without statistics; autovacuum would catch up in production.
-        cursor.execute("ANALYZE")
+        # Bulk loads leave the planner without statistics and the synced tables with dead rows; autovacuum
+        # would catch up in production.
+        cursor.execute("VACUUM ANALYZE")
     subprocess.run([PY, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
 
     from contracts.models import Asset, Project, Team

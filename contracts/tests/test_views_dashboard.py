@@ -635,3 +635,30 @@ def test_progress_of_a_failed_sync_shows_the_error_and_stops_polling(client, wor
     assert response.status_code == 286
     assert 'data-status="failed"' in body and "names no dbt project" in body
     assert "every 1s" not in body
+
+
+# Pinned: the number of queries of the pages issue #17 measures at 21,000 assets (bench/pages_bench.py),
+# the same for 10 and 100 more assets. A change that adds a query per page shows here, on purpose.
+@pytest.mark.parametrize(
+    "name,user,params,queries",
+    [
+        ("home", "core_lead", {}, 13),
+        ("asset_list", "stranger", {}, 7),
+        ("asset_list", "stranger", {"q": "model"}, 9),  # + the search's two id queries
+        ("asset_list", "stranger", {"status": "failing_audit", "team": "data-platform", "page": "2"}, 7),
+        ("asset_list", "stranger", {"team": "data-platform", "sort": "-version"}, 7),
+    ],
+)
+def test_dashboard_pages_take_a_pinned_number_of_queries(client, world, name, user, params, queries):
+    client = login(client, getattr(world, user))
+    _grow(world, 10)
+    small = _count_queries(client, reverse(name), params)
+    _grow(world, 90)
+    assert (small, _count_queries(client, reverse(name), params)) == (queries, queries)
+
+
+def test_asset_page_takes_a_pinned_number_of_queries(client, world):
+    client = login(client, world.stranger)
+    _grow(world, 100)
+    url = reverse("asset_detail", args=[world.dim.pk])
+    assert _count_queries(client, url) == 21
