@@ -14,8 +14,9 @@ Ways (``--ways`` to pick some):
 * ``ijson``         ijson (yajl2_c backend) streaming over ``nodes`` and ``sources`` one entry at a
                     time, keeping the same fields as the TypedDicts (decode only)
 
-Each run reads the file from disk (page cache) and decodes it; the figure is the best of
-``--repeat`` runs, peak RSS the largest (``ru_maxrss`` of the child). Results are printed as JSON.
+Each run reads the file from disk (page cache) and decodes it, in a bare Python process (the
+parsers are pure: no Django); the figure is the best of ``--repeat`` runs, peak RSS the largest
+(``ru_maxrss`` of the child). Results are printed as JSON.
 """
 
 from __future__ import annotations
@@ -38,14 +39,6 @@ WAYS = ("json", "orjson", "orjson_parse", "msgspec", "msgspec_parse", "msgspec_s
 
 def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def _django() -> None:
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tessera_site.settings")
-    import django
-
-    django.setup()
 
 
 # The schema's fields as Struct classes (gc=False: they hold no cycles), for the msgspec_struct way.
@@ -156,8 +149,7 @@ def _ijson_doc(path: str) -> dict[str, Any]:
 def child(way: str, path: str) -> dict:
     import gc
 
-    if way.endswith("_parse") or way in ("msgspec", "ijson"):
-        _django()
+    sys.path.insert(0, str(ROOT))  # contracts.ingest is pure: no Django set-up in any way
     started = time.perf_counter()
     with open(path, "rb") as handle:
         data = handle.read()

@@ -94,6 +94,18 @@ class Manifest(TypedDict, total=False):
     groups: Any
 
 
+class Sections(TypedDict, total=False):
+    """The first pass over a stored manifest (``load_manifest_path``): each node is located, not
+    decoded (a Raw is a slice of the file), so that the nodes can be decoded one by one after."""
+
+    metadata: Any
+    nodes: dict[str, msgspec.Raw]
+    sources: dict[str, msgspec.Raw]
+    disabled: dict[str, msgspec.Raw]
+    exposures: Any
+    groups: Any
+
+
 class Envelope(TypedDict, total=False):
     """Just the metadata: what kind of dbt artifact this is, of which schema version."""
 
@@ -101,4 +113,6 @@ class Envelope(TypedDict, total=False):
 
 
 MANIFEST_DECODER = msgspec.json.Decoder(Manifest)
+SECTIONS_DECODER = msgspec.json.Decoder(Sections)
+NODE_DECODER = msgspec.json.Decoder(Node)
 ENVELOPE_DECODER = msgspec.json.Decoder(Envelope)

@@ -22,6 +22,7 @@ from contracts.demo_builds import ROOT, run_dbt
 from contracts.domain import ParsedManifest
 from contracts.ingest import manifest_schema
 from contracts.ingest.manifest import ManifestError, parse_manifest, parse_manifest_document
+from contracts.ingest.manifest_decode import load_manifest_json, load_manifest_path
 from contracts.models import ContractVersion, Proposal, SyncRun
 from contracts.services.sync import sync_apply
 from contracts.services.teams import team_ensure
@@ -73,6 +74,35 @@ def test_the_partial_decode_parses_the_demo_builds_exactly_as_the_whole_document
     for path in paths:
         data = path.read_bytes()
         assert parse_manifest(data) == _old_parse(data), path.name
+
+
+@pytest.mark.parametrize("path", MANIFESTS, ids=lambda p: p.name)
+def test_a_stored_file_decoded_node_by_node_gives_the_same_document(path):
+    """The worker maps the stored file and decodes it entry by entry (load_manifest_path)."""
+    assert load_manifest_path(path) == load_manifest_json(path.read_bytes())
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        (b"", "empty_body"),
+        (b'{"metadata": {"dbt_schema_version": "https://schemas.getdbt.com/dbt/manifest/v12.json"}, "nodes": {', "invalid_json"),
+        (b'{"metadata": {"dbt_schema_version": "https://schemas.getdbt.com/dbt/run-results/v6.json"}, "results": []}', "not_a_manifest"),
+        (b'{"metadata": {"dbt_schema_version": "https://schemas.getdbt.com/dbt/manifest/v3.json"}, "nodes": {}}', "unsupported_schema_version"),
+        (b'{"metadata": {"dbt_schema_version": "https://schemas.getdbt.com/dbt/manifest/v12.json"}, "nodes": {"m": {"columns": 3}}}', "not_a_manifest"),
+        (b"[1, 2]", "not_a_manifest"),
+    ],
+)  # fmt: skip
+def test_a_stored_file_fails_with_the_same_error_as_its_bytes(tmp_path, body, code):
+    stored = tmp_path / "manifest.json"
+    stored.write_bytes(body)
+    with pytest.raises(ManifestError) as from_file:
+        load_manifest_path(stored)
+    with pytest.raises(ManifestError) as from_bytes:
+        load_manifest_json(body)
+    assert from_file.value.code == from_bytes.value.code == code
+    if code == "not_a_manifest" and b"columns" in body:
+        assert "$.nodes['m'].columns" in from_file.value.detail
 
 
 # --- every key the parsers read is kept -------------------------------------------------------
