@@ -125,6 +125,47 @@ class ErrorOut(Schema):
     detail: str
 
 
+class InconsistentAuditOut(ErrorOut):
+    reasons: list[str]
+
+
+class AssetAuditsOut(Schema):
+    asset_id: int
+    asset: str
+    runs: list[AuditRunOut]
+    trend: list[dict[str, Any]] = Field(description="Per day: runs, checks, passed, pass_rate")
+    checks: list[dict[str, Any]] = Field(description="Per check: results, passed, pass_rate")
+    most_failing: list[dict[str, Any]]
+
+
+class GuaranteeStateOut(Schema):
+    guarantee: str
+    key: str
+    severity: str
+    status: str = Field(description="pass / fail / warn / error / skipped / unchecked")
+    checked_at: datetime | None
+    message: str
+    audit_run_id: int | None
+    run_id: str
+    tool: str
+    run_kind: str
+    executed: bool
+
+
+class PublishGateOut(Schema):
+    decision: str = Field(description="publish or hold")
+    reasons: list[str]
+    asset_id: int | None
+    version: str | None
+    version_status: str | None
+    latest_run: dict[str, Any] | None
+    latest_build: dict[str, Any] | None
+    max_age_hours: int | None
+    guarantees: list[GuaranteeStateOut]
+    asset: str
+    requires_passing_audit: bool
+
+
 # --- helpers --------------------------------------------------------------------------------
 def _asset_or_404(ref: str) -> Asset:
     asset = asset_find_by_ref(ref=ref)
@@ -200,7 +241,7 @@ def _upload_out(upload: ResultUpload) -> dict[str, Any]:
 # --- endpoints --------------------------------------------------------------------------------
 @router.post(
     "/assets/{asset_id}/audit-results",
-    response={200: AuditRunOut, 201: AuditRunOut, 403: ErrorOut, 404: ErrorOut, 422: dict},
+    response={200: AuditRunOut, 201: AuditRunOut, 403: ErrorOut, 404: ErrorOut, 422: InconsistentAuditOut},
     url_name="audit_results_post",
 )
 def audit_results_post(request: HttpRequest, asset_id: str, payload: AuditResultsIn):
@@ -303,7 +344,9 @@ def audit_upload_get(request: HttpRequest, upload_id: int):
 
 
 @router.get(
-    "/assets/{asset_id}/audits", response={200: dict, 403: ErrorOut, 404: ErrorOut}, url_name="asset_audits"
+    "/assets/{asset_id}/audits",
+    response={200: AssetAuditsOut, 403: ErrorOut, 404: ErrorOut},
+    url_name="asset_audits",
 )
 def asset_audits(request: HttpRequest, asset_id: str, limit: int = 20, days: int = 30, checks: bool = False):
     """Audit history: recent runs (with their checks when ``checks=true``), pass rate per day,
@@ -332,7 +375,9 @@ def asset_audits(request: HttpRequest, asset_id: str, limit: int = 20, days: int
 
 
 @router.get(
-    "/assets/{asset_id}/publish-gate", response={200: dict, 404: ErrorOut}, url_name="asset_publish_gate"
+    "/assets/{asset_id}/publish-gate",
+    response={200: PublishGateOut, 404: ErrorOut},
+    url_name="asset_publish_gate",
 )
 def asset_publish_gate(request: HttpRequest, asset_id: str, version: str | None = None):
     """``publish`` or ``hold`` with reasons, for the active contract (or ``version=proposed``)."""

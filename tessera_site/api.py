@@ -130,7 +130,14 @@ def teams_list(request: HttpRequest):
     return list(Team.objects.order_by("slug"))
 
 
-@api.get("/whoami", tags=["meta"])
+class WhoamiOut(Schema):
+    actor: str
+    team: str | None
+    scopes: list[str]
+    open: bool
+
+
+@api.get("/whoami", response=WhoamiOut, tags=["meta"])
 def whoami(request: HttpRequest):
     """The calling key's team and scopes (useful to check a CI key)."""
     actor = request.auth

@@ -61,6 +61,11 @@ class TransferOut(Schema):
     resolved_by: str
 
 
+class TransferListOut(Schema):
+    count: int
+    items: list[TransferOut]
+
+
 def _project(name: str) -> Project:
     project = Project.objects.select_related("owner_team").filter(name=name).first()
     if project is None:
@@ -164,7 +169,7 @@ def transfer_request(request: HttpRequest, ref: str, body: TransferIn):
     return 201, _transfer_out(_transfer(transfer.pk))
 
 
-@router.get("/transfers", response=dict, summary="Transfers (status=requested: the ones waiting)")
+@router.get("/transfers", response=TransferListOut, summary="Transfers (status=requested: the ones waiting)")
 def transfers_list(request: HttpRequest, status: str = "", team: str = "", limit: int = 50):
     request_actor(request, "read")
     qs = _transfers()

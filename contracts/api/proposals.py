@@ -10,7 +10,7 @@ from typing import Any
 
 from django.db.models import Prefetch
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 
 from contracts.models import Acknowledgment, Event, Proposal, Team
 from contracts.selectors.access import proposal_readable, proposals_readable, reader_for_actor
@@ -39,6 +39,91 @@ class WithdrawIn(Schema):
 
 class ForceIn(Schema):
     reason: str = ""
+
+
+# Output schemas: the JSON the endpoints always returned, field for field and in the same order.
+class ProposalAssetOut(Schema):
+    id: int
+    relation: str
+    name: str
+    owner_team: str
+
+
+class ProposalSummaryOut(Schema):
+    id: int
+    status: str
+    origin: str
+    asset: ProposalAssetOut
+    base_version: str | None
+    proposed_version: str | None
+    deadline: str
+    created_at: str
+    resolved_at: str | None
+    summary: str | None = Field(description="The verdict's one-line summary")
+    required_teams: list[str]
+    waiting_for: list[str] = Field(description="Required teams that have not answered yet")
+    answers: dict[str, str] = Field(description="team → its current answer")
+
+
+class ProposalListOut(Schema):
+    count: int
+    items: list[ProposalSummaryOut]
+
+
+class VerdictOut(Schema):
+    mode: str | None
+    breaking: bool | None
+    summary: str | None
+    reasons: list[Any]
+    unknown: list[Any]
+    changes: list[dict[str, Any]]
+
+
+class AnswerOut(Schema):
+    team: str
+    answer: str
+    ready_by: str | None
+    reason: str
+    via: str
+    answered_by: str
+    revision: int
+    answered_at: str
+    carried_from_proposal: int | None = Field(
+        description="Set when the answer was given to the proposal this one superseded"
+    )
+
+
+class AnswerHistoryOut(Schema):
+    answer: str | None
+    ready_by: str | None
+    reason: str | None
+    via: str | None
+    by: str
+    at: str
+
+
+class TeamAnswersOut(Schema):
+    team: str
+    answer: AnswerOut | None
+    history: list[AnswerHistoryOut]
+
+
+class ProposalDetailOut(ProposalSummaryOut):
+    verdict: VerdictOut
+    reasons: list[Any]
+    already_deployed: bool
+    resolution_reason: str
+    superseded_by: int | None
+    superseded_by_version: str | None
+    supersedes: list[int]
+    closed_by_sync: int | None
+    since_previous: dict[str, Any] | None = Field(description="What changed since the superseded proposal")
+    teams: list[TeamAnswersOut]
+
+
+class AnswerRecordedOut(Schema):
+    answer: AnswerOut
+    proposal: ProposalDetailOut
 
 
 def _team(slug: str) -> Team:
@@ -159,7 +244,9 @@ def _detail(proposal: Proposal) -> dict[str, Any]:
     return out
 
 
-@router.get("/proposals", response=dict, summary="Proposals (with team=: that team's pending answers)")
+@router.get(
+    "/proposals", response=ProposalListOut, summary="Proposals (with team=: that team's pending answers)"
+)
 def proposals_list(request: HttpRequest, status: str = "", team: str = "", limit: int = 50):
     """``status=`` filters by status (``open`` means any open status); ``team=SLUG`` alone lists the
     open proposals that still wait for that team's answer; with ``status=`` too, the proposals that
@@ -204,7 +291,9 @@ def proposals_list(request: HttpRequest, status: str = "", team: str = "", limit
 
 
 @router.get(
-    "/proposals/{proposal_id}", response=dict, summary="One proposal: reasons, required teams, answers"
+    "/proposals/{proposal_id}",
+    response=ProposalDetailOut,
+    summary="One proposal: reasons, required teams, answers",
 )
 def proposal_detail(request: HttpRequest, proposal_id: int):
     request.auth.require_scope("read")
@@ -214,7 +303,9 @@ def proposal_detail(request: HttpRequest, proposal_id: int):
     return _detail(proposal)
 
 
-@router.post("/proposals/{proposal_id}/answers", response={200: dict}, summary="Answer for your team")
+@router.post(
+    "/proposals/{proposal_id}/answers", response={200: AnswerRecordedOut}, summary="Answer for your team"
+)
 def proposal_answer(request: HttpRequest, proposal_id: int, body: AnswerIn):
     request.auth.require_scope("write")
     proposal = _proposal(proposal_id)
@@ -230,7 +321,9 @@ def proposal_answer(request: HttpRequest, proposal_id: int, body: AnswerIn):
     return {"answer": _ack_out(ack), "proposal": _detail(_proposal(proposal_id))}
 
 
-@router.post("/proposals/{proposal_id}/withdraw", response=dict, summary="Withdraw (producer only)")
+@router.post(
+    "/proposals/{proposal_id}/withdraw", response=ProposalDetailOut, summary="Withdraw (producer only)"
+)
 def proposal_withdraw_view(request: HttpRequest, proposal_id: int, body: WithdrawIn | None = None):
     request.auth.require_scope("write")
     proposal_withdraw(proposal=_proposal(proposal_id), actor=request.auth, reason=body.reason if body else "")
@@ -239,7 +332,7 @@ def proposal_withdraw_view(request: HttpRequest, proposal_id: int, body: Withdra
 
 @router.post(
     "/proposals/{proposal_id}/force",
-    response=dict,
+    response=ProposalDetailOut,
     summary="Force-publish with a reason (producer lead/admin)",
 )
 def proposal_force_view(request: HttpRequest, proposal_id: int, body: ForceIn | None = None):

@@ -7,13 +7,14 @@ and ``catalog`` files. Views stay thin: read the upload, call one service, shape
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpRequest
 from django.urls import reverse
-from ninja import Router
+from ninja import Field, Router, Schema
 
 from contracts.models import SyncRun
 from tessera_site.lib.errors import InvalidInput, not_found
@@ -21,6 +22,61 @@ from tessera_site.lib.jobs import job_wait
 from tessera_site.lib.uploads import body_nul_refusal, body_to_file, too_large, upload_refusal
 
 router = Router(tags=["sync"])
+
+
+# Output schemas: the JSON the endpoints always returned, field for field and in the same order.
+class SyncAcceptedOut(Schema):
+    sync_id: int
+    status: str
+    status_url: str
+
+
+class SyncOut(Schema):
+    sync_id: int
+    status: str
+    stage: str
+    progress: int = Field(description="0-100")
+    status_url: str
+    project: str | None
+    team: str | None
+    actor: str
+    manifest_bytes: int
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    duration_seconds: float | None
+    summary: dict[str, Any] = Field(description="Counts, changes, proposals, held versions (when done)")
+    warnings: list[Any]
+    error: str
+
+
+class SyncFailedOut(SyncOut):
+    """``error`` is ``sync_failed``; ``detail`` says why."""
+
+    detail: str
+
+
+class CheckOut(Schema):
+    project: str | None
+    project_known: bool
+    may_merge: bool
+    blocking: list[str] = Field(description="Relations whose change still waits for an acknowledgment")
+    counts: dict[str, int] = Field(
+        description="changed, breaking, awaiting_acknowledgment, added, removed, moved, refused, references"
+    )
+    changes: list[dict[str, Any]] = Field(description="Per changed asset: verdict, required teams, answers")
+    added: list[dict[str, Any]]
+    removed: list[dict[str, Any]]
+    warnings: list[str]
+    refused: list[dict[str, Any]] = Field(
+        description="Nodes a sync of this manifest by this key would refuse"
+    )
+    references: list[dict[str, Any]] = Field(
+        description="Other projects' models this manifest reads (cross-project refs), as the sync resolves them"
+    )
+    access_changes: list[dict[str, Any]] = Field(
+        description="Public models this manifest makes protected or private while other projects read them"
+    )
 
 
 def _content_length(request: HttpRequest) -> int:
@@ -114,7 +170,9 @@ def sync_payload(request: HttpRequest, run: SyncRun) -> dict[str, Any]:
     }
 
 
-@router.post("/sync/dbt", response={200: dict, 202: dict, 422: dict}, url_name="sync_dbt")
+@router.post(
+    "/sync/dbt", response={200: SyncOut, 202: SyncAcceptedOut, 422: SyncFailedOut}, url_name="sync_dbt"
+)
 def sync_dbt(request: HttpRequest, team: str | None = None, wait: bool = False):
     """Sync a dbt manifest: 202 with a status URL (or, with ``?wait=true``, the finished summary)."""
     from contracts.services.sync import sync_submit
@@ -138,7 +196,7 @@ def sync_dbt(request: HttpRequest, team: str | None = None, wait: bool = False):
     return 202, {"sync_id": run.pk, "status": run.status, "status_url": _status_url(request, run)}
 
 
-@router.get("/syncs/{sync_id}", response=dict, url_name="sync_status")
+@router.get("/syncs/{sync_id}", response=SyncOut, url_name="sync_status")
 def sync_status(request: HttpRequest, sync_id: int):
     """A sync's status, summary (counts, changes, proposals) and warnings."""
     request.auth.require_scope("read")
@@ -179,7 +237,7 @@ _CHECK_BODY = {
 }
 
 
-@router.post("/sync/dbt/check", response=dict, openapi_extra=_CHECK_BODY)
+@router.post("/sync/dbt/check", response=CheckOut, openapi_extra=_CHECK_BODY)
 def sync_dbt_check(request: HttpRequest, open_proposals: bool = False):
     """Dry run for CI: per changed asset the verdict, the teams that must acknowledge, and may_merge.
 

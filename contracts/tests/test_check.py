@@ -125,6 +125,10 @@ def test_check_endpoint_returns_the_report(client, settings):
     response = client.post("/api/v1/sync/dbt/check", data=BREAKING, content_type="application/json")
     assert response.status_code == 200, response.content
     assert response.json()["may_merge"] is False
+    # The declared output schema (api.sync.CheckOut) drops nothing the service reports.
+    report = sync_check(manifest=BREAKING, actor=Actor(label="open", is_open=True, scopes=("read",)))
+    assert list(response.json()) == list(report)
+    assert list(response.json()["counts"]) == list(report["counts"])
     response = client.post("/api/v1/sync/dbt/check", data=b"[]", content_type="application/json")
     assert response.status_code == 422 and response.json()["error"] == "not_a_manifest"
 
