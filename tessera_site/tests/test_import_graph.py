@@ -173,3 +173,32 @@ def test_services_and_selectors_raise_domain_errors_not_http():
         if target == "tessera_site.lib.http_errors"
     ]
     assert not http_aware, "services/selectors must not map errors to HTTP:\n" + "\n".join(http_aware)
+
+
+# Debt (issue #10): contracts still reaches up into audits in these places, each to be inverted
+# (the audits app or a higher layer passes what contracts needs). The list only shrinks.
+CONTRACTS_TO_AUDITS_ALLOWED = {
+    ("contracts.selectors.dashboard.common", "audits.models"),  # latest audit status on the pages
+    ("contracts.services.proposals", "audits.selectors"),  # the publish gate
+    ("contracts.services.sync.finish", "audits.services"),  # run_results handed to the ingestion
+    ("contracts.services.sync.versions", "audits.selectors"),  # the publish gate
+    ("contracts.services.versions", "audits.selectors"),  # the publish gate
+    ("contracts.views.browse", "audits.presenters"),  # the asset page's audit sections
+}
+
+
+def test_contracts_never_imports_audits():
+    """lib ← contracts ← audits: contracts does not import audits, not even for type hints
+    (only the listed, shrinking debt)."""
+    graph = import_graph(type_checking=True)
+    upward = {
+        (module, target)
+        for module, edges in graph.items()
+        if module.startswith("contracts")
+        for target in edges
+        if target.startswith("audits")
+    }
+    new = sorted(upward - CONTRACTS_TO_AUDITS_ALLOWED)
+    assert not new, "contracts must not import audits:\n" + "\n".join(f"  {m} -> {t}" for m, t in new)
+    paid = sorted(CONTRACTS_TO_AUDITS_ALLOWED - upward)
+    assert not paid, "no longer imported, remove from CONTRACTS_TO_AUDITS_ALLOWED: " + repr(paid)
