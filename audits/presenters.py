@@ -36,6 +36,12 @@ def trend_bars(runs_newest_first: list[Any], *, width: int = 600, height: int = 
     return bars
 
 
+def asset_audit_context(asset: Asset, *, runs: list[Any], history: bool) -> dict[str, Any]:
+    """What the asset page (contracts.views.browse.asset_detail, wired in tessera_site/urls.py)
+    draws of the audits: the trend of ``runs``, the publish gate and the checks worst first."""
+    return {"trend": trend_bars(runs), **asset_audit_sections(asset, history=history)}
+
+
 def asset_audit_sections(asset: Asset, *, history: bool) -> dict[str, Any]:
     """The publish gate and (for readers of the audit history) the checks worst first."""
     rates = guarantee_pass_rates(asset=asset)[:12] if history else []

@@ -7,7 +7,7 @@ from contracts.views import browse, lineage, notifications, proposal_actions, up
 urlpatterns = [
     path("", browse.home, name="home"),
     path("assets/", browse.asset_list, name="asset_list"),
-    path("assets/<int:pk>/", browse.asset_detail, name="asset_detail"),
+    # assets/<int:pk>/ (the asset page) is routed in tessera_site/urls.py, which hands it the audits' part.
     path("assets/<int:pk>/diff/<int:a>/<int:b>/", browse.version_diff, name="version_diff"),
     path("proposals/<int:pk>/", browse.proposal_detail, name="proposal_detail"),
     path("proposals/<int:pk>/withdraw/", proposal_actions.proposal_withdraw, name="proposal_withdraw"),

@@ -8,6 +8,7 @@ up together with that check so a stranger gets 404. htmx requests get the page's
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -36,6 +37,14 @@ from tessera_site.lib.htmx import HtmxHttpRequest
 
 ANSWER_PARTIAL = "proposals/_answer_form.html"
 AUDIT_ROWS = 60
+
+# What the asset page shows of the audits, given by the layer above (tessera_site/urls.py passes
+# audits.presenters.asset_audit_context): contracts never imports the audits app.
+AuditContext = Callable[..., dict[str, Any]]
+
+
+def _no_audits(asset: Asset, *, runs: list[Any], history: bool) -> dict[str, Any]:
+    return {}
 
 
 def render_page(
@@ -130,9 +139,8 @@ def asset_list(request: HtmxHttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def asset_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+def asset_detail(request: HtmxHttpRequest, pk: int, audit_context: AuditContext = _no_audits) -> HttpResponse:
     asset = get_object_or_404(Asset.objects.select_related("owner_team", "project", "active_version"), pk=pk)
-    from audits.presenters import asset_audit_sections, trend_bars  # the audits app draws its own sections
 
     audits_readable = asset_audits_readable(reader=reader_for_user(request.user), asset=asset)
     page = sel.asset_page(asset=asset, audit_limit=AUDIT_ROWS if audits_readable else 0)
@@ -147,11 +155,10 @@ def asset_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             "p": page,
             "timeline": _timeline(page),
             "mini": _mini_lineage(asset, page),
-            "trend": trend_bars(page.audits),
             "is_owner": asset.owner_team_id in sel.user_team_ids(user=request.user),
             "audits_hidden": not audits_readable,
             "unknown_readers": readers.unknown,
-            **asset_audit_sections(asset, history=audits_readable),
+            **audit_context(asset, runs=page.audits, history=audits_readable),
         },
     )
 

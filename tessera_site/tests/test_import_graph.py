@@ -183,7 +183,6 @@ CONTRACTS_TO_AUDITS_ALLOWED = {
     ("contracts.services.sync.finish", "audits.services"),  # run_results handed to the ingestion
     ("contracts.services.sync.versions", "audits.selectors"),  # the publish gate
     ("contracts.services.versions", "audits.selectors"),  # the publish gate
-    ("contracts.views.browse", "audits.presenters"),  # the asset page's audit sections
 }
 
 
