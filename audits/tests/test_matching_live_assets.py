@@ -34,6 +34,8 @@ def renamed_manifest(*, database: str, project: str = "core") -> bytes:
     doc["metadata"]["project_name"] = project
     for section in ("nodes", "sources"):
         for node in doc.get(section, {}).values():
+            if node.get("package_name") == "core":
+                node["package_name"] = project  # its own models, not references to core's
             if node.get("database") == "core":
                 node["database"] = database
             if node.get("relation_name"):
