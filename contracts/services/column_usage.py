@@ -20,8 +20,9 @@ from django.utils import timezone
 
 from contracts.domain import AssetSpec
 from contracts.ingest.column_usage import ModelUsage, dialect_for_adapter, extract_usage, parse_sql
-from contracts.ingest.manifest import gc_paused, load_manifest_json, parse_manifest_document
+from contracts.ingest.manifest import gc_paused, parse_manifest_document
 from contracts.models import Asset, AssetNode, ColumnUsage, ColumnUsageRun, LineageEdge, ModelSql, SyncRun
+from contracts.services.manifest_files import stored_manifest_load
 from contracts.task_refs import COLUMN_USAGE_REFRESH
 from tessera_site.lib.enqueue import enqueue_on_commit
 from tessera_site.lib.jobs import JobStatus
@@ -131,8 +132,7 @@ def _upstream_signature(*, project_id: int) -> str:
 
 
 def _compiled_models(run: SyncRun) -> tuple[str, list[AssetSpec]]:
-    with run.manifest.open("rb") as handle:
-        doc = load_manifest_json(handle.read())
+    doc = stored_manifest_load(run.manifest)
     adapter = str((doc.get("metadata") or {}).get("adapter_type") or "")
     parsed = parse_manifest_document(doc, consume=True)
     return adapter, [a for a in parsed.assets if a.resource_type == "model"]

@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING, Any
 
 from contracts.domain import ParsedManifest
 from contracts.ingest.catalog import parse_catalog
-from contracts.ingest.manifest import gc_paused, load_manifest_json, parse_manifest_document
-from contracts.ingest.manifest_decode import load_manifest_path
+from contracts.ingest.manifest import gc_paused, parse_manifest_document
 from contracts.models import SyncRun
 from contracts.selectors.teams import actor_for_user
+from contracts.services.manifest_files import stored_manifest_load
 from contracts.services.sync.apply import sync_apply
 from tessera_site.lib.auth import Actor
 from tessera_site.lib.jobs import job_stage
@@ -41,24 +41,12 @@ def _read_field(field_file: Any) -> bytes | None:
         return handle.read()
 
 
-def _load_manifest(field_file: Any) -> dict[str, Any]:
-    """The decoded manifest. A file the storage keeps on a local disk is mapped and decoded node by
-    node (its text never sits whole in memory); any other storage's file is read, then decoded."""
-    try:
-        path = field_file.path if field_file else None
-    except NotImplementedError:  # a storage without local files (e.g. object storage)
-        path = None
-    if path is not None:
-        return load_manifest_path(path)
-    return load_manifest_json(_read_field(field_file) or b"")
-
-
 def _parse_run(run: SyncRun) -> ParsedManifest:
     """Parse the stored manifest, holding at most one decoded copy at a time."""
     catalog_bytes = _read_field(run.catalog)
     catalog_columns = parse_catalog(catalog_bytes) if catalog_bytes else None
     del catalog_bytes
-    doc = _load_manifest(run.manifest)
+    doc = stored_manifest_load(run.manifest)  # mapped, decoded node by node
     parsed = parse_manifest_document(doc, catalog_columns=catalog_columns, consume=True)
     del doc  # drop the decoded tree before the database work: it is the biggest thing in memory
     return parsed
