@@ -71,13 +71,20 @@ def existing_assets(relations: list[str]) -> dict[str, Asset]:
 def assets_match(ctx: SyncContext) -> AssetPlan:
     """Match every relation to its asset (in memory; assets_write writes them)."""
     by_relation, node_relation = specs_by_relation(ctx.parsed, warn=ctx.out.warn)
-    existing = existing_assets(list(by_relation))
-    for asset in (
-        Asset.objects.filter(project=ctx.project)
+    # The project's live assets, then only the manifest's relations not among them (retired, other
+    # projects', new): each asset is read once (relation is unique), not twice.
+    project_assets = {
+        a.relation: a
+        for a in Asset.objects.filter(project=ctx.project)
         .exclude(status=Asset.Status.RETIRED)
         .select_related("owner_team")
-    ):
-        existing.setdefault(asset.relation, asset)
+    }
+    elsewhere = existing_assets([r for r in by_relation if r not in project_assets])
+    existing = {
+        r: project_assets.get(r) or elsewhere[r] for r in by_relation if r in project_assets or r in elsewhere
+    }
+    for relation, asset in project_assets.items():
+        existing.setdefault(relation, asset)
     plan = AssetPlan(node_relation=node_relation, existing=existing)
     plan.moves = relation_moves(
         project_assets=[
