@@ -34,11 +34,21 @@ ROOT = Path(__file__).resolve().parents[1]
 DEMO_SOURCE = ROOT / "demo_dbt_projects"
 CACHE_ROOT = ROOT / "var" / "demo-artifacts"
 PROJECTS = ("core", "marketing", "finance")
-VARIANTS = ("breaking", "retyped", "additive", "broken", "failing", "removed", "private")
+VARIANTS = (
+    "breaking",
+    "retyped",
+    "additive",
+    "broken",
+    "failing",
+    "removed",
+    "private",
+    "products_v1_removed",
+)
 # marketing's `loom` variant reads core's dim_customers through {{ ref('core', 'dim_customers') }}:
 # dbt-loom (requirements-demo.txt) injects core's public models from core's own manifest, as the
 # config file below says; dbt-loom reads it only when DBT_LOOM_CONFIG names it.
-MARKETING_VARIANTS = ("loom",)
+# products_v2 moves its read of core's dim_products from v1 to v2.
+MARKETING_VARIANTS = ("loom", "products_v2")
 LOOM_CONFIG = "loom/dbt_loom.config.yml"  # relative to marketing/
 # Variants whose build exits non-zero on purpose: a failing test, a model that fails to build.
 FAILING_VARIANTS = ("failing", "broken")
@@ -59,7 +69,7 @@ IGNORED_PATTERNS = (
 # Files that no build reads: editing them must not make every engineer rebuild the cache.
 NOT_BUILD_INPUTS = ("README.md", "scripts")
 # Bump when the fixture stores something new, so old caches are not mistaken for complete.
-CACHE_FORMAT = "3"
+CACHE_FORMAT = "4"
 COMPLETE_MARKER = "complete.json"
 
 
@@ -261,8 +271,8 @@ def build_demo_projects(
 ) -> DemoBuild:
     """Copy demo_dbt_projects/ to `dest`, then deps + build core, marketing and finance there.
 
-    `variants` maps a project to its `tessera_demo` var (only core has variants:
-    `{"core": "breaking"}`); unset means the normal build. The projects named in `catalogs`
+    `variants` maps a project to its `tessera_demo` var (`{"core": "breaking"}`;
+    marketing has `products_v2`); unset means the normal build. The projects named in `catalogs`
     also get `target/catalog.json` (`dbt docs generate`; several seconds more per project).
     """
     variants = dict(variants or {})
@@ -343,6 +353,10 @@ class DemoArtifacts:
       `int_customer_touchpoints` and `fct_attribution` read `{{ ref('core', 'dim_customers') }}`
       (core's public model, injected as an external node of package `core`, like core's other
       models that nothing reads) instead of the source; the source stays, for a relationships test.
+    - `core_products_v1_removed_manifest`: core with version 1 of dim_products disabled (its
+      relation, core.main.dim_products, is removed while marketing still reads it); v2 stays.
+    - `marketing_products_v2_manifest`: marketing moved to dim_products v2 (its source names
+      core.main.dim_products_v2), built against core's normal build.
     - `build_seconds`: how long each step took when the cache was built (step name → seconds).
 
     `load(path)` returns the parsed JSON (cached), `read_bytes(path)` the raw bytes as an API
@@ -371,6 +385,8 @@ class DemoArtifacts:
     core_private_manifest: Path  # dim_customers goes from dbt access public to private
     marketing_loom_manifest: Path
     marketing_loom_run_results: Path
+    core_products_v1_removed_manifest: Path
+    marketing_products_v2_manifest: Path
     build_seconds: dict[str, float]
     failing_test_name: str = FAILING_TEST_NAME
     _loaded: dict[Path, Any] = field(default_factory=dict, repr=False)
@@ -409,6 +425,8 @@ class DemoArtifacts:
             core_private_manifest=root / "private" / "core" / "manifest.json",
             marketing_loom_manifest=root / "loom" / "marketing" / "manifest.json",
             marketing_loom_run_results=root / "loom" / "marketing" / "run_results.json",
+            core_products_v1_removed_manifest=root / "products_v1_removed" / "core" / "manifest.json",
+            marketing_products_v2_manifest=root / "products_v2" / "marketing" / "manifest.json",
             build_seconds=info["seconds"],
         )
 
@@ -445,6 +463,10 @@ def build_demo_artifacts(out: Path, *, work: Path) -> dict[str, float]:
     seconds["stale/marketing"] = source_freshness(
         root, "marketing", out / "stale/marketing/sources.json", variant="stale"
     )
+    # marketing moves to dim_products v2 while core's normal build is in place.
+    moved = build_project(root, "marketing", variant="products_v2")
+    _keep(moved, out / "products_v2" / "marketing")
+    seconds["products_v2/marketing"] = moved.seconds
     # What CI uploads by mistake: docs generate overwrites the build's run_results.json.
     docs = build_project(root, "core", command=("docs", "generate"))
     _keep(docs, out / "docs" / "core")

@@ -112,6 +112,12 @@ class AssetSpec:
     schema: str
     identifier: str
     version: str | None = None  # dbt model version, as a string
+    # Model versions (dbt 1.5+): the model's latest_version and this version's deprecation_date
+    # (ISO date, "" when none), and the versioned models this node reads through an unpinned ref
+    # (``ref('dim_products')``, which dbt resolves to the latest version in depends_on).
+    latest_version: str | None = None
+    deprecation_date: str = ""
+    unpinned_refs: list[str] = field(default_factory=list)
     description: str = ""
     materialized: str = ""
     owner_team: str | None = None  # from meta.tessera.owner_team

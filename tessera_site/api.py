@@ -193,6 +193,7 @@ def events_list(request: HttpRequest, kind: str = "", team: str = "", asset: str
 from audits.api import router as audits_router  # noqa: E402
 from contracts.api.assets import router as assets_router  # noqa: E402
 from contracts.api.column_usage import router as column_usage_router  # noqa: E402
+from contracts.api.deprecations import router as deprecations_router  # noqa: E402
 from contracts.api.lineage import router as lineage_router  # noqa: E402
 from contracts.api.notifications import router as notifications_router  # noqa: E402
 from contracts.api.ownership import router as ownership_router  # noqa: E402
@@ -204,6 +205,7 @@ from contracts.api.teams import router as teams_router  # noqa: E402
 api.add_router("", sync_router)
 api.add_router("", assets_router)
 api.add_router("", column_usage_router)
+api.add_router("", deprecations_router)
 api.add_router("", lineage_router)
 api.add_router("", registrations_router)
 api.add_router("", teams_router)

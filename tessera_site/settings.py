@@ -18,7 +18,7 @@ from csp.constants import NONE, SELF
 from django.conf import global_settings
 from django.core.exceptions import ImproperlyConfigured
 
-from tessera_site.lib.env import env_bool, env_int, env_list, env_str
+from tessera_site.lib.env import env_bool, env_days, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("TESSERA_VAR_DIR") or BASE_DIR / "var")
@@ -184,6 +184,8 @@ TESSERA_PROPOSAL_DEADLINE_DAYS = env_int("TESSERA_PROPOSAL_DEADLINE_DAYS", 14, m
 # Teams whose approval is missing are warned (email, Slack, webhook) this long before a deadline.
 TESSERA_PROPOSAL_EXPIRING_HOURS = env_int("TESSERA_PROPOSAL_EXPIRING_HOURS", 48, minimum=1)
 TESSERA_ANSWER_LINK_MAX_AGE = env_int("TESSERA_ANSWER_LINK_MAX_AGE", 14 * 24 * 3600, minimum=60)
+# Reminders to the teams still reading a deprecated model version, days before its date.
+TESSERA_DEPRECATION_REMINDER_DAYS = env_days("TESSERA_DEPRECATION_REMINDER_DAYS", [30, 7, 1])
 TESSERA_SYNC_WAIT_SECONDS = env_int("TESSERA_SYNC_WAIT_SECONDS", 300, minimum=1)
 # ?wait=true (lib/jobs.job_wait): on PostgreSQL the job's end wakes the waiter (LISTEN/NOTIFY) and
 # the row is re-read every RECHECK seconds only as a safety net; on SQLite the row is polled.
@@ -266,6 +268,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "proposal-expiry": {
         "task": "contracts.tasks_workflow.proposal_expire_due_task",
         "schedule": crontab(minute="*/15"),
+    },
+    "deprecation-reminders": {
+        "task": "contracts.tasks_workflow.deprecation_reminders_task",
+        "schedule": crontab(hour=8, minute=15),
     },
     "audit-failure-digest": {
         "task": "audits.tasks.audit_failure_digest",

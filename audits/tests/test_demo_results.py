@@ -98,7 +98,9 @@ def test_a_model_build_error_of_the_demo_holds_its_gate_until_a_later_successful
     assert (broken.status, broken.build_status, broken.errored) == ("error", "error", 1)
     assert broken.skipped > 0 and broken.passed == 0
     build_check = broken.checks.get(check_type="dbt_build")
-    assert build_check.name == "model.core.dim_products" and build_check.status == "error"
+    assert (
+        build_check.name == "model.core.dim_products.v1" and build_check.status == "error"
+    )  # v1 is core.main.dim_products
     assert build_check.message.startswith("The build failed: Runtime Error in model dim_products")
     assert "Conversion Error" in build_check.message
     gate = publish_gate(asset=dim_products)

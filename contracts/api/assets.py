@@ -58,6 +58,17 @@ def _summary(asset: Asset, *, consumer_count: int | None = None) -> dict[str, An
         "consumer_count": consumer_count
         if consumer_count is not None
         else getattr(asset, "consumer_count", 0),
+        **model_version_fields(asset),
+    }
+
+
+def model_version_fields(asset: Asset) -> dict[str, Any]:
+    return {
+        "model_name": asset.name,
+        "model_version": asset.model_version,
+        "latest_version": asset.latest_version,
+        "is_latest": asset.is_latest,
+        "deprecation_date": asset.deprecation_date,
     }
 
 
@@ -136,7 +147,6 @@ def asset_detail(request: HttpRequest, ref: str):
         "database": asset.database,
         "db_schema": asset.schema,
         "identifier": asset.identifier,
-        "model_version": asset.model_version,
         "materialized": asset.materialized,
         "tags": list(asset.tags or []),
         "active_version": _version(asset.active_version) if asset.active_version else None,

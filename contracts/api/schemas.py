@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from ninja import Field, Schema
@@ -20,6 +20,12 @@ class AssetSummaryOut(Schema):
     mode: str
     version: str | None
     consumer_count: int
+    # dbt model versions: each version is an asset; model_name groups them (one model).
+    model_name: str
+    model_version: str
+    latest_version: str
+    is_latest: bool
+    deprecation_date: date | None
 
 
 class AssetRowOut(AssetSummaryOut):
@@ -139,7 +145,6 @@ class AssetDetailOut(AssetSummaryOut):
     database: str
     db_schema: str
     identifier: str
-    model_version: str
     materialized: str
     tags: list[str]
     active_version: VersionOut | None

@@ -48,6 +48,7 @@ from contracts.ingest.manifest_decode import (
     schema_version_of,
 )
 from contracts.ingest.packages import of_another_package, package_node
+from contracts.ingest.versions import model_version_fields
 
 __all__ = [
     "SUPPORTED_SCHEMA_VERSIONS",
@@ -404,7 +405,6 @@ def _asset_from_node(
     if owner is not None and not (isinstance(owner, str) and owner.strip()):
         warnings.append(f"{unique_id}: meta.tessera.owner_team {owner!r} is not a team slug; ignored.")
         owner = None
-    version = node.get("version")
     return AssetSpec(
         unique_id=unique_id,
         resource_type=resource_type,
@@ -413,7 +413,7 @@ def _asset_from_node(
         database=node.get("database") or "",
         schema=node.get("schema") or "",
         identifier=identifier,
-        version=None if version is None else str(version),
+        **model_version_fields(node, warnings),
         description=node.get("description") or "",
         materialized=config.get("materialized") or ("source" if resource_type == "source" else ""),
         owner_team=owner.strip() if owner else None,

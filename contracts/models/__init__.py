@@ -10,6 +10,7 @@ from __future__ import annotations
 from contracts.models.assets import Asset, AssetNode, LineageEdge, Project
 from contracts.models.choices import MODE_CHOICES
 from contracts.models.column_usage import ColumnUsage, ColumnUsageRun, ModelSql, ProposalImpact
+from contracts.models.deprecations import CampaignReader, DeprecationCampaign, DeprecationReminder
 from contracts.models.emails import OutboundEmail
 from contracts.models.events import Event
 from contracts.models.exposures import DbtGroup, Exposure, ExposureAsset
@@ -59,4 +60,7 @@ __all__ = [
     "ColumnUsageRun",
     "ProposalImpact",
     "PendingReference",
+    "DeprecationCampaign",
+    "CampaignReader",
+    "DeprecationReminder",
 ]

@@ -55,6 +55,10 @@ class Asset(models.Model):
     name = models.CharField(max_length=300, db_index=True)
     package_name = models.CharField(max_length=200, blank=True, default="")
     model_version = models.CharField(max_length=50, blank=True, default="")
+    # dbt model versions: the model's latest_version as its last sync said (the same on every
+    # version of one model; "" for an unversioned model) and this version's deprecation date.
+    latest_version = models.CharField(max_length=50, blank=True, default="")
+    deprecation_date = models.DateField(null=True, blank=True)
     database = models.CharField(max_length=200, blank=True, default="")
     schema = models.CharField(max_length=200, blank=True, default="")
     identifier = models.CharField(max_length=300, blank=True, default="")
@@ -96,6 +100,11 @@ class Asset(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("asset_detail", args=[self.pk])
+
+    @property
+    def is_latest(self) -> bool:
+        """An unversioned asset, or the model's latest version."""
+        return not self.model_version or self.model_version == self.latest_version
 
     @property
     def display_name(self) -> str:

@@ -30,6 +30,7 @@ KINDS = frozenset(
         "email.proposal_informed",
         "email.proposal_expiring",
         "email.assets_retired",
+        "email.deprecation_reminder",
         "webhook.fanout",
         "slack.post",
     }

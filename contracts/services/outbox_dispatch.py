@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from contracts.models import OutboxAttempt, OutboxMessage
-from contracts.services import asset_emails, expiring, impact, proposal_emails, slack, webhooks
+from contracts.services import asset_emails, deprecations, expiring, impact, proposal_emails, slack, webhooks
 from contracts.task_refs import OUTBOX_DISPATCH
 from tessera_site.lib.enqueue import enqueue_now
 
@@ -33,6 +33,7 @@ HANDLERS: dict[str, Callable[..., Any]] = {
     "email.proposal_informed": impact.proposal_informed_notify,
     "email.proposal_expiring": expiring.proposal_expiring_notify,
     "email.assets_retired": asset_emails.assets_retired_notify,
+    "email.deprecation_reminder": deprecations.deprecation_reminder_notify,
     "webhook.fanout": webhooks.webhook_fanout_events,
     "slack.post": slack.slack_message_post,
 }

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from django.db import IntegrityError, transaction
 
 from contracts.models import Asset, Registration, Team
+from contracts.services.deprecations import campaigns_refresh
 from contracts.services.events import event_record
 from tessera_site.lib.errors import Conflict, NotFound, Unprocessable
 
@@ -74,6 +75,7 @@ def registration_add(
         asset=asset,
         payload={"asset": asset.relation, "team": team.slug, "origin": origin, "purpose": purpose},
     )
+    _campaign_follow(asset)
     return registration, True
 
 
@@ -111,7 +113,14 @@ def registration_remove(
         asset=asset,
         payload={"asset": asset.relation, "team": team.slug, "origin": origin},
     )
+    _campaign_follow(asset)
     return deleted
+
+
+def _campaign_follow(asset: Asset) -> None:
+    """A registration on a deprecated version makes (or stops making) its team a reader."""
+    if asset.deprecation_date is not None:
+        campaigns_refresh(project_id=asset.project_id)
 
 
 def _not_registered(team: Team, asset: Asset, origin: str, hint: str) -> NotFound:

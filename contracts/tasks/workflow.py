@@ -52,6 +52,15 @@ def proposal_reminders_task() -> int:
     return len(proposal_reminders_send())
 
 
+@shared_task(name="contracts.tasks_workflow.deprecation_reminders_task")
+def deprecation_reminders_task() -> int:
+    """Beat, daily: the reminders due to teams still reading a deprecated model version (each
+    recorded with its email notice in the outbox, once per team and step)."""
+    from contracts.services.deprecations import deprecation_reminders_record
+
+    return len(deprecation_reminders_record())
+
+
 @shared_task(name="contracts.tasks_workflow.assets_retired_emails_task", **EMAIL_RETRY)
 def assets_retired_emails_task(sync_run_id: int, asset_ids: list[int]) -> int:
     from contracts.services.asset_emails import assets_retired_notify

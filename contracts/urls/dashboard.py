@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from contracts.views import browse, lineage, notifications, proposal_actions, uploads
+from contracts.views import browse, deprecations, lineage, notifications, proposal_actions, uploads
 
 urlpatterns = [
     path("", browse.home, name="home"),
@@ -12,6 +12,8 @@ urlpatterns = [
     path("proposals/<int:pk>/", browse.proposal_detail, name="proposal_detail"),
     path("proposals/<int:pk>/withdraw/", proposal_actions.proposal_withdraw, name="proposal_withdraw"),
     path("proposals/<int:pk>/force/", proposal_actions.proposal_force, name="proposal_force"),
+    path("deprecations/", deprecations.deprecation_list, name="deprecation_list"),
+    path("deprecations/<int:pk>/", deprecations.deprecation_detail, name="deprecation_detail"),
     path("lineage/", lineage.lineage_page, name="lineage"),
     path("lineage/graph.json", lineage.lineage_json, name="lineage_json"),
     path("upload/", uploads.upload, name="upload"),

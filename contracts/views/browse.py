@@ -31,6 +31,7 @@ from contracts.selectors.access import (
     reader_for_user,
 )
 from contracts.selectors.column_usage import asset_column_readers, proposal_impacts
+from contracts.selectors.deprecations import asset_campaign, model_versions
 from contracts.selectors.lineage import lineage_graph
 from contracts.selectors.supersession import proposal_latest, proposal_lineage
 from tessera_site.lib.htmx import HtmxHttpRequest
@@ -158,6 +159,8 @@ def asset_detail(request: HtmxHttpRequest, pk: int, audit_context: AuditContext 
             "is_owner": asset.owner_team_id in sel.user_team_ids(user=request.user),
             "audits_hidden": not audits_readable,
             "unknown_readers": readers.unknown,
+            "campaign": asset_campaign(asset=asset),
+            "model_versions": model_versions(asset=asset) if asset.model_version else [],
             **audit_context(asset, runs=page.audits, history=audits_readable),
         },
     )

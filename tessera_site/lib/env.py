@@ -44,3 +44,15 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     if raw is None:
         return list(default or [])
     return [part.strip() for part in raw.split(",") if part.strip()]
+
+
+def env_days(name: str, default: list[int]) -> list[int]:
+    """A comma-separated list of whole days (``30,7,1``); each at least 0."""
+    raw = env_list(name, [str(d) for d in default])
+    try:
+        days = [int(part) for part in raw]
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name}={','.join(raw)!r} is not a list of whole days") from exc
+    if any(d < 0 for d in days):
+        raise ImproperlyConfigured(f"{name}: days must be 0 or more")
+    return days

@@ -25,8 +25,8 @@ pytestmark = pytest.mark.integration
 
 TEAMS = {"core": "data-platform", "marketing": "marketing-analytics", "finance": "finance-analytics"}
 LAYERS = {
-    "core": {"staging": 5, "intermediate": 3, "marts": 5},
-    "marketing": {"staging": 4, "intermediate": 2, "marts": 4},
+    "core": {"staging": 5, "intermediate": 3, "marts": 6},  # dim_products has two versions
+    "marketing": {"staging": 4, "intermediate": 3, "marts": 4},
     "finance": {"staging": 4, "intermediate": 3, "marts": 5},
 }
 SINGULAR_TESTS = {"core": 6, "marketing": 3, "finance": 3}
@@ -66,14 +66,19 @@ def layer(node: dict[str, Any]) -> str:
     return Path(node["original_file_path"]).parts[1]
 
 
+def model_key(node: dict[str, Any]) -> str:
+    """A model's name, with its version for a versioned model (dim_products_v1)."""
+    return f"{node['name']}_v{node['version']}" if node.get("version") is not None else node["name"]
+
+
 def contract(manifest: dict[str, Any]) -> dict[str, Any]:
     """What a variant may change: each model's columns with types, and the tests by name."""
     return {
         "columns": {
-            node["name"]: {name: column["data_type"] for name, column in node["columns"].items()}
+            model_key(node): {name: column["data_type"] for name, column in node["columns"].items()}
             for node in models(manifest).values()
         },
-        "meta": {node["name"]: node["config"]["meta"] for node in models(manifest).values()},
+        "meta": {model_key(node): node["config"]["meta"] for node in models(manifest).values()},
         "tests": {node["name"]: node["unique_id"] for node in data_tests_in(manifest).values()},
     }
 
@@ -90,8 +95,8 @@ def test_project_has_the_agreed_models_per_layer(manifests, project):
     assert dict(counts) == LAYERS[project]
 
 
-def test_the_three_projects_have_35_models(manifests):
-    assert sum(len(models(manifest)) for manifest in manifests.values()) == 35
+def test_the_three_projects_have_37_models(manifests):
+    assert sum(len(models(manifest)) for manifest in manifests.values()) == 37
 
 
 @pytest.mark.parametrize("project", PROJECTS)
@@ -186,14 +191,14 @@ def test_core_declares_the_consumers_the_demo_story_needs(manifests):
 @pytest.mark.parametrize(
     ("project", "core_models"),
     [
-        ("marketing", {"dim_customers", "fct_orders"}),
+        ("marketing", {"dim_customers", "dim_products", "fct_orders"}),
         ("finance", {"fct_daily_revenue", "fct_orders", "fct_payments", "dim_customers"}),
     ],
 )
 def test_team_project_reads_core_marts_through_sources(manifests, project, core_models):
     manifest = manifests[project]
     exposure_reads = {d for e in manifest["exposures"].values() for d in e["depends_on"]["nodes"]}
-    core_relations = {node["name"]: node["relation_name"] for node in models(manifests["core"]).values()}
+    core_relations = {node["alias"]: node["relation_name"] for node in models(manifests["core"]).values()}
     sources = {source["identifier"]: source for source in manifest["sources"].values()}
 
     assert set(sources) == core_models
@@ -380,3 +385,37 @@ def test_core_marts_are_public_in_an_owned_group_and_finance_declares_its_dashbo
     assert "source.finance.core.fct_daily_revenue" in dashboard["depends_on"]["nodes"]
     private = demo_artifacts.load(demo_artifacts.core_private_manifest)["nodes"]["model.core.dim_customers"]
     assert private["access"] == "private"
+
+
+def test_core_publishes_dim_products_v1_deprecated_and_v2_latest(manifests):
+    versions = {
+        node["version"]: node for node in models(manifests["core"]).values() if node["name"] == "dim_products"
+    }
+
+    assert set(versions) == {1, 2}
+    v1, v2 = versions[1], versions[2]
+    assert v1["latest_version"] == v2["latest_version"] == 2
+    # A literal date far in the future, so the demo's campaign is live whenever it runs.
+    assert v1["deprecation_date"].startswith("2036-06-30") and v2["deprecation_date"] is None
+    assert v1["relation_name"] == '"core"."main"."dim_products"'  # v1 keeps the model's old relation
+    assert v2["relation_name"] == '"core"."main"."dim_products_v2"'
+    assert (
+        "unit_price" in v1["columns"] and "list_price" in v2["columns"] and "unit_price" not in v2["columns"]
+    )
+
+
+def test_marketing_reads_v1_and_its_products_v2_variant_reads_v2(demo_artifacts, manifests):
+    moved = demo_artifacts.load(demo_artifacts.marketing_products_v2_manifest)
+    before = manifests["marketing"]["sources"]["source.marketing.core.dim_products"]["relation_name"]
+    after = moved["sources"]["source.marketing.core.dim_products"]["relation_name"]
+
+    assert (before, after) == ('"core"."main"."dim_products"', '"core"."main"."dim_products_v2"')
+    assert "list_price" in moved["nodes"]["model.marketing.int_product_catalogue"]["compiled_code"]
+
+
+def test_the_products_v1_removed_variant_disables_v1_only(demo_artifacts):
+    removed = demo_artifacts.load(demo_artifacts.core_products_v1_removed_manifest)
+
+    assert "model.core.dim_products.v1" in removed["disabled"]
+    assert "model.core.dim_products.v1" not in removed["nodes"]
+    assert "model.core.dim_products.v2" in removed["nodes"]

@@ -21,6 +21,7 @@ from contracts.models import Project, SyncRun
 from contracts.services.sync.access import access_judge
 from contracts.services.sync.assets import assets_match, assets_write
 from contracts.services.sync.context import SyncContext, SyncOutcome
+from contracts.services.sync.deprecations import deprecations_follow
 from contracts.services.sync.exposures import exposures_write
 from contracts.services.sync.finish import sync_finish
 from contracts.services.sync.follow import proposals_follow
@@ -65,6 +66,7 @@ def sync_apply(*, parsed: ParsedManifest, run: SyncRun, actor: Actor) -> dict[st
     access_judge(ctx, plan, pending)  # dbt access and group; public → private with readers asks them
     proposals_follow(ctx, plan)  # open proposals of another contract: withdrawn or superseded
     retired = assets_retire(ctx, plan)  # what vanished from the manifest
+    deprecations_follow(ctx)  # campaigns of deprecated versions: who still reads them
     return sync_finish(ctx, plan, events=retired)  # events, project stamp, run row, after-commit
 
 

@@ -6,6 +6,7 @@ an asset (that is a transfer). Nothing here judges contracts: that is the versio
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -158,6 +159,8 @@ def _spec_fields(spec: AssetSpec) -> dict[str, Any]:
         "resource_type": spec.resource_type,
         "package_name": spec.package_name,
         "model_version": spec.version or "",
+        "latest_version": spec.latest_version or "",
+        "deprecation_date": dt.date.fromisoformat(spec.deprecation_date) if spec.deprecation_date else None,
         "database": spec.database,
         "schema": spec.schema,
         "identifier": spec.identifier,

@@ -1,4 +1,5 @@
--- Discontinued products stay in the catalogue with their last price.
-select product_id, unit_price
+-- Discontinued products stay in the catalogue with their last price (the latest version of
+-- dim_products: an unpinned ref follows latest_version).
+select product_id, list_price
 from {{ ref('dim_products') }}
-where unit_price is null or unit_price <= 0
+where list_price is null or list_price <= 0

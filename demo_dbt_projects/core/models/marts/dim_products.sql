@@ -1,5 +1,8 @@
-{#- The broken variant fails this model's build (a price that is no number), as a bad deploy
-    would: its tests are skipped and the publish gate must hold until a later build succeeds. -#}
+{#- Version 1 of dim_products (see _marts.yml; v2 is dim_products_v2.sql). The broken variant fails
+    this model's build (a price that is no number), as a bad deploy would: its tests are skipped
+    and the publish gate must hold until a later build succeeds. The products_v1_removed variant
+    takes v1 out of the project (its readers must be asked). -#}
+{{ config(enabled=var('tessera_demo', none) != 'products_v1_removed') }}
 with sales as (
     select
         items.product_id,
