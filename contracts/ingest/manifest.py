@@ -405,6 +405,7 @@ def _asset_from_node(
     if owner is not None and not (isinstance(owner, str) and owner.strip()):
         warnings.append(f"{unique_id}: meta.tessera.owner_team {owner!r} is not a team slug; ignored.")
         owner = None
+    access: dict[str, Any] = node_access(node) if resource_type == "model" else {}
     return AssetSpec(
         unique_id=unique_id,
         resource_type=resource_type,
@@ -424,7 +425,7 @@ def _asset_from_node(
         meta=dict(config.get("meta") or node.get("meta") or {}),
         contract=ContractSpec(columns=columns, guarantees=guarantees, mode=mode or DEFAULT_MODE, notes=notes),
         compiled_code=_compiled_code(node) if resource_type == "model" else None,
-        **(node_access(node) if resource_type == "model" else {}),
+        **access,
     )
 
 

@@ -343,7 +343,7 @@ def test_demo_dim_customers_through_the_read_api(demo_reader: Client) -> None:
     assert all(n["team"] != "data-platform" for n in orders["downstream"] if n["project"] != "core")
 
     marketing_models = demo_reader.get("/api/v1/assets", {"project": "marketing", "type": "model"}).json()
-    assert marketing_models["count"] == 10
+    assert marketing_models["count"] == 11
     assert {a["team"] for a in marketing_models["items"]} == {"marketing-analytics"}
     by_column = demo_reader.get("/api/v1/assets", {"search": "country_code", "team": "data-platform"}).json()
     assert "dim_customers" in [a["name"] for a in by_column["items"]]

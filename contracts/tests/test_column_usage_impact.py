@@ -66,7 +66,7 @@ def test_an_identical_resync_is_recognised_and_nothing_is_parsed_again(demo_arti
     assert column_usage_refresh(sync_run_id=run.pk) == {
         "project": "marketing",
         "skipped": "unchanged",
-        "models": 10,
+        "models": 11,
     }
     assert dict(ModelSql.objects.values_list("asset_id", "analyzed_at")) == before
 

@@ -209,7 +209,7 @@ def test_the_demo_readme_curl_lines_sync_the_three_projects(client, open_api, ce
         status = client.get(response.json()["status_url"]).json()
         assert status["status"] == "succeeded", status["error"]
         assert status["project"] == project
-    assert Asset.objects.filter(resource_type="model").count() == 35
+    assert Asset.objects.filter(resource_type="model").count() == 37
 
 
 @pytest.mark.integration
