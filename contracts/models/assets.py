@@ -59,6 +59,9 @@ class Asset(models.Model):
     # version of one model; "" for an unversioned model) and this version's deprecation date.
     latest_version = models.CharField(max_length=50, blank=True, default="")
     deprecation_date = models.DateField(null=True, blank=True)
+    # The versioned models this asset's node reads through a ref without ``v=`` (their unique ids,
+    # as dbt resolved them: the latest version then); it reads the next latest on its next build.
+    unpinned_refs = models.JSONField(default=list, blank=True)
     database = models.CharField(max_length=200, blank=True, default="")
     schema = models.CharField(max_length=200, blank=True, default="")
     identifier = models.CharField(max_length=300, blank=True, default="")

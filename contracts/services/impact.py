@@ -217,6 +217,23 @@ def proposal_impact_assess(*, asset: Asset, verdict: Mapping[str, Any]) -> Impac
     )
 
 
+def latest_move_impact_assess(
+    *, asset: Asset, change: Mapping[str, Any], verdict: Mapping[str, Any]
+) -> ImpactAssessment:
+    """A model's latest version moved (``change``: services.sync.latest): the teams whose refs are
+    unpinned (``change["teams"]``) read the new latest from their next build, so they are asked
+    or informed by what their models read of the version they read now (``change["reads"]``)."""
+    reads = Asset(pk=int(change.get("reads") or 0))
+    changed, whole = changed_columns(verdict)
+    return impact_decide(
+        team_ids=[int(t) for t in change.get("teams") or ()],
+        readers_by_team=readers_by_team(asset=reads),
+        changed=changed,
+        whole_relation=whole,
+        ask=ask_policy(asset),
+    )
+
+
 def proposal_impact_record(*, proposal: Proposal, assessment: ImpactAssessment) -> list[Team]:
     """Keep the assessment with the proposal; returns the required teams (ordered by slug)."""
     ProposalImpact.objects.filter(proposal=proposal).delete()
@@ -238,7 +255,11 @@ def proposal_impact_record(*, proposal: Proposal, assessment: ImpactAssessment) 
 def proposal_impact_apply(*, proposal: Proposal, verdict: Mapping[str, Any]) -> list[Team]:
     """Assess and record who a newly opened proposal asks and informs; the informed teams are
     emailed once the proposal is committed. Returns the required teams."""
-    assessment = proposal_impact_assess(asset=proposal.asset, verdict=verdict)
+    change = proposal.relation_change or {}
+    if change.get("kind") == "latest_moved":  # services.sync.latest: the unpinned readers only
+        assessment = latest_move_impact_assess(asset=proposal.asset, change=change, verdict=verdict)
+    else:
+        assessment = proposal_impact_assess(asset=proposal.asset, verdict=verdict)
     required = proposal_impact_record(proposal=proposal, assessment=assessment)
     if assessment.informed_ids:
         outbox_record(kind="email.proposal_informed", proposal_id=proposal.pk)

@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 REMOVED = "removed"
 MOVED = "moved"
 ACCESS = "access"  # dbt access narrowed from public (services.sync.access)
+# A versioned model's latest_version moved: the teams whose refs are unpinned read the new latest
+# from their next build (services.sync.latest); publishing changes no contract.
+LATEST_MOVED = "latest_moved"
 
 
 def removal_change(*, asset: Asset, why: str) -> dict[str, Any]:
@@ -115,12 +118,13 @@ def relation_change_apply(
 ) -> None:
     """What a published relation-level proposal does to its asset. A removal publishes no new
     contract (the proposed copy of the last one is superseded with the relation)."""
-    if change.get("kind") == REMOVED:
+    if change.get("kind") in (REMOVED, LATEST_MOVED):
         from contracts.models import ContractVersion
 
         ContractVersion.objects.filter(asset=asset, status=ContractVersion.Status.PROPOSED).filter(
-            proposals__relation_change__kind=REMOVED
+            proposals__relation_change__kind=change.get("kind")
         ).update(status=ContractVersion.Status.SUPERSEDED)
+    if change.get("kind") == REMOVED:
         asset_retire(asset=asset, actor=actor, sync_run=sync_run, why=str(change.get("why") or "deleted"))
     elif change.get("kind") == MOVED:
         asset_move(asset=asset, change=change, actor=actor, sync_run=sync_run)

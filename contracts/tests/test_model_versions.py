@@ -201,3 +201,18 @@ def admin_client_api(db):
     team, _ = team_ensure(slug="data-platform")
     _, secret = api_key_for(team, scopes="read,write,admin", name="admin")
     return Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
+
+
+def test_the_pages_need_a_login_and_an_unknown_campaign_is_a_404(synced, client, django_user_model):
+    campaign = DeprecationCampaign.objects.get(asset__relation=V1)
+    assert client.get("/deprecations/").status_code == 302  # to the login page
+    assert client.get(f"/deprecations/{campaign.pk}/").status_code == 302
+
+    client.force_login(django_user_model.objects.create_user("stranger", "stranger@example.com"))
+    listing = client.get("/deprecations/")
+    assert listing.status_code == 200 and b"dim_products_v1" in listing.content
+    detail = client.get(f"/deprecations/{campaign.pk}/")
+    assert detail.status_code == 200 and b"marketing-analytics" in detail.content
+    assert client.get("/deprecations/999999/").status_code == 404
+    page = client.get(f"/assets/{campaign.asset_id}/")
+    assert b'id="deprecation"' in page.content and b'id="model-versions"' in page.content

@@ -26,6 +26,7 @@ from contracts.services.sync.exposures import exposures_write
 from contracts.services.sync.finish import sync_finish
 from contracts.services.sync.follow import proposals_follow
 from contracts.services.sync.groups import groups_resolve
+from contracts.services.sync.latest import latest_moves_judge, latest_versions_before
 from contracts.services.sync.lineage import lineage_write
 from contracts.services.sync.nodes import nodes_write
 from contracts.services.sync.owners import owners_resolve
@@ -53,6 +54,7 @@ def sync_apply(*, parsed: ParsedManifest, run: SyncRun, actor: Actor) -> dict[st
     ctx.teams = teams_resolve(ctx)  # every team the manifest names
     groups_resolve(ctx)  # dbt groups: their owner team owns their models that name none
     ctx.default_owner = owners_resolve(ctx)  # authority, the project's claim; who may own what here
+    latest_before = latest_versions_before(ctx)  # each versioned model's latest version until now
     plan = assets_match(ctx)  # which asset each relation is: new, updated, read from elsewhere, refused
     assets_write(ctx, plan)
     references_link(ctx, plan)  # other projects' models read here by ref(): reads, never assets
@@ -63,6 +65,7 @@ def sync_apply(*, parsed: ParsedManifest, run: SyncRun, actor: Actor) -> dict[st
     lineage_write(ctx, node_asset)
     references_adopt(ctx, plan)  # other projects' refs to this one that waited for it
     proposals_open(ctx, pending)  # breaking changes, now that this manifest's consumers are known
+    latest_moves_judge(ctx, plan, latest_before)  # latest_version moved: unpinned refs follow it
     access_judge(ctx, plan, pending)  # dbt access and group; public → private with readers asks them
     proposals_follow(ctx, plan)  # open proposals of another contract: withdrawn or superseded
     retired = assets_retire(ctx, plan)  # what vanished from the manifest

@@ -161,6 +161,7 @@ def _spec_fields(spec: AssetSpec) -> dict[str, Any]:
         "model_version": spec.version or "",
         "latest_version": spec.latest_version or "",
         "deprecation_date": dt.date.fromisoformat(spec.deprecation_date) if spec.deprecation_date else None,
+        "unpinned_refs": spec.unpinned_refs,
         "database": spec.database,
         "schema": spec.schema,
         "identifier": spec.identifier,

@@ -29,6 +29,7 @@ from django.db import transaction
 from contracts.models import Asset, ContractVersion, Proposal, SyncRun
 from contracts.services.events import asset_event_record
 from contracts.services.proposals import proposal_close
+from contracts.services.relations import LATEST_MOVED
 from contracts.services.sync.access import reported_hash
 
 if TYPE_CHECKING:
@@ -72,8 +73,8 @@ def proposals_follow_sync(
     deployed: dict[int, str] = {}
     for proposal in proposals:
         content_hash = reported.get(proposal.asset_id)
-        if content_hash is None:
-            continue  # this sync said nothing about the asset
+        if content_hash is None or proposal.relation_change.get("kind") == LATEST_MOVED:
+            continue  # this sync said nothing about the asset; a latest move is no contract change
         if content_hash == proposal.proposed_hash or proposal.origin == Proposal.Origin.CHECK:
             deployed[proposal.asset_id] = content_hash
             continue
