@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('contracts', '0010_model_versions_deprecations'),
+        ("contracts", "0010_model_versions_deprecations"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='asset',
-            name='unpinned_refs',
+            model_name="asset",
+            name="unpinned_refs",
             field=models.JSONField(blank=True, default=list),
         ),
     ]
