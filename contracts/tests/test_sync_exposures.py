@@ -75,7 +75,8 @@ def test_the_revenue_dashboard_is_a_consumer_of_what_it_reads_directly_and_throu
     # finance owns fct_pnl_monthly: its own dashboard makes no registration on it
     assert registered("finance.main.fct_pnl_monthly", EXPOSURE) == set()
     assert demo["finance"].summary["exposures"] == 1
-    assert demo["core"].summary["groups"] == 1 and demo["core"].summary["access"]["public"] == 5
+    # the five marts, dim_products in two versions
+    assert demo["core"].summary["groups"] == 1 and demo["core"].summary["access"]["public"] == 6
 
 
 def test_a_removed_exposure_takes_its_registrations_away(demo, demo_artifacts):
