@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("contracts", "0010_model_versions_deprecations"),
+        ("contracts", "0012_model_versions_deprecations"),
     ]
 
     operations = [
