@@ -34,16 +34,8 @@ ROOT = Path(__file__).resolve().parents[1]
 DEMO_SOURCE = ROOT / "demo_dbt_projects"
 CACHE_ROOT = ROOT / "var" / "demo-artifacts"
 PROJECTS = ("core", "marketing", "finance")
-VARIANTS = (
-    "breaking",
-    "retyped",
-    "additive",
-    "broken",
-    "failing",
-    "removed",
-    "private",
-    "products_v1_removed",
-)
+V1_GONE = ("products_v1_removed",)  # dim_products v1 disabled: its relation is removed, v2 stays
+VARIANTS = ("breaking", "retyped", "additive", "broken", "failing", "removed", "private", *V1_GONE)
 # marketing's `loom` variant reads core's dim_customers through {{ ref('core', 'dim_customers') }}:
 # dbt-loom (requirements-demo.txt) injects core's public models from core's own manifest, as the
 # config file below says; dbt-loom reads it only when DBT_LOOM_CONFIG names it.
@@ -271,9 +263,8 @@ def build_demo_projects(
 ) -> DemoBuild:
     """Copy demo_dbt_projects/ to `dest`, then deps + build core, marketing and finance there.
 
-    `variants` maps a project to its `tessera_demo` var (`{"core": "breaking"}`;
-    marketing has `products_v2`); unset means the normal build. The projects named in `catalogs`
-    also get `target/catalog.json` (`dbt docs generate`; several seconds more per project).
+    `variants` maps a project to its `tessera_demo` var (`{"core": "breaking"}`, see VARIANTS), unset
+    for the normal build. The projects named in `catalogs` also get `target/catalog.json`.
     """
     variants = dict(variants or {})
     unknown = set(variants) - set(PROJECTS)
@@ -353,10 +344,7 @@ class DemoArtifacts:
       `int_customer_touchpoints` and `fct_attribution` read `{{ ref('core', 'dim_customers') }}`
       (core's public model, injected as an external node of package `core`, like core's other
       models that nothing reads) instead of the source; the source stays, for a relationships test.
-    - `core_products_v1_removed_manifest`: core with version 1 of dim_products disabled (its
-      relation, core.main.dim_products, is removed while marketing still reads it); v2 stays.
-    - `marketing_products_v2_manifest`: marketing moved to dim_products v2 (its source names
-      core.main.dim_products_v2), built against core's normal build.
+    - `core_products_v1_removed_manifest` (no dim_products v1), `marketing_products_v2_manifest` (reads v2).
     - `build_seconds`: how long each step took when the cache was built (step name → seconds).
 
     `load(path)` returns the parsed JSON (cached), `read_bytes(path)` the raw bytes as an API
@@ -448,10 +436,11 @@ def build_demo_artifacts(out: Path, *, work: Path) -> dict[str, float]:
         _keep(artifacts, out / "normal" / project)
         seconds[f"normal/{project}"] = artifacts.seconds
     root = normal.root
-    # dbt-loom reads core's manifest from core/target/: built while that is the normal build's.
-    loom = build_project(root, "marketing", variant="loom")
-    _keep(loom, out / "loom" / "marketing")
-    seconds["loom/marketing"] = loom.seconds
+    # dbt-loom reads core's manifest in core/target/, products_v2 core's tables: while core is normal.
+    for variant in MARKETING_VARIANTS:
+        built = build_project(root, "marketing", variant=variant)
+        _keep(built, out / variant / "marketing")
+        seconds[f"{variant}/marketing"] = built.seconds
     # The partial run needs core's warehouse as the normal build left it, so it goes first.
     partial = build_project(root, "core", command=("test", "--select", "dim_customers"))
     _keep(partial, out / "partial" / "core")
@@ -463,10 +452,6 @@ def build_demo_artifacts(out: Path, *, work: Path) -> dict[str, float]:
     seconds["stale/marketing"] = source_freshness(
         root, "marketing", out / "stale/marketing/sources.json", variant="stale"
     )
-    # marketing moves to dim_products v2 while core's normal build is in place.
-    moved = build_project(root, "marketing", variant="products_v2")
-    _keep(moved, out / "products_v2" / "marketing")
-    seconds["products_v2/marketing"] = moved.seconds
     # What CI uploads by mistake: docs generate overwrites the build's run_results.json.
     docs = build_project(root, "core", command=("docs", "generate"))
     _keep(docs, out / "docs" / "core")

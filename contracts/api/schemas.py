@@ -37,6 +37,10 @@ class AssetRowOut(AssetSummaryOut):
         return asset.display_name
 
     @staticmethod
+    def resolve_model_name(asset: Any) -> str:
+        return asset.name
+
+    @staticmethod
     def resolve_type(asset: Any) -> str:
         return asset.resource_type
 

@@ -61,6 +61,9 @@ class Node(TypedDict, total=False):
     database: Any
     schema: Any
     version: Any
+    latest_version: Any  # model versions (contracts.ingest.versions)
+    deprecation_date: Any
+    refs: Any  # which refs pin no version
     description: Any
     tags: Any
     meta: Any
