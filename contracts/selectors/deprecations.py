@@ -124,6 +124,8 @@ def campaign_view(*, pk: int) -> CampaignView | None:
 
 
 def asset_campaign(*, asset: Asset) -> CampaignView | None:
-    """The campaign of a deprecated version (None for any other asset)."""
+    """The campaign of a deprecated version (None for any other asset, without a query)."""
+    if asset.deprecation_date is None:
+        return None
     campaign = campaigns_query().filter(asset=asset).first()
     return campaign_views([campaign])[0] if campaign else None
