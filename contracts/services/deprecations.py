@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -30,9 +31,10 @@ from contracts.models import (
     Registration,
     Team,
 )
+from contracts.presenters import slack as slack_blocks
 from contracts.services.events import asset_event_record
+from contracts.services.notices import Notice, notice_send
 from contracts.services.outbox import outbox_record
-from tessera_site.lib.email import email_send, team_recipients
 from tessera_site.lib.urls import absolute_url
 
 Readers = dict[int, dict[int, set[str]]]  # asset id -> team id -> how it reads ("lineage", ...)
@@ -241,8 +243,8 @@ def deprecation_reminders_record(*, today: dt.date | None = None) -> list[Remind
 
 def deprecation_reminder_notify(
     *, campaign_id: int, team_id: int, days_before: int, days_left: int
-) -> OutboundEmail:
-    """The email of one reminder step to one team (kind ``deprecation_reminder``): which version,
+) -> OutboundEmail | None:
+    """The email (and Slack message) of one reminder step to one team (kind ``deprecation_reminder``): which version,
     the date, which of its models still read it, the latest version, a link to the campaign."""
     campaign = DeprecationCampaign.objects.select_related("asset__owner_team").get(pk=campaign_id)
     team = Team.objects.get(pk=team_id)
@@ -256,19 +258,24 @@ def deprecation_reminder_notify(
     latest = Asset.objects.filter(
         project=asset.project, name=asset.name, model_version=asset.latest_version
     ).first()
-    return email_send(
-        kind="deprecation_reminder",
-        dedupe_key=f"deprecation-reminder:{campaign.pk}:team:{team.pk}:days:{days_before}",
-        to=team_recipients(team),
-        context={
-            "campaign": campaign,
-            "asset": asset,
-            "owner": asset.owner_team,
-            "team": team,
-            "models": models,
-            "latest": latest,
-            "days_left": days_left,
-            "campaign_url": absolute_url(campaign.get_absolute_url()),
-        },
-        team=team,
-    )
+    context = {
+        "campaign": campaign,
+        "asset": asset,
+        "owner": asset.owner_team,
+        "team": team,
+        "models": models,
+        "latest": latest,
+        "days_left": days_left,
+        "campaign_url": absolute_url(campaign.get_absolute_url()),
+    }
+    # By email and on the team's Slack, each unless the team switched it off (services.notices).
+    return notice_send(
+        Notice(
+            kind="deprecation_reminder",
+            team=team,
+            dedupe_key=f"deprecation-reminder:{campaign.pk}:team:{team.pk}:days:{days_before}",
+            email_kind="deprecation_reminder",
+            email_context=context,
+            slack=partial(slack_blocks.deprecation_reminder_for, context),
+        )
+    ).email

@@ -258,3 +258,48 @@ def test_connecting_and_disconnecting_slack_is_recorded_with_the_url_masked(stor
     assert slack_webhook_remove(team=story.marketing, actor=actor) is True
     assert not SlackWebhook.objects.exists()
     assert Event.objects.filter(kind="team.slack_disconnected").count() == 1
+
+
+def test_a_deprecation_reminder_goes_by_email_and_slack_unless_switched_off(story, smtp_server):
+    from contracts.factories import AssetFactory
+    from contracts.models import DeprecationCampaign
+    from contracts.services.deprecations import deprecation_reminder_notify
+
+    project, owner = story.asset.project, story.producer
+    v1 = AssetFactory(
+        project=project,
+        owner_team=owner,
+        name="dim_products",
+        relation="core.main.dim_products_v1",
+        model_version="1",
+        latest_version="2",
+        deprecation_date=dt.date(2036, 6, 30),
+    )
+    AssetFactory(
+        project=project,
+        owner_team=owner,
+        name="dim_products",
+        relation="core.main.dim_products_v2",
+        model_version="2",
+        latest_version="2",
+    )
+    campaign = DeprecationCampaign.objects.create(asset=v1, deprecation_date=dt.date(2036, 6, 30))
+    with SlackReceiver() as receiver:
+        SlackWebhook.objects.create(team=story.marketing, url=receiver.url("/hooks/marketing"))
+        SlackWebhook.objects.create(team=story.finance, url=receiver.url("/hooks/finance"))
+        notification_switches_set(
+            team=story.finance,
+            changes=[("deprecation_reminder", "slack", False)],
+            actor=story.actor(story.finance_user),
+        )
+        for team in (story.marketing, story.finance):
+            deprecation_reminder_notify(campaign_id=campaign.pk, team_id=team.pk, days_before=7, days_left=7)
+        run_outbox_all()
+        (post,) = receiver.delivered("/hooks/marketing")
+        assert receiver.delivered("/hooks/finance") == []
+    assert blockkit_problems(post["json"]) == []
+    assert post["json"]["blocks"][0]["text"]["text"] == "dim_products v1 is deprecated in 7 days"
+    (button,) = buttons(post["json"])
+    assert button["url"].endswith(campaign.get_absolute_url())
+    assert len(mail_to(smtp_server, "marketing@example.com")) == 1
+    assert len(mail_to(smtp_server, "finance-lead@example.com")) == 1  # finance keeps the email
