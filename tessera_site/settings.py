@@ -178,6 +178,8 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 TESSERA_BASE_URL = env_str("TESSERA_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 # The model every email is recorded in before it is sent (tessera_site.lib.email imports no app).
 TESSERA_OUTBOUND_EMAIL_MODEL = "contracts.OutboundEmail"
+# The audit run model the dashboard's reads show (contracts imports nothing from audits, the app above it).
+TESSERA_AUDIT_RUN_MODEL = "audits.AuditRun"
 # Unauthenticated API calls from loopback only, so the demo README's curl lines work as written.
 TESSERA_OPEN_API = env_bool("TESSERA_OPEN_API", False)
 TESSERA_PROPOSAL_DEADLINE_DAYS = env_int("TESSERA_PROPOSAL_DEADLINE_DAYS", 14, minimum=1)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.apps import apps
+from django.conf import settings
+
 from contracts.models import (
     Proposal,
 )
@@ -13,10 +16,10 @@ OPEN = Proposal.OPEN_STATUSES
 
 
 def _audit_run_model() -> Any:
-    """AuditRun lives in the audits app; imported lazily so contracts does not depend on it at import time."""
-    from audits.models import AuditRun
-
-    return AuditRun
+    """The audit run model, named by ``settings.TESSERA_AUDIT_RUN_MODEL`` (as Django names its user
+    model): it lives in the audits app, which sits above contracts, so contracts never imports it.
+    A missing setting or app raises at the first read instead of drawing pages without audits."""
+    return apps.get_model(settings.TESSERA_AUDIT_RUN_MODEL)
 
 
 def is_id(text: str) -> bool:
