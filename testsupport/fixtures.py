@@ -156,6 +156,9 @@ class SmtpServer:
     port: int
     messages: list[Message] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # Addresses the server refuses at RCPT TO (550), as a real server refuses an unknown mailbox;
+    # a message whose every recipient is refused fails (smtplib's SMTPRecipientsRefused).
+    refuse: set[str] = field(default_factory=set)
 
     @property
     def url(self) -> str:
@@ -180,6 +183,14 @@ def smtp_server(settings) -> Iterator[SmtpServer]:
     server = SmtpServer(host="127.0.0.1", port=_free_port())
 
     class Handler:
+        async def handle_RCPT(self, smtp_server, session, envelope, address, rcpt_options):  # noqa: N802
+            with server.lock:
+                refused = address.lower() in {a.lower() for a in server.refuse}
+            if refused:
+                return "550 5.1.1 Mailbox unavailable"
+            envelope.rcpt_tos.append(address)
+            return "250 OK"
+
         async def handle_DATA(self, smtp_server, session, envelope):  # noqa: N802 (aiosmtpd API)
             message = message_from_bytes(envelope.content)
             message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)

@@ -16,7 +16,7 @@ from django.db.models import F
 
 from contracts.models import Asset, OutboundEmail, Registration, Team
 from contracts.presenters import slack as slack_blocks
-from contracts.services.notices import Notice, notice_send
+from contracts.services.notices import Notice, notices_send_each
 from tessera_site.lib.urls import absolute_url
 
 
@@ -46,24 +46,23 @@ def assets_retired_notify(*, sync_run_id: int, asset_ids: list[int]) -> list[Out
         # A team can be registered twice (declared in meta and read through lineage): one line.
         if registration.purpose and registration.purpose not in item["purposes"]:
             item["purposes"].append(registration.purpose)
-    sent = []
-    for team in Team.objects.filter(pk__in=items_by_team).order_by("slug"):
+
+    def notice(team: Team) -> Notice:
         team_items = list(items_by_team[team.pk].values())
-        email = notice_send(
-            Notice(
-                kind="asset_retired",
+        return Notice(
+            kind="asset_retired",
+            team=team,
+            dedupe_key=f"asset-retired:sync:{sync_run_id}:team:{team.pk}",
+            email_kind="asset_retired",
+            email_context={"team": team, "items": team_items},
+            slack=partial(
+                slack_blocks.assets_retired_message,
                 team=team,
-                dedupe_key=f"asset-retired:sync:{sync_run_id}:team:{team.pk}",
-                email_kind="asset_retired",
-                email_context={"team": team, "items": team_items},
-                slack=partial(
-                    slack_blocks.assets_retired_message,
-                    team=team,
-                    items=team_items,
-                    team_url=absolute_url(team.get_absolute_url()),
-                ),
-            )
-        ).email
-        if email is not None:
-            sent.append(email)
-    return sent
+                items=team_items,
+                team_url=absolute_url(team.get_absolute_url()),
+            ),
+        )
+
+    return notices_send_each(
+        notice(team) for team in Team.objects.filter(pk__in=items_by_team).order_by("slug")
+    )

@@ -18,7 +18,7 @@ from django.utils import timezone
 from contracts.models import Acknowledgment, OutboundEmail, Proposal, Team
 from contracts.presenters import slack as slack_blocks
 from contracts.services.events import asset_event_record
-from contracts.services.notices import Notice, notice_send
+from contracts.services.notices import Notice, notices_send_each
 from contracts.services.outbox import outbox_record
 from contracts.services.proposal_emails import answer_links, proposal_context
 
@@ -76,20 +76,17 @@ def proposal_expiring_notify(*, proposal_id: int) -> list[OutboundEmail]:
     proposal = context["proposal"]
     if not proposal.is_open:
         return []
-    sent = []
-    for team in _without_approval(proposal):
+
+    def notice(team: Team) -> Notice:
         team_context = {**context, "team": team, "links": answer_links(proposal=proposal, team=team)}
-        email = notice_send(
-            Notice(
-                kind="proposal_expiring",
-                team=team,
-                dedupe_key=f"expiring:{proposal.pk}:team:{team.pk}",
-                email_kind="proposal_expiring",
-                email_context=team_context,
-                slack=partial(slack_blocks.proposal_expiring_message, team_context),
-                proposal=proposal,
-            )
-        ).email
-        if email is not None:
-            sent.append(email)
-    return sent
+        return Notice(
+            kind="proposal_expiring",
+            team=team,
+            dedupe_key=f"expiring:{proposal.pk}:team:{team.pk}",
+            email_kind="proposal_expiring",
+            email_context=team_context,
+            slack=partial(slack_blocks.proposal_expiring_message, team_context),
+            proposal=proposal,
+        )
+
+    return notices_send_each(notice(team) for team in _without_approval(proposal))

@@ -29,7 +29,7 @@ from contracts.models import (
     Team,
 )
 from contracts.presenters import slack as slack_blocks
-from contracts.services.notices import Notice, notice_send
+from contracts.services.notices import Notice, notices_send_each
 from contracts.services.outbox import outbox_record
 from tessera_site.lib.urls import absolute_url
 
@@ -271,8 +271,8 @@ def proposal_informed_notify(*, proposal_id: int) -> list[OutboundEmail]:
     proposal = Proposal.objects.select_related("asset__owner_team", "base_version", "proposed_version").get(
         pk=proposal_id
     )
-    sent = []
-    for impact in proposal.impacts.filter(role=ProposalImpact.Role.INFORMED).select_related("team"):
+
+    def notice(impact: ProposalImpact) -> Notice:
         context = {
             "proposal": proposal,
             "asset": proposal.asset,
@@ -282,20 +282,18 @@ def proposal_informed_notify(*, proposal_id: int) -> list[OutboundEmail]:
             "reasons": (proposal.verdict or {}).get("reasons") or [],
             "proposal_url": absolute_url(proposal.get_absolute_url()),
         }
-        email = notice_send(
-            Notice(
-                kind="proposal_informed",
-                team=impact.team,
-                dedupe_key=f"proposal-informed:{proposal.pk}:team:{impact.team_id}",
-                email_kind="proposal_informed",
-                email_context=context,
-                slack=partial(slack_blocks.proposal_informed_message, context),
-                proposal=proposal,
-            )
-        ).email
-        if email is not None:
-            sent.append(email)
-    return sent
+        return Notice(
+            kind="proposal_informed",
+            team=impact.team,
+            dedupe_key=f"proposal-informed:{proposal.pk}:team:{impact.team_id}",
+            email_kind="proposal_informed",
+            email_context=context,
+            slack=partial(slack_blocks.proposal_informed_message, context),
+            proposal=proposal,
+        )
+
+    informed = proposal.impacts.filter(role=ProposalImpact.Role.INFORMED).select_related("team")
+    return notices_send_each(notice(impact) for impact in informed)
 
 
 # --- the CI check ---------------------------------------------------------------------------------

@@ -9,7 +9,9 @@ the sweep (``tessera_site.tasks.jobs_sweep``) sends it later. Each attempt is an
 ``TESSERA_OUTBOX_MAX_ATTEMPTS``, then the message is ``failed`` with its last error.
 
 Delivery is at least once: the handlers are idempotent (every email has a dedupe key, a webhook
-delivery row is unique per endpoint and event).
+delivery row is unique per endpoint and event). A handler that emails several teams sends each
+team's notice in its own savepoint (``contracts.services.notices.notices_send_each``): when one
+team's email fails, the others' sent records are kept, so the retry never emails them again.
 """
 
 from __future__ import annotations

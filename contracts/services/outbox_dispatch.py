@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from contracts.models import OutboxAttempt, OutboxMessage
 from contracts.services import asset_emails, deprecations, expiring, impact, proposal_emails, slack, webhooks
+from contracts.services.notices import NoticesFailed
 from contracts.task_refs import OUTBOX_DISPATCH
 from tessera_site.lib.enqueue import enqueue_now
 
@@ -69,14 +70,28 @@ def outbox_dispatch(*, message_id: int) -> str:
 
 def _perform(message: OutboxMessage) -> tuple[str, int | None]:
     """Run the handler in a savepoint: the error text ("" when it worked) and, for a handler that
-    talks HTTP (its result or its exception has a ``status_code``), the receiver's status code."""
+    talks HTTP (its result or its exception has a ``status_code``), the receiver's status code.
+
+    A failure rolls the savepoint back, except ``NoticesFailed``: its notices each ran in their own
+    savepoint, so the ones that went out stay recorded as sent and the retry does not send them
+    again (a failure for team B must never email team A twice)."""
+    partial_failure: NoticesFailed | None = None
     try:
         with transaction.atomic():
-            result = HANDLERS[message.kind](**message.args)
+            try:
+                result = HANDLERS[message.kind](**message.args)
+            except NoticesFailed as exc:
+                partial_failure = exc
     except Exception as exc:  # any failure is recorded on the attempt and retried
-        logger.warning("outbox message %s (%s) failed: %s", message.pk, message.kind, exc, exc_info=True)
-        return f"{exc.__class__.__name__}: {exc}"[:5000], getattr(exc, "status_code", None)
+        return _failure(message, exc), getattr(exc, "status_code", None)
+    if partial_failure is not None:
+        return _failure(message, partial_failure), None
     return "", getattr(result, "status_code", None)
+
+
+def _failure(message: OutboxMessage, exc: Exception) -> str:
+    logger.warning("outbox message %s (%s) failed: %s", message.pk, message.kind, exc, exc_info=exc)
+    return f"{exc.__class__.__name__}: {exc}"[:5000]
 
 
 def _record_attempt(message: OutboxMessage, *, error: str, status_code: int | None, duration: float) -> str:

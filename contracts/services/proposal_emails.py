@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from contracts.models import Acknowledgment, OutboundEmail, Proposal, Team
 from contracts.presenters import slack as blocks
-from contracts.services.notices import Notice, notice_send
+from contracts.services.notices import Notice, notice_send, notices_send_each
 from tessera_site.lib.signing import answer_token
 from tessera_site.lib.urls import absolute_url
 
@@ -73,30 +73,26 @@ def proposal_opened_notify(*, proposal_id: int) -> list[OutboundEmail]:
     """To each required team: what changes, why it breaks, who else is asked, the deadline, buttons."""
     proposal = _proposal(proposal_id)
     context = _base_context(proposal)
-    sent = []
-    for team in context["required_teams"]:
-        others = [t for t in context["required_teams"] if t.pk != team.pk]
+
+    def notice(team: Team) -> Notice:
         team_context = {
             **context,
             "team": team,
-            "other_teams": others,
+            "other_teams": [t for t in context["required_teams"] if t.pk != team.pk],
             "links": answer_links(proposal=proposal, team=team),
             "carried": team.slug in context["since"].get("carried_over", []),
         }
-        sent.append(
-            notice_send(
-                Notice(
-                    kind="proposal_opened",
-                    team=team,
-                    dedupe_key=f"proposal-opened:{proposal.pk}:team:{team.pk}",
-                    email_kind="proposal_opened",
-                    email_context=team_context,
-                    slack=partial(blocks.proposal_opened_message, team_context),
-                    proposal=proposal,
-                )
-            ).email
+        return Notice(
+            kind="proposal_opened",
+            team=team,
+            dedupe_key=f"proposal-opened:{proposal.pk}:team:{team.pk}",
+            email_kind="proposal_opened",
+            email_context=team_context,
+            slack=partial(blocks.proposal_opened_message, team_context),
+            proposal=proposal,
         )
-    return [e for e in sent if e is not None]
+
+    return notices_send_each(notice(team) for team in context["required_teams"])
 
 
 def answer_recorded_notify(*, proposal_id: int, team_id: int, revision: int) -> OutboundEmail | None:
@@ -138,23 +134,20 @@ def proposal_resolved_notify(*, proposal_id: int) -> list[OutboundEmail]:
     context["active_semver"] = proposal.asset.active_version.semver if proposal.asset.active_version else None
     owner = proposal.asset.owner_team
     teams = [owner, *[t for t in context["required_teams"] if t.pk != owner.pk]]
-    sent = []
-    for team in teams:
+
+    def notice(team: Team) -> Notice:
         team_context = {**context, "team": team, "is_producer": team.pk == owner.pk}
-        sent.append(
-            notice_send(
-                Notice(
-                    kind="proposal_resolved",
-                    team=team,
-                    dedupe_key=f"resolved:{proposal.pk}:{proposal.status}:team:{team.pk}",
-                    email_kind="proposal_resolved",
-                    email_context=team_context,
-                    slack=partial(blocks.proposal_resolved_message, team_context),
-                    proposal=proposal,
-                )
-            ).email
+        return Notice(
+            kind="proposal_resolved",
+            team=team,
+            dedupe_key=f"resolved:{proposal.pk}:{proposal.status}:team:{team.pk}",
+            email_kind="proposal_resolved",
+            email_context=team_context,
+            slack=partial(blocks.proposal_resolved_message, team_context),
+            proposal=proposal,
         )
-    return [e for e in sent if e is not None]
+
+    return notices_send_each(notice(team) for team in teams)
 
 
 def proposal_reminders_send(*, today: dt.date | None = None) -> list[OutboundEmail]:
