@@ -17,6 +17,7 @@ from contracts.models import (
     Asset,
     CampaignReader,
     DeprecationCampaign,
+    Event,
     LineageEdge,
     Proposal,
     Registration,
@@ -169,6 +170,29 @@ def test_removing_v1_while_marketing_still_reads_it_asks_marketing(synced):
     assert list(proposal.required_teams.values_list("slug", flat=True)) == ["marketing-analytics"]
     assert run.summary["proposals_opened"] == 1
     assert DeprecationCampaign.objects.get(asset=v1).status == DeprecationCampaign.Status.OPEN
+
+
+def test_once_marketing_moved_to_v2_its_lineage_registration_on_v1_goes_and_removing_v1_asks_nobody(synced):
+    v1 = Asset.objects.get(relation=V1)
+    marketing_on_v1 = Registration.objects.filter(asset=v1, team__slug="marketing-analytics")
+    assert list(marketing_on_v1.values_list("origin", flat=True)) == ["lineage"]
+
+    moved = run_sync(synced.read_bytes(synced.marketing_products_v2_manifest))  # marketing reads v2 now
+
+    assert not marketing_on_v1.exists()
+    assert Registration.objects.filter(
+        asset__relation=V2, team__slug="marketing-analytics", origin="lineage"
+    ).exists()
+    assert moved.summary["registrations_removed"] == 1
+    event = Event.objects.get(kind="registration.removed", asset=v1)
+    assert event.payload == {"team": "marketing-analytics", "origin": "lineage", "relation": V1}
+    assert DeprecationCampaign.objects.get(asset=v1).status == DeprecationCampaign.Status.DONE
+
+    removed = run_sync(synced.read_bytes(synced.core_products_v1_removed_manifest))
+
+    assert removed.summary["proposals_opened"] == 0
+    assert not Proposal.objects.filter(asset=v1).exists()
+    assert not Proposal.objects.filter(required_teams__slug="marketing-analytics").exists()
 
 
 def test_the_api_groups_versions_as_one_model_and_lists_the_campaign(synced, admin_client_api):

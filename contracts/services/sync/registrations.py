@@ -1,12 +1,16 @@
 """Sync step: consumer registrations. Explicit ones follow the ``meta`` consumers of the assets this
-project owns (added and removed); lineage ones come from cross-project reads, and are never removed
-here."""
+project owns (added and removed); lineage ones follow this project's cross-project reads (sources and
+refs): added for the teams whose models read the asset, removed once no model of this project reads
+it any more, unless the same team still reads it through another project. As with a removed
+explicit registration, an open proposal that already asked the team keeps asking it (its
+required teams are set when it opens)."""
 
 from __future__ import annotations
 
+from django.db.models import F, Q
 from django.utils import timezone
 
-from contracts.models import Asset, Registration, Team
+from contracts.models import Asset, AssetNode, LineageEdge, Registration, Team
 from contracts.services.events import events_record_bulk
 from contracts.services.sync.assets import AssetPlan
 from contracts.services.sync.context import SyncContext
@@ -29,14 +33,14 @@ def registrations_write(ctx: SyncContext, plan: AssetPlan, node_asset: dict[str,
         ).values_list("pk", "asset_id", "team_id", "origin")
     }
     add = [key for key in wanted if key not in existing]
-    # Explicit registrations follow the meta of the assets this project owns; lineage ones are
-    # never removed here (another project of the same team may still read the asset).
+    # Explicit registrations follow the meta of the assets this project owns.
     owned_ids = {a.pk for a, _ in plan.owned.values()}
     remove = [
         (key, pk)
         for key, pk in existing.items()
         if key[2] == Registration.Origin.EXPLICIT and key[0] in owned_ids and key not in wanted
     ]
+    remove += _lineage_unread(ctx, wanted)
     now = timezone.now()
     rows_insert(
         Registration,
@@ -47,6 +51,8 @@ def registrations_write(ctx: SyncContext, plan: AssetPlan, node_asset: dict[str,
     if remove:
         Registration.objects.filter(pk__in=[pk for _, pk in remove]).delete()
     relations = {pk: asset.relation for pk, asset in assets_by_id.items()}
+    unknown = {key[0] for key, _ in remove} - relations.keys()
+    relations.update(Asset.objects.filter(pk__in=unknown).values_list("pk", "relation"))
     record_registration_events(ctx, add=add, removed=[key for key, _ in remove], relations=relations)
     ctx.out.registrations_added = len(add)
     ctx.out.registrations_removed = len(remove)
@@ -99,6 +105,46 @@ def _wanted_from_reads(
                     (asset.pk, team_id, Registration.Origin.LINEAGE),
                     f"read by project {project.name}"[:500],
                 )
+
+
+def _lineage_unread(ctx: SyncContext, wanted: dict[Key, str]) -> list[tuple[Key, int]]:
+    """The lineage registrations of this project's teams on assets of other projects that this
+    project read until now (its lineage edges and nodes, before this sync rewrites them) and no
+    longer reads, and that no other project of the same team reads either."""
+    project = ctx.project
+    was_read = set(
+        LineageEdge.objects.filter(project=project)
+        .exclude(upstream__project=project)
+        .values_list("upstream_id", flat=True)
+    ) | set(
+        AssetNode.objects.filter(project=project)
+        .exclude(asset__project=project)
+        .values_list("asset_id", flat=True)
+    )
+    if not was_read:
+        return []
+    teams = set(Asset.objects.filter(project=project).values_list("owner_team_id", flat=True).distinct())
+    teams.add(project.owner_team_id)
+    stale = {
+        (asset_id, team_id, origin): pk
+        for pk, asset_id, team_id, origin in Registration.objects.filter(
+            asset_id__in=was_read, team_id__in=teams - {None}, origin=Registration.Origin.LINEAGE
+        ).values_list("pk", "asset_id", "team_id", "origin")
+        if (asset_id, team_id, origin) not in wanted
+    }
+    if not stale:
+        return []
+    stale_assets = {a for a, _, _ in stale}
+    read_elsewhere = set(
+        LineageEdge.objects.filter(upstream_id__in=stale_assets)
+        .exclude(project=project)
+        .values_list("upstream_id", "downstream__owner_team_id")
+    ) | set(
+        AssetNode.objects.filter(asset_id__in=stale_assets)
+        .exclude(Q(project=project) | Q(project=F("asset__project")) | Q(project__owner_team__isnull=True))
+        .values_list("asset_id", "project__owner_team_id")
+    )
+    return [(key, pk) for key, pk in stale.items() if (key[0], key[1]) not in read_elsewhere]
 
 
 def record_registration_events(
