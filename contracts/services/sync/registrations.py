@@ -123,12 +123,17 @@ def _lineage_unread(ctx: SyncContext, wanted: dict[Key, str]) -> list[tuple[Key,
     )
     if not was_read:
         return []
-    teams = set(Asset.objects.filter(project=project).values_list("owner_team_id", flat=True).distinct())
-    teams.add(project.owner_team_id)
+    teams = {
+        t
+        for t in Asset.objects.filter(project=project).values_list("owner_team_id", flat=True).distinct()
+        if t is not None
+    }
+    if project.owner_team_id is not None:
+        teams.add(project.owner_team_id)
     stale = {
         (asset_id, team_id, origin): pk
         for pk, asset_id, team_id, origin in Registration.objects.filter(
-            asset_id__in=was_read, team_id__in=teams - {None}, origin=Registration.Origin.LINEAGE
+            asset_id__in=was_read, team_id__in=teams, origin=Registration.Origin.LINEAGE
         ).values_list("pk", "asset_id", "team_id", "origin")
         if (asset_id, team_id, origin) not in wanted
     }
