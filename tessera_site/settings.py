@@ -180,6 +180,8 @@ TESSERA_BASE_URL = env_str("TESSERA_BASE_URL", "http://127.0.0.1:8000").rstrip("
 TESSERA_OUTBOUND_EMAIL_MODEL = "contracts.OutboundEmail"
 # The audit run model the dashboard's reads show (contracts imports nothing from audits, the app above it).
 TESSERA_AUDIT_RUN_MODEL = "audits.AuditRun"
+# The publish gate contracts' publishing services ask (tessera_site.lib.gate); no default on purpose.
+TESSERA_PUBLISH_GATE = "audits.selectors.publish_allowed"
 # Unauthenticated API calls from loopback only, so the demo README's curl lines work as written.
 TESSERA_OPEN_API = env_bool("TESSERA_OPEN_API", False)
 TESSERA_PROPOSAL_DEADLINE_DAYS = env_int("TESSERA_PROPOSAL_DEADLINE_DAYS", 14, minimum=1)

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 from django.utils import timezone
 
-from audits.selectors import publish_allowed
 from contracts.compat.serialize import spec_from_version
 from contracts.compat.types import normalize_type
 from contracts.domain import ContractSpec
@@ -36,6 +35,7 @@ from contracts.services.relations import relation_change_apply, relation_change_
 from contracts.services.supersession import answers_carry_over, publish_refusal, since_previous
 from contracts.services.versions import version_publish
 from tessera_site.lib.errors import Conflict, forbidden, invalid
+from tessera_site.lib.gate import publish_allowed
 
 if TYPE_CHECKING:
     from tessera_site.lib.auth import Actor

@@ -23,6 +23,7 @@ from contracts.domain import ContractSpec
 from contracts.models import Asset, ContractVersion, Event, Guarantee, SyncRun
 from contracts.services.events import asset_event_record
 from tessera_site.lib.bulk import BULK_BATCH, copy_rows
+from tessera_site.lib.gate import publish_allowed
 
 if TYPE_CHECKING:
     from tessera_site.lib.auth import Actor
@@ -317,8 +318,6 @@ def version_release_held(*, asset: Asset, actor: Actor | None) -> ContractVersio
     Returns the published version, or None (nothing held, or the gate still holds). Safe to call
     again: a released version is active, so nothing is held any more.
     """
-    from audits.selectors import publish_allowed
-
     asset = (
         Asset.objects.select_for_update(of=("self",))
         .select_related("active_version", "owner_team")

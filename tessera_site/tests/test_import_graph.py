@@ -178,10 +178,7 @@ def test_services_and_selectors_raise_domain_errors_not_http():
 # Debt (issue #10): contracts still reaches up into audits in these places, each to be inverted
 # (the audits app or a higher layer passes what contracts needs). The list only shrinks.
 CONTRACTS_TO_AUDITS_ALLOWED = {
-    ("contracts.services.proposals", "audits.selectors"),  # the publish gate
     ("contracts.services.sync.finish", "audits.services"),  # run_results handed to the ingestion
-    ("contracts.services.sync.versions", "audits.selectors"),  # the publish gate
-    ("contracts.services.versions", "audits.selectors"),  # the publish gate
 }
 
 

@@ -1,6 +1,7 @@
 """The site wires what one app draws into another's page: the asset page (contracts) gets its
 audit sections (the publish gate, trend, check rates) from the audits app through
-tessera_site/urls.py, so contracts never imports audits."""
+tessera_site/urls.py, and contracts' publishing services ask the gate the settings name
+(TESSERA_PUBLISH_GATE), so contracts never imports audits."""
 
 from __future__ import annotations
 
@@ -33,3 +34,25 @@ def test_without_the_audits_app_the_asset_page_draws_no_audit_sections(asset):
     response = asset_detail(request, asset.pk)  # no audit_context: the view's own default
     assert response.status_code == 200
     assert 'id="publish-gate"' not in response.content.decode()
+
+
+def test_the_site_names_the_audits_publish_gate_for_contracts():
+    from audits.selectors import publish_allowed
+    from tessera_site.lib.gate import publish_gate
+
+    assert publish_gate() is publish_allowed
+
+
+@pytest.mark.parametrize("named", [None, "", "audits.selectors.no_such_gate"])
+def test_a_missing_publish_gate_refuses_loudly_instead_of_allowing(settings, asset, named):
+    """No default gate: an unwired or misspelled gate must not let every version publish."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    from tessera_site.lib.gate import publish_allowed
+
+    if named is None:
+        del settings.TESSERA_PUBLISH_GATE
+    else:
+        settings.TESSERA_PUBLISH_GATE = named
+    with pytest.raises(ImproperlyConfigured, match="TESSERA_PUBLISH_GATE"):
+        publish_allowed(asset=asset, version=asset.active_version)

@@ -11,7 +11,6 @@ from typing import Any
 
 from django.db.models import OuterRef, Subquery
 
-from audits.selectors import publish_allowed
 from contracts.compat.verdict import Verdict, bump_version, evaluate
 from contracts.domain import AssetSpec
 from contracts.models import Asset, ContractVersion, Event, SyncRun
@@ -27,6 +26,7 @@ from contracts.services.versions import (
     version_spec,
     versions_insert,
 )
+from tessera_site.lib.gate import publish_allowed
 
 Pending = list[tuple[Asset, AssetSpec, "ContractVersion | None", Verdict]]
 Written = list[tuple[ContractVersion, AssetSpec, Asset]]
