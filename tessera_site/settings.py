@@ -182,6 +182,9 @@ TESSERA_OUTBOUND_EMAIL_MODEL = "contracts.OutboundEmail"
 TESSERA_AUDIT_RUN_MODEL = "audits.AuditRun"
 # The publish gate contracts' publishing services ask (tessera_site.lib.gate); no default on purpose.
 TESSERA_PUBLISH_GATE = "audits.selectors.publish_allowed"
+# What a sync hands its run_results to after commit (contracts.services.sync.finish); unset, the
+# sync records "stored but not ingested" in its warnings.
+TESSERA_RUN_RESULTS_INGEST = "audits.services.audit_ingest_run_results"
 # Unauthenticated API calls from loopback only, so the demo README's curl lines work as written.
 TESSERA_OPEN_API = env_bool("TESSERA_OPEN_API", False)
 TESSERA_PROPOSAL_DEADLINE_DAYS = env_int("TESSERA_PROPOSAL_DEADLINE_DAYS", 14, minimum=1)

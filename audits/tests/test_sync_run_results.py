@@ -61,3 +61,30 @@ def test_a_real_worker_ingests_an_uploaded_soda_scan(core, api, celery_worker):
         "core.main.fct_orders",
     ]
     assert AuditRun.objects.filter(upload_id=upload_id).count() == 2
+
+
+@pytest.mark.django_db
+def test_without_a_named_ingestion_the_sync_says_its_run_results_were_not_ingested(
+    settings, django_capture_on_commit_callbacks
+):
+    """contracts reaches the audits ingestion only through TESSERA_RUN_RESULTS_INGEST: unset, the
+    sync still succeeds and its warnings say the run_results were stored but not ingested."""
+    from contracts.models import SyncRun
+    from contracts.services.sync import sync_submit
+    from contracts.tasks.sync import sync_run_task
+
+    del settings.TESSERA_RUN_RESULTS_INGEST
+    platform = TeamFactory(slug="data-platform")
+    key, _ = api_key_for(platform)
+    with django_capture_on_commit_callbacks():
+        run = sync_submit(
+            manifest=fixture_bytes("dbt_core_manifest.json"),
+            run_results=fixture_bytes("dbt_core_build_failing.json"),
+            team_slug=None,
+            actor=actor_for_key(key),
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sync_run_task(run.pk) == "succeeded"
+    assert "run_results was stored but not ingested" in " ".join(SyncRun.objects.get(pk=run.pk).warnings)
+    assert not AuditRun.objects.exists()
+    assert not ResultUpload.objects.exists()

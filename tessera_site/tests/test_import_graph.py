@@ -175,11 +175,9 @@ def test_services_and_selectors_raise_domain_errors_not_http():
     assert not http_aware, "services/selectors must not map errors to HTTP:\n" + "\n".join(http_aware)
 
 
-# Debt (issue #10): contracts still reaches up into audits in these places, each to be inverted
-# (the audits app or a higher layer passes what contracts needs). The list only shrinks.
-CONTRACTS_TO_AUDITS_ALLOWED = {
-    ("contracts.services.sync.finish", "audits.services"),  # run_results handed to the ingestion
-}
+# Debt (issue #10): places where contracts still reached up into audits, each since inverted (the
+# site's settings or urls name what contracts needs from audits). Empty now; it stays that way.
+CONTRACTS_TO_AUDITS_ALLOWED: set[tuple[str, str]] = set()
 
 
 def test_contracts_never_imports_audits():

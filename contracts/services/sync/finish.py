@@ -5,10 +5,14 @@ commit (run_results handed to the audits ingestion, column usage read by its own
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from contracts.models import Event, SyncRun
 from contracts.services.column_usage import column_usage_enqueue
@@ -67,13 +71,28 @@ def _deferred_checks_now() -> None:
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
+def _run_results_ingestion() -> Callable[..., Any] | None:
+    """The ingestion the settings name (``TESSERA_RUN_RESULTS_INGEST``, the audits app's
+    ``audit_ingest_run_results``): contracts never imports the audits app above it. None when none
+    is named; a named one that cannot be imported is a wiring error and raises."""
+    path = getattr(settings, "TESSERA_RUN_RESULTS_INGEST", "")
+    if not path:
+        return None
+    try:
+        ingestion: Callable[..., Any] = import_string(path)
+    except ImportError as exc:
+        raise ImproperlyConfigured(
+            f"TESSERA_RUN_RESULTS_INGEST = {path!r} cannot be imported: {exc}"
+        ) from exc
+    return ingestion
+
+
 def _run_results_handoff(*, run: SyncRun, actor: Actor) -> None:
     """Hand run_results to the audits ingestion once the assets it refers to are committed."""
     if not run.run_results:
         return
-    try:
-        from audits.services import audit_ingest_run_results  # type: ignore[attr-defined]
-    except ImportError:
+    audit_ingest_run_results = _run_results_ingestion()
+    if audit_ingest_run_results is None:
         SyncRun.objects.filter(pk=run.pk).update(
             warnings=list(SyncRun.objects.get(pk=run.pk).warnings)
             + ["run_results was stored but not ingested: the audits ingestion is not installed."]
