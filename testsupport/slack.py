@@ -113,10 +113,15 @@ def buttons(payload: dict[str, Any]) -> list[dict[str, Any]]:
 
 class SlackReceiver:
     """http.server in a thread, acting as Slack: answers 500 to the first ``fail_first`` posts, then
-    200 ``ok``; keeps every request (path, JSON body, the status it answered)."""
+    200 ``ok``; keeps every request (path, JSON body, the status it answered). ``refuse`` = (status,
+    body) answers every post that way instead (Slack's 404 ``no_service`` for a deleted webhook)."""
 
-    def __init__(self, *, fail_first: int = 0) -> None:
+    def __init__(
+        self, *, fail_first: int = 0, refuse: tuple[int, str] | None = None, retry_after: str = ""
+    ) -> None:
         self.fail_first = fail_first
+        self.refuse = refuse
+        self.retry_after = retry_after  # sent as ``Retry-After`` with every refusal when set
         self.requests: list[dict[str, Any]] = []
         self.lock = threading.Lock()
         receiver = self
@@ -126,7 +131,9 @@ class SlackReceiver:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 with receiver.lock:
                     failing = len(receiver.requests) < receiver.fail_first
-                    status = 500 if failing else 200
+                    status, answer = (500, b"internal_error") if failing else (200, b"ok")
+                    if receiver.refuse is not None:
+                        status, answer = receiver.refuse[0], receiver.refuse[1].encode()
                     receiver.requests.append(
                         {
                             "path": self.path,
@@ -135,10 +142,11 @@ class SlackReceiver:
                             "answered": status,
                         }
                     )
-                answer = b"internal_error" if failing else b"ok"
                 self.send_response(status)
                 self.send_header("Content-Type", "text/plain")
                 self.send_header("Content-Length", str(len(answer)))
+                if receiver.retry_after and status != 200:
+                    self.send_header("Retry-After", receiver.retry_after)
                 self.end_headers()
                 self.wfile.write(answer)
 

@@ -20,6 +20,7 @@ from contracts.models import (
     WebhookEndpoint,
 )
 from tessera_site.lib.email import team_recipients
+from tessera_site.lib.slack import slack_refusal
 
 CHANNELS = ("email", "slack", "webhook")
 
@@ -128,7 +129,8 @@ def team_notification_settings(*, team: Team) -> dict[str, Any]:
 
 def team_slack_messages(*, team: Team, limit: int = 20) -> list[dict[str, Any]]:
     """The team's latest Slack messages, each with every attempt to post it (status code, error,
-    time): what the settings page shows under "Recent Slack messages"."""
+    time) and, for one the receiver refused for good, what that means (``refusal``): what the
+    settings page shows under "Recent Slack messages"."""
     messages = list(
         SlackMessage.objects.filter(team=team).select_related("outbox").order_by("-created_at", "-id")[:limit]
     )
@@ -142,6 +144,13 @@ def team_slack_messages(*, team: Team, limit: int = 20) -> list[dict[str, Any]]:
             "message": m,
             "text": (m.payload or {}).get("text", ""),
             "attempts": attempts.get(m.outbox_id or 0, []),
+            "refusal": _refusal(m, attempts.get(m.outbox_id or 0, [])),
         }
         for m in messages
     ]
+
+
+def _refusal(message: SlackMessage, attempts: list[OutboxAttempt]) -> str:
+    if message.status != "failed" or not attempts:
+        return ""
+    return slack_refusal(status_code=attempts[-1].status_code, error=attempts[-1].error)

@@ -6,7 +6,9 @@ and a committed one is never lost to a broker outage or a worker that dies. The 
 worker is sent on commit (``tessera_site.lib.enqueue``); if the broker is down the row waits and
 the sweep (``tessera_site.tasks.jobs_sweep``) sends it later. Each attempt is an
 ``OutboxAttempt`` row; a failing one is retried with exponential backoff until
-``TESSERA_OUTBOX_MAX_ATTEMPTS``, then the message is ``failed`` with its last error.
+``TESSERA_OUTBOX_MAX_ATTEMPTS``, then the message is ``failed`` with its last error; a handler's
+exception marked ``permanent`` (a receiver's final refusal) fails it at once, one with
+``retry_after`` delays the next attempt (see ``outbox_dispatch``).
 
 Delivery is at least once: the handlers are idempotent (every email has a dedupe key, a webhook
 delivery row is unique per endpoint and event). A handler that emails several teams sends each

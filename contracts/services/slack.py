@@ -4,8 +4,9 @@ key, posted by the outbox.
 The notice's handler (``proposal_emails``, ``asset_emails``, the digests) builds the message
 beside the email and calls ``slack_notice_record``: one ``SlackMessage`` row per dedupe key and,
 in the same transaction, one ``slack.post`` outbox message. The worker posts it
-(``slack_message_post``); a failure is retried with the outbox's backoff, and every attempt is an
-``OutboxAttempt`` with the receiver's status code and error. A message already posted is never
+(``slack_message_post``); a failure is retried with the outbox's backoff (a 429 waits its
+``Retry-After``), a final refusal (4xx other than 408/429) fails the message at once, and every
+attempt is an ``OutboxAttempt`` with the receiver's status code and answer. A message already posted is never
 posted again (a redelivered outbox message finds ``sent_at`` set).
 """
 
@@ -56,7 +57,8 @@ def slack_notice_record(
 
 def slack_message_post(*, slack_message_id: int) -> SlackPosted | str:
     """The outbox handler: post the message to its team's webhook once. Raises SlackPostFailed
-    (with the status code) when the receiver refuses, so the outbox retries."""
+    (with the status code) when the receiver refuses, so the outbox retries or, for a final
+    refusal, fails the message."""
     row = SlackMessage.objects.select_related("team").filter(pk=slack_message_id).first()
     if row is None:
         return "gone"

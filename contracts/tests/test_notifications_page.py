@@ -8,6 +8,9 @@ from django.test import Client
 
 from contracts.factories import TeamFactory, TeamMembershipFactory, UserFactory
 from contracts.models import NotificationSwitch, OutboxAttempt, OutboxMessage, SlackMessage, SlackWebhook
+from contracts.services.outbox_dispatch import outbox_dispatch
+from contracts.services.slack import slack_notice_record
+from testsupport.slack import SlackReceiver
 
 pytestmark = pytest.mark.django_db
 
@@ -100,3 +103,20 @@ def test_a_stranger_gets_404(member):
     assert stranger.get(f"/teams/{team.slug}/notifications/").status_code == 404
     assert stranger.post(f"/teams/{team.slug}/notifications/slack/", {"url": URL}).status_code == 404
     assert not SlackWebhook.objects.exists()
+
+
+def test_a_message_slack_refused_for_good_says_so_and_what_to_do(member):
+    team, client = member
+    with SlackReceiver(refuse=(404, "no_service")) as receiver:
+        SlackWebhook.objects.create(team=team, url=receiver.url("/hooks/gone"))
+        row = slack_notice_record(
+            team=team,
+            kind="audit_failed",
+            dedupe_key="k",
+            build=lambda: {"text": "2 failed audits", "blocks": []},
+        )
+        assert row is not None and row.outbox is not None
+        assert outbox_dispatch(message_id=row.outbox.pk) == "failed"
+    html = client.get(f"/teams/{team.slug}/notifications/").content.decode()
+    assert "2 failed audits" in html and "failed" in html
+    assert "Slack refused: no_service — reconnect the webhook" in html

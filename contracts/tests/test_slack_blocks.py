@@ -9,7 +9,15 @@ import pytest
 
 from contracts.models import Acknowledgment, Asset, Proposal, Team
 from contracts.presenters import slack as slack_blocks
-from tessera_site.lib.slack import mrkdwn_escape, section, slack_url_mask
+from tessera_site.lib.slack import (
+    RETRY_AFTER_MAX_SECONDS,
+    is_permanent_refusal,
+    mrkdwn_escape,
+    retry_after_seconds,
+    section,
+    slack_refusal,
+    slack_url_mask,
+)
 from testsupport.slack import blockkit_problems, buttons
 
 NASTY = "<script>&amp; R&D > all |pipe| " + "x" * 4000
@@ -132,3 +140,21 @@ def test_the_deprecation_reminder_reads_the_emails_context():
     assert blockkit_problems(message) == []
     assert message["blocks"][0]["text"]["text"] == "dim_products v1 is deprecated in 7 days"
     assert "Move to version 2" in str(message["blocks"]) and "int_product_catalogue" in str(message["blocks"])
+
+
+def test_retry_after_reads_seconds_and_http_dates_and_caps_them():
+    assert retry_after_seconds("30") == 30
+    assert retry_after_seconds("999999") == RETRY_AFTER_MAX_SECONDS
+    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412420.0) == 60
+    assert retry_after_seconds("soon") is None and retry_after_seconds(None) is None
+
+
+def test_only_final_4xx_refusals_are_permanent_and_explained():
+    assert [is_permanent_refusal(c) for c in (400, 403, 404, 410, 408, 429, 500, 503, None)] == [
+        *[True] * 4,
+        *[False] * 5,
+    ]
+    assert slack_refusal(status_code=404, error="SlackPostFailed: HTTP 404 no_service") == (
+        "Slack refused: no_service — reconnect the webhook"
+    )
+    assert slack_refusal(status_code=500, error="SlackPostFailed: HTTP 500 internal_error") == ""

@@ -192,6 +192,66 @@ def test_a_refused_post_is_retried_with_its_status_code_recorded_and_sent_once(s
     assert row.sent_at is not None and row.status == "sent"
 
 
+def _record_reminder(team) -> SlackMessage:
+    row = slack_notice_record(
+        team=team,
+        kind="proposal_reminder",
+        dedupe_key="reminder:refused",
+        build=lambda: {
+            "text": "hello",
+            "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "hi"}}],
+        },
+    )
+    assert row is not None and row.outbox is not None
+    return row
+
+
+def test_a_deleted_webhook_404_no_service_fails_the_message_after_one_attempt(story):
+    with SlackReceiver(refuse=(404, "no_service")) as receiver:
+        connect(story.marketing, receiver)
+        row = _record_reminder(story.marketing)
+        assert row.outbox is not None
+        assert outbox_dispatch(message_id=row.outbox.pk) == "failed"
+        # Even when due again, a failed message is not attempted again.
+        OutboxMessage.objects.filter(pk=row.outbox.pk).update(next_attempt_at=timezone.now())
+        assert outbox_dispatch(message_id=row.outbox.pk) == "skipped"
+    assert [r["answered"] for r in receiver.requests] == [404]
+    (attempt,) = OutboxAttempt.objects.filter(message=row.outbox)
+    assert (attempt.ok, attempt.status_code) == (False, 404)
+    assert "HTTP 404 no_service" in attempt.error
+    outbox = OutboxMessage.objects.get(pk=row.outbox.pk)
+    assert (outbox.status, outbox.attempts) == ("failed", 1) and "no_service" in outbox.last_error
+    row.refresh_from_db()
+    assert row.sent_at is None and row.status == "failed"
+
+
+@pytest.mark.parametrize(
+    "status,answer", [(410, "channel_is_archived"), (403, "invalid_token"), (400, "invalid_payload")]
+)
+def test_other_final_refusals_fail_at_once_too(story, status, answer):
+    with SlackReceiver(refuse=(status, answer)) as receiver:
+        connect(story.marketing, receiver)
+        row = _record_reminder(story.marketing)
+        assert row.outbox is not None
+        assert outbox_dispatch(message_id=row.outbox.pk) == "failed"
+    assert len(receiver.requests) == 1
+    assert OutboxAttempt.objects.get(message=row.outbox).status_code == status
+
+
+def test_a_429_waits_at_least_its_retry_after_then_retries(story):
+    with SlackReceiver(refuse=(429, "rate_limited"), retry_after="120") as receiver:
+        connect(story.marketing, receiver)
+        row = _record_reminder(story.marketing)
+        assert row.outbox is not None
+        assert outbox_dispatch(message_id=row.outbox.pk) == "retry"
+        assert outbox_dispatch(message_id=row.outbox.pk) == "skipped"  # not due for 120 s
+    assert len(receiver.requests) == 1
+    attempt = OutboxAttempt.objects.get(message=row.outbox)
+    outbox = OutboxMessage.objects.get(pk=row.outbox.pk)
+    assert (outbox.status, attempt.status_code) == ("pending", 429)
+    assert (outbox.next_attempt_at - attempt.attempted_at).total_seconds() >= 120
+
+
 def test_a_team_without_slack_gets_its_emails_only(story, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         open_breaking(story)

@@ -10,9 +10,11 @@ message built from them is valid whatever names and reasons it carries.
 from __future__ import annotations
 
 import ipaddress
+import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -28,6 +30,11 @@ CONTEXT_ELEMENTS_MAX = 10
 FALLBACK_TEXT_MAX = 3000
 POST_TIMEOUT_SECONDS = 10
 USER_AGENT = "Tessera-Slack/1"
+RETRY_AFTER_MAX_SECONDS = 3600
+# 4xx answers that may succeed later (timeout, rate limit); any other 4xx is the receiver's final
+# word (Slack's 404 no_service for a deleted webhook, 410 channel_is_archived, 403 invalid_token,
+# 400 invalid_payload): posting the same message again would be refused the same way.
+TRANSIENT_4XX = frozenset({408, 429})
 
 Block = dict[str, Any]
 
@@ -159,11 +166,66 @@ class SlackPosted:
 
 
 class SlackPostFailed(Exception):
-    """The receiver refused or could not be reached; the outbox records it and retries."""
+    """The receiver refused or could not be reached; the outbox records it and retries, unless
+    ``permanent`` (a final refusal: the outbox fails the message at once), waiting at least
+    ``retry_after`` seconds when the receiver said so (429 ``Retry-After``)."""
 
-    def __init__(self, detail: str, *, status_code: int | None = None) -> None:
+    def __init__(
+        self,
+        detail: str,
+        *,
+        status_code: int | None = None,
+        permanent: bool = False,
+        retry_after: int | None = None,
+    ) -> None:
         super().__init__(detail)
         self.status_code = status_code
+        self.permanent = permanent
+        self.retry_after = retry_after
+
+
+def is_permanent_refusal(status_code: int | None) -> bool:
+    return status_code is not None and 400 <= status_code < 500 and status_code not in TRANSIENT_4XX
+
+
+def retry_after_seconds(value: str | None, *, now: float | None = None) -> int | None:
+    """``Retry-After`` (delay-seconds or an HTTP date) as seconds from now, capped; None when absent
+    or unreadable."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return min(int(value), RETRY_AFTER_MAX_SECONDS)
+    try:
+        when = parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    return max(0, min(int(when - (time.time() if now is None else now)), RETRY_AFTER_MAX_SECONDS))
+
+
+# What a team can do about Slack's final refusals (its error codes for incoming webhooks).
+_RECONNECT = "reconnect the webhook"
+REFUSAL_HINTS = {
+    "no_service": _RECONNECT,
+    "no_team": _RECONNECT,
+    "team_disabled": _RECONNECT,
+    "invalid_token": _RECONNECT,
+    "no_active_hooks": _RECONNECT,
+    "channel_not_found": _RECONNECT,
+    "channel_is_archived": "unarchive the channel or reconnect the webhook",
+    "action_prohibited": "a Slack admin restricted posting to this channel",
+    "posting_to_general_channel_denied": "a Slack admin restricted posting to this channel",
+}
+
+
+def slack_refusal(*, status_code: int | None, error: str) -> str:
+    """``Slack refused: no_service — reconnect the webhook`` for an attempt the receiver refused for
+    good (its recorded ``error`` holds ``HTTP <code> <answer>``); "" for any other attempt."""
+    if not is_permanent_refusal(status_code):
+        return ""
+    answer = error.partition(f"HTTP {status_code} ")[2].strip()[:80] or f"HTTP {status_code}"
+    hint = REFUSAL_HINTS.get(answer, "check the webhook, or reconnect it")
+    return f"Slack refused: {answer} — {hint}"
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
@@ -187,6 +249,11 @@ def slack_post(*, url: str, payload: dict[str, Any]) -> SlackPosted:
             return SlackPosted(status_code=response.status)
     except urllib.error.HTTPError as exc:
         answer = exc.read(300).decode("utf-8", "replace").strip()
-        raise SlackPostFailed(f"HTTP {exc.code} {answer or exc.reason}", status_code=exc.code) from None
+        raise SlackPostFailed(
+            f"HTTP {exc.code} {answer or exc.reason}",
+            status_code=exc.code,
+            permanent=is_permanent_refusal(exc.code),
+            retry_after=retry_after_seconds(exc.headers.get("Retry-After")) if exc.code == 429 else None,
+        ) from None
     except (urllib.error.URLError, OSError, ValueError) as exc:
         raise SlackPostFailed(f"{exc.__class__.__name__}: {exc}") from None
