@@ -562,11 +562,13 @@ def _grow(world: World, n: int) -> None:
         ("event_log", "stranger", {}),
     ],
 )
-def test_list_pages_cost_the_same_queries_for_10_and_100_rows(client, world, name, user, params):
+def test_list_pages_cost_the_same_queries_for_2_and_100_rows(client, world, name, user, params):
+    # 2, not 10: the home page stops each list at 10, so 10 rows against 100 drew 10 rows both
+    # times and a query per row could not show.
     client = login(client, getattr(world, user))
-    _grow(world, 10)
+    _grow(world, 2)
     small = _count_queries(client, reverse(name), params)
-    _grow(world, 90)
+    _grow(world, 98)
     large = _count_queries(client, reverse(name), params)
     assert small == large
 
