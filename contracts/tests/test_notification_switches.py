@@ -11,7 +11,6 @@ from contracts.factories import TeamFactory, api_key_for
 from contracts.models import (
     Event,
     NotificationSwitch,
-    OutboxMessage,
     SlackMessage,
     SlackWebhook,
     WebhookDelivery,
@@ -24,9 +23,8 @@ from contracts.services.notification_settings import (
     slack_webhook_remove,
     slack_webhook_set,
 )
-from contracts.services.outbox_dispatch import outbox_dispatch
 from contracts.services.proposals import acknowledgment_record
-from contracts.tests.workflow_setup import make_story, open_breaking
+from contracts.tests.workflow_setup import make_story, open_breaking, run_outbox_all
 from tessera_site.lib.auth import actor_for_key
 from tessera_site.lib.errors import InvalidInput, PermissionDenied
 from testsupport.slack import SlackReceiver, blockkit_problems, buttons
@@ -37,15 +35,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def story():
     return make_story()
-
-
-def run_outbox_all() -> None:
-    for _ in range(5):
-        ids = list(OutboxMessage.objects.filter(status="pending").order_by("pk").values_list("pk", flat=True))
-        if not ids:
-            return
-        for pk in ids:
-            outbox_dispatch(message_id=pk)
 
 
 def mail_to(smtp_server, address: str) -> list:

@@ -26,21 +26,11 @@ from contracts.services.outbox_dispatch import outbox_dispatch
 from contracts.services.proposal_emails import proposal_reminders_send
 from contracts.services.proposals import acknowledgment_record, proposal_withdraw
 from contracts.services.slack import slack_message_post, slack_notice_record
-from contracts.tests.workflow_setup import make_story, open_breaking
+from contracts.tests.workflow_setup import make_story, open_breaking, run_outbox_all
 from tessera_site.lib.signing import answer_token_load
 from testsupport.slack import SlackReceiver, blockkit_problems, buttons
 
 pytestmark = pytest.mark.django_db
-
-
-def run_outbox_all() -> None:
-    """Perform pending outbox messages until none is left (a notice records its Slack posts)."""
-    for _ in range(5):
-        ids = list(OutboxMessage.objects.filter(status="pending").order_by("pk").values_list("pk", flat=True))
-        if not ids:
-            return
-        for pk in ids:
-            outbox_dispatch(message_id=pk)
 
 
 def connect(team, receiver: SlackReceiver) -> SlackWebhook:
