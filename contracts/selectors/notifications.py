@@ -76,10 +76,6 @@ def notice_switches(*, team_ids: Iterable[int]) -> Switches:
     return Switches(off=frozenset(rows.values_list("team_id", "kind", "channel")))
 
 
-def notice_enabled(*, team: Team, kind: str, channel: str) -> bool:
-    return notice_switches(team_ids=[team.pk]).enabled(team.pk, kind, channel)
-
-
 def webhook_teams_switched_off(*, event_kind: str, team_ids: Iterable[int]) -> set[int]:
     """The teams (of ``team_ids``) that turned the webhook channel off for this event's notice."""
     kind = EVENT_NOTICE_KINDS.get(event_kind)
