@@ -11,10 +11,10 @@ From then on a breaking change asks the reading team, without waiting for its ne
 from __future__ import annotations
 
 from contracts.domain import PackageNode
-from contracts.models import Asset, AssetNode, LineageEdge, PendingReference, Registration, Team
-from contracts.services.events import events_record_bulk
+from contracts.models import Asset, AssetNode, LineageEdge, PendingReference, Registration
 from contracts.services.sync.assets import AssetPlan
 from contracts.services.sync.context import SyncContext
+from contracts.services.sync.registrations import record_registration_events
 from tessera_site.lib.bulk import rows_insert
 
 
@@ -95,16 +95,10 @@ def _registrations_add(ctx: SyncContext, wanted: dict[tuple[Asset, int], str]) -
         ],
         ignore_conflicts=True,
     )
-    slugs = dict(Team.objects.filter(pk__in={t for _, t in add}).values_list("pk", "slug"))
-    events_record_bulk(
-        [
-            ctx.event(
-                "registration.added",
-                asset_id=asset.pk,
-                team_id=team_id,
-                payload={"team": slugs.get(team_id), "origin": lineage, "relation": asset.relation},
-            )
-            for asset, team_id in add
-        ]
+    record_registration_events(
+        ctx,
+        add=[(asset.pk, team_id, lineage) for asset, team_id in add],
+        removed=[],
+        relations={asset.pk: asset.relation for asset, _ in add},
     )
     ctx.out.registrations_added += len(add)
