@@ -28,8 +28,6 @@ from tessera_site.lib.gate import publish_allowed
 if TYPE_CHECKING:
     from tessera_site.lib.auth import Actor
 
-# Bulk inserts are split so one statement stays well under PostgreSQL's parameter limit.
-
 _VERSION_COPY_FIELDS = (
     "asset", "major", "minor", "patch", "status", "change_kind", "columns", "guarantees",
     "compatibility_mode", "content_hash", "verdict", "sync_run", "created_at", "published_at",
