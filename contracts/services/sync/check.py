@@ -60,8 +60,9 @@ def sync_check(
         _judge(asset, spec, content_hash, known=known, actor=actor, open_proposals=open_proposals)
         for asset, spec, content_hash in changed
     ] + [_judge_relation(c, known=known, actor=actor, open_proposals=open_proposals) for c in relational]
+    by_asset = {r["asset_id"]: r for r in reversed(results)}  # the first result of each asset
     for entry in removed:
-        result = next(r for r in results if r["asset_id"] == entry["asset_id"])
+        result = by_asset[entry["asset_id"]]
         entry.update(
             consumers=[t["team"] for t in result["required_teams"]], breaking=result["breaking"],
             acknowledged=result["acknowledged"],
