@@ -38,11 +38,19 @@ class AssetReaders:
 
 
 def _usages(*, upstream: Asset) -> Iterable[ColumnUsage]:
-    return (
-        ColumnUsage.objects.filter(upstream=upstream, consumer__status=Asset.Status.ACTIVE)
+    return _usages_of([upstream.pk]).get(upstream.pk, [])
+
+
+def _usages_of(upstream_ids: Iterable[int]) -> dict[int, list[ColumnUsage]]:
+    """The usages of each of these assets by active consumers, in one query."""
+    out: dict[int, list[ColumnUsage]] = {}
+    for usage in (
+        ColumnUsage.objects.filter(upstream_id__in=set(upstream_ids), consumer__status=Asset.Status.ACTIVE)
         .select_related("consumer__owner_team")
         .order_by("consumer__relation")
-    )
+    ):
+        out.setdefault(usage.upstream_id, []).append(usage)
+    return out
 
 
 def asset_column_readers(*, asset: Asset) -> AssetReaders:
@@ -99,8 +107,9 @@ def column_lineage(*, asset: Asset, column: str | None = None, depth: int = 1) -
     seen: set[tuple[int, str | None]] = set()
     for _ in range(depth):
         following: list[tuple[Asset, set[str] | None]] = []
+        usages = _usages_of(upstream.pk for upstream, _ in frontier)  # one query a hop, not one an asset
         for upstream, wanted in frontier:
-            for usage in _usages(upstream=upstream):
+            for usage in usages.get(upstream.pk, []):
                 outputs: set[str] = set()
                 for col, clauses in usage.columns.items():
                     if wanted is not None and col not in wanted:

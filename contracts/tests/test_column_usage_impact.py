@@ -204,3 +204,15 @@ def test_lineage_page_draws_one_column_from_its_source_to_its_readers_across_pro
 
     page = client.get(reverse("lineage"), {"focus": dim.pk, "column": "country_code"}).content.decode()
     assert 'id="column-lineage"' in page and "Comes from" in page and "int_customer_touchpoints" in page
+
+
+def test_column_lineage_takes_one_query_a_hop_whatever_the_readers(
+    demo_synced, django_assert_max_num_queries
+):
+    from contracts.selectors.column_usage import column_lineage
+
+    fct = Asset.objects.get(relation="core.main.fct_orders")
+    with django_assert_max_num_queries(3):
+        edges = column_lineage(asset=fct, depth=3)
+    readers = {e["upstream"] for e in edges} - {fct.pk}
+    assert len(readers) >= 3, "the second and third hops start from several readers"
