@@ -19,7 +19,7 @@ from ninja import Field, Router, Schema
 from contracts.models import SyncRun
 from tessera_site.lib.errors import InvalidInput, not_found
 from tessera_site.lib.jobs import job_wait
-from tessera_site.lib.uploads import body_nul_refusal, body_to_file, too_large, upload_refusal
+from tessera_site.lib.uploads import body_nul_refusal, body_to_file, read_all, too_large, upload_refusal
 
 router = Router(tags=["sync"])
 
@@ -139,10 +139,7 @@ def _close(*uploads: bytes | UploadedFile | None) -> None:
 
 
 def _read(upload: bytes | UploadedFile | None) -> bytes | None:
-    if upload is None or isinstance(upload, bytes):
-        return upload
-    upload.seek(0)
-    return upload.read()
+    return upload if upload is None or isinstance(upload, bytes) else read_all(upload)
 
 
 def _status_url(request: HttpRequest, run: SyncRun) -> str:
