@@ -64,7 +64,10 @@ def existing_assets(relations: list[str]) -> dict[str, Asset]:
     found: dict[str, Asset] = {}
     for chunk in chunks(relations):
         found.update(
-            {a.relation: a for a in Asset.objects.filter(relation__in=chunk).select_related("owner_team")}
+            {
+                a.relation: a
+                for a in Asset.objects.filter(relation__in=chunk).select_related("owner_team", "project")
+            }
         )
     return found
 

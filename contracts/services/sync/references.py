@@ -124,7 +124,7 @@ def _upstream_assets(nodes: list[PackageNode], projects: dict[str, Project]) -> 
         Asset.objects.filter(project__in={projects[n.package_name].pk for n in nodes})
         .filter(Q(unique_id__in={n.unique_id for n in nodes}) | Q(relation__in={n.relation for n in nodes}))
         .exclude(status=Asset.Status.RETIRED)
-        .select_related("owner_team")
+        .select_related("owner_team", "project")
         .order_by("pk")
     )
     for asset in candidates:
