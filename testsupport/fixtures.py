@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import suppress
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import Message
@@ -60,7 +62,7 @@ requires_worker_stack = pytest.mark.skipif(
 )
 
 
-def _database_url_for_test_db() -> str:
+def database_url_for_test_db() -> str:
     from django.db import connection
 
     s = connection.settings_dict
@@ -80,6 +82,51 @@ class WorkerHandle:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
 
+def start_celery_worker(
+    *, env: dict[str, str], log_path: Path, pool: str, own_session: bool = False
+) -> WorkerHandle:
+    """Start a real `celery worker` process and wait until it says it is ready (or fail the test).
+
+    `own_session` puts it in its own process group, so a test can kill the main process and its
+    pool children together."""
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "tessera_site",
+                "worker",
+                f"--pool={pool}",
+                "--concurrency=1",
+                "--without-heartbeat",
+                "--without-gossip",
+                "--without-mingle",
+                "--loglevel=INFO",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=own_session,
+        )
+    handle = WorkerHandle(process=process, log_path=log_path)
+    deadline = time.monotonic() + 60
+    while "ready." not in handle.log():
+        if process.poll() is not None or time.monotonic() > deadline:
+            if process.poll() is None:
+                with suppress(ProcessLookupError):
+                    if own_session:
+                        os.killpg(process.pid, signal.SIGKILL)
+                    else:
+                        process.kill()
+                process.wait(timeout=10)
+            pytest.fail(f"celery worker did not start:\n{handle.log()[-5000:]}")
+        time.sleep(0.2)
+    return handle
+
+
 @pytest.fixture
 def celery_worker(transactional_db, tmp_path: Path) -> Iterator[WorkerHandle]:
     """A real `celery worker` process on the configured Redis broker, using the test database.
@@ -93,7 +140,7 @@ def celery_worker(transactional_db, tmp_path: Path) -> Iterator[WorkerHandle]:
     app.control.purge()  # messages left by earlier tests refer to rows that no longer exist
     env = {
         **os.environ,
-        "DATABASE_URL": _database_url_for_test_db(),
+        "DATABASE_URL": database_url_for_test_db(),
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "TESSERA_TESTING": "1",
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
@@ -101,41 +148,13 @@ def celery_worker(transactional_db, tmp_path: Path) -> Iterator[WorkerHandle]:
         "TESSERA_BASE_URL": settings.TESSERA_BASE_URL,
     }
     env.update(getattr(settings, "TESSERA_TEST_WORKER_ENV", {}))
-    log_path = tmp_path / "celery-worker.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "tessera_site",
-                "worker",
-                "--pool=solo",
-                "--concurrency=1",
-                "--without-heartbeat",
-                "--without-gossip",
-                "--without-mingle",
-                "--loglevel=INFO",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    handle = WorkerHandle(process=process, log_path=log_path)
-    deadline = time.monotonic() + 60
-    while "ready." not in handle.log():
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"celery worker did not start:\n{handle.log()}")
-        time.sleep(0.2)
+    handle = start_celery_worker(env=env, log_path=tmp_path / "celery-worker.log", pool="solo")
     yield handle
-    process.terminate()
+    handle.process.terminate()
     try:
-        process.wait(timeout=15)
+        handle.process.wait(timeout=15)
     except subprocess.TimeoutExpired:
-        process.kill()
+        handle.process.kill()
 
 
 def wait_for(predicate, *, timeout: float = 60, interval: float = 0.2, message: str = "condition"):
@@ -169,7 +188,7 @@ class SmtpServer:
             return list(self.messages)
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -180,7 +199,7 @@ def smtp_server(settings) -> Iterator[SmtpServer]:
     """An aiosmtpd server on a free local port; Django (and a worker started after it) send to it."""
     from aiosmtpd.controller import Controller
 
-    server = SmtpServer(host="127.0.0.1", port=_free_port())
+    server = SmtpServer(host="127.0.0.1", port=free_port())
 
     class Handler:
         async def handle_RCPT(self, smtp_server, session, envelope, address, rcpt_options):  # noqa: N802

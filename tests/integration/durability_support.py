@@ -18,14 +18,10 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from testsupport.fixtures import WorkerHandle, database_url_for_test_db, free_port, start_celery_worker
+
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -108,22 +104,7 @@ def producer_broker(url: str) -> Iterator[None]:
         forget_pools()
 
 
-def _database_url() -> str:
-    from django.db import connection
-
-    s = connection.settings_dict
-    password = f":{s['PASSWORD']}" if s.get("PASSWORD") else ""
-    return f"postgres://{s.get('USER') or 'postgres'}{password}@{s.get('HOST') or '127.0.0.1'}:{s.get('PORT') or 5432}/{s['NAME']}"
-
-
-@dataclass
-class Worker:
-    process: subprocess.Popen
-    log_path: Path
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
+class Worker(WorkerHandle):
     def children(self) -> list[int]:
         out = subprocess.run(
             ["ps", "-o", "pid=", "--ppid", str(self.process.pid)], capture_output=True, text=True, check=False
@@ -149,7 +130,7 @@ def _env(broker_url: str, extra: dict[str, str] | None) -> dict[str, str]:
     """Short leases and a fast sweep keep the tests quick; the logic is the production one."""
     return {
         **os.environ,
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": database_url_for_test_db(),
         "CELERY_BROKER_URL": broker_url,
         "TESSERA_TESTING": "1",
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
@@ -187,44 +168,7 @@ def start_beat(*, broker_url: str, log_path: Path, env: dict[str, str] | None = 
 
 def start_worker(*, broker_url: str, log_path: Path, env: dict[str, str] | None = None) -> Worker:
     """A real `celery worker` (prefork with one pool child, as in production) on the test database."""
-    worker_env = _env(broker_url, env)
-    with log_path.open("ab") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "tessera_site",
-                "worker",
-                "--pool=prefork",
-                "--concurrency=1",
-                "--without-heartbeat",
-                "--without-gossip",
-                "--without-mingle",
-                "--loglevel=INFO",
-            ],
-            cwd=ROOT,
-            env=worker_env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group, so the test can kill all of it
-        )
-    worker = Worker(process=process, log_path=log_path)
-    deadline = time.monotonic() + 60
-    while "ready." not in worker.log():
-        if process.poll() is not None or time.monotonic() > deadline:
-            worker.kill_everything() if process.poll() is None else None
-            pytest.fail(f"celery worker did not start:\n{worker.log()[-5000:]}")
-        time.sleep(0.2)
-    return worker
-
-
-def wait_for(predicate, *, timeout: float, message: str, interval: float = 0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    pytest.fail(f"timed out after {timeout}s waiting for {message}")
+    handle = start_celery_worker(
+        env=_env(broker_url, env), log_path=log_path, pool="prefork", own_session=True
+    )
+    return Worker(process=handle.process, log_path=handle.log_path)

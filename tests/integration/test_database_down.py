@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from contracts.services.apikeys import KEY_PREFIX
-from tests.integration.durability_support import free_port
+from testsupport.fixtures import free_port
 
 pytestmark = [pytest.mark.integration]
 

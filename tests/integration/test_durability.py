@@ -25,13 +25,12 @@ from contracts.tests.workflow_setup import make_story, open_breaking
 from tessera_site.lib.auth import actor_for_key
 from tessera_site.lib.jobs import JobStatus
 from tests.integration.durability_support import (
-    _database_url,
     private_redis,
     producer_broker,
     start_beat,
     start_worker,
-    wait_for,
 )
+from testsupport.fixtures import database_url_for_test_db, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -71,7 +70,7 @@ def _sync_blocked_writing_events(worker) -> None:
     """Wait until the worker's sync transaction has written assets and versions and waits to
     insert its events (the test holds a lock on the event table): the middle of the write."""
     # Its own autocommit connection: inside a transaction PostgreSQL keeps one statistics snapshot.
-    monitor = psycopg.connect(_database_url(), autocommit=True)
+    monitor = psycopg.connect(database_url_for_test_db(), autocommit=True)
 
     def blocked() -> bool:
         row = monitor.execute(
@@ -111,7 +110,7 @@ def _assert_one_clean_sync(run: SyncRun) -> None:
 def test_a_sync_whose_worker_is_killed_mid_write_is_finished_once_by_a_new_worker(stack, kill):
     redis, start = stack
     run = sync_submit(manifest=MANIFEST.read_bytes(), team_slug=None, actor=_actor())
-    with psycopg.connect(_database_url(), autocommit=False) as lock_connection:
+    with psycopg.connect(database_url_for_test_db(), autocommit=False) as lock_connection:
         lock_connection.execute("LOCK TABLE contracts_event IN SHARE MODE")
         worker = start()
         _sync_blocked_writing_events(worker)
