@@ -14,44 +14,17 @@ from email.message import Message
 from urllib.parse import urlparse
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.test import Client
 
 from contracts.factories import api_key_for
-from contracts.models import Acknowledgment, Asset, OutboundEmail, Proposal, SyncRun, TeamMembership
-from contracts.services.sync import sync_submit
-from contracts.services.teams import membership_set, team_ensure
+from contracts.models import Acknowledgment, Asset, OutboundEmail, Proposal
 from tessera_site.lib.auth import actor_for_key
-from tessera_site.lib.jobs import JobStatus
+from tests.integration.e2e_setup import demo_teams, sync_and_wait
 from testsupport.fixtures import wait_for
 
 pytestmark = [pytest.mark.integration]
 
 LINK = re.compile(r"https?://\S+/answer/[^\s/]+/")
-
-
-def _teams():
-    teams = {}
-    for slug in ("data-platform", "marketing-analytics", "finance-analytics"):
-        team, _ = team_ensure(slug=slug, email=f"{slug}@example.com")
-        user = get_user_model().objects.create_user(
-            username=f"{slug}-lead", email=f"{slug}-lead@example.com", password="x"
-        )
-        membership_set(team=team, user=user, role=TeamMembership.Role.LEAD)
-        teams[slug] = team
-    return teams
-
-
-def _sync(manifest: bytes, actor) -> SyncRun:
-    run = sync_submit(manifest=manifest, team_slug=None, actor=actor)
-
-    def finished():
-        row = SyncRun.objects.get(pk=run.pk)
-        return row if row.status in (JobStatus.SUCCEEDED, JobStatus.FAILED) else None
-
-    done = wait_for(finished, timeout=180, message=f"sync {run.pk}")
-    assert done.status == JobStatus.SUCCEEDED, done.error
-    return done
 
 
 def _text(message: Message) -> str:
@@ -75,17 +48,17 @@ def _to(message: Message) -> str:
 def test_breaking_sync_to_published_major_version_with_emails_links_and_api(
     demo_artifacts, smtp_server, celery_worker
 ):
-    teams = _teams()
+    teams = demo_teams(("data-platform", "marketing-analytics", "finance-analytics"), password="x")
     _, platform_secret = api_key_for(teams["data-platform"], scopes="read,write", name="ci")
     from contracts.services.apikeys import apikey_authenticate
 
     actor = actor_for_key(apikey_authenticate(platform_secret))
-    _sync(demo_artifacts.read_bytes(demo_artifacts.manifests["core"]), actor)
+    sync_and_wait(demo_artifacts.read_bytes(demo_artifacts.manifests["core"]), actor)
     dim = Asset.objects.get(relation="core.main.dim_customers")
     base_semver = dim.active_version.semver
     assert smtp_server.received() == []  # compatible first sync: nobody is asked anything
 
-    _sync(demo_artifacts.read_bytes(demo_artifacts.core_breaking_manifest), actor)
+    sync_and_wait(demo_artifacts.read_bytes(demo_artifacts.core_breaking_manifest), actor)
     proposal = Proposal.objects.get(asset=dim, status=Proposal.Status.OPEN)
     assert proposal.origin == "sync"
     assert sorted(proposal.required_teams.values_list("slug", flat=True)) == [

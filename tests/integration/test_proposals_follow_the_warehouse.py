@@ -22,17 +22,14 @@ from email.message import Message
 from urllib.parse import urlparse
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.test import Client
 
 from contracts.factories import api_key_for
-from contracts.models import Asset, ContractVersion, Proposal, SyncRun, Team, TeamMembership
+from contracts.models import Asset, ContractVersion, Proposal, SyncRun, Team
 from contracts.services.apikeys import apikey_authenticate
-from contracts.services.sync import sync_submit
 from contracts.services.sync.check import sync_check
-from contracts.services.teams import membership_set, team_ensure
 from tessera_site.lib.auth import Actor, actor_for_key
-from tessera_site.lib.jobs import JobStatus
+from tests.integration.e2e_setup import demo_teams, sync_and_wait
 from testsupport.fixtures import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -51,15 +48,7 @@ class Story:
     secrets: dict[str, str]
 
     def sync(self, manifest) -> SyncRun:
-        run = sync_submit(manifest=self.artifacts.read_bytes(manifest), team_slug=None, actor=self.producer)
-
-        def finished():
-            row = SyncRun.objects.get(pk=run.pk)
-            return row if row.status in (JobStatus.SUCCEEDED, JobStatus.FAILED) else None
-
-        done = wait_for(finished, timeout=240, message=f"sync {run.pk} by the worker")
-        assert done.status == JobStatus.SUCCEEDED, done.error
-        return done
+        return sync_and_wait(self.artifacts.read_bytes(manifest), self.producer, timeout=240)
 
     def mails(self, slug: str, subject: str) -> list[Message]:
         return [
@@ -98,13 +87,8 @@ def _text(message: Message) -> str:
 
 @pytest.fixture
 def story(demo_artifacts, smtp_server, celery_worker) -> Story:
-    teams, secrets = {}, {}
-    for slug in ("data-platform", *CONSUMERS):
-        team, _ = team_ensure(slug=slug, email=f"{slug}@example.com")
-        user = get_user_model().objects.create_user(username=f"{slug}-lead", email=f"{slug}-lead@example.com")
-        membership_set(team=team, user=user, role=TeamMembership.Role.LEAD)
-        teams[slug] = team
-        secrets[slug] = api_key_for(team, scopes="read,write", name="ci")[1]
+    teams = demo_teams(("data-platform", *CONSUMERS))
+    secrets = {slug: api_key_for(team, scopes="read,write", name="ci")[1] for slug, team in teams.items()}
     producer = actor_for_key(apikey_authenticate(secrets["data-platform"]))
     built = Story(demo_artifacts, smtp_server, producer, teams, secrets)
     built.sync(demo_artifacts.manifests["core"])

@@ -9,51 +9,26 @@ removed"); once both approve, the asset is retired, on the record.
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.test import Client
 
 from contracts.factories import api_key_for
-from contracts.models import Asset, Event, Proposal, SyncRun, TeamMembership
+from contracts.models import Asset, Event, Proposal
 from contracts.services.apikeys import apikey_authenticate
-from contracts.services.sync import sync_submit
-from contracts.services.teams import membership_set, team_ensure
 from tessera_site.lib.auth import actor_for_key
-from tessera_site.lib.jobs import JobStatus
+from tests.integration.e2e_setup import demo_teams, sync_and_wait
 from testsupport.fixtures import wait_for
 
 pytestmark = [pytest.mark.integration]
 CONSUMERS = ["finance-analytics", "marketing-analytics"]
 
 
-def _teams():
-    teams = {}
-    for slug in ("data-platform", *CONSUMERS):
-        team, _ = team_ensure(slug=slug, email=f"{slug}@example.com")
-        user = get_user_model().objects.create_user(username=f"{slug}-lead", email=f"{slug}-lead@example.com")
-        membership_set(team=team, user=user, role=TeamMembership.Role.LEAD)
-        teams[slug] = team
-    return teams
-
-
-def _sync(manifest: bytes, actor) -> SyncRun:
-    run = sync_submit(manifest=manifest, team_slug=None, actor=actor)
-
-    def finished():
-        row = SyncRun.objects.get(pk=run.pk)
-        return row if row.status in (JobStatus.SUCCEEDED, JobStatus.FAILED) else None
-
-    done = wait_for(finished, timeout=180, message=f"sync {run.pk}")
-    assert done.status == JobStatus.SUCCEEDED, done.error
-    return done
-
-
 def test_removed_dim_customers_asks_marketing_and_finance_before_it_is_retired(
     demo_artifacts, smtp_server, celery_worker
 ):
-    teams = _teams()
+    teams = demo_teams(("data-platform", *CONSUMERS))
     _, secret = api_key_for(teams["data-platform"], scopes="read,write", name="ci")
     actor = actor_for_key(apikey_authenticate(secret))
-    _sync(demo_artifacts.read_bytes(demo_artifacts.manifests["core"]), actor)
+    sync_and_wait(demo_artifacts.read_bytes(demo_artifacts.manifests["core"]), actor)
     dim = Asset.objects.get(relation="core.main.dim_customers")
     removed = demo_artifacts.read_bytes(demo_artifacts.core_removed_manifest)
 
@@ -72,7 +47,7 @@ def test_removed_dim_customers_asks_marketing_and_finance_before_it_is_retired(
     assert check["removed"][0]["relation"] == "core.main.dim_customers"
 
     # Deployed: the asset stays active until its consumers answer.
-    run = _sync(removed, actor)
+    run = sync_and_wait(removed, actor)
     dim.refresh_from_db()
     assert dim.status == Asset.Status.ACTIVE
     assert run.summary["retired"] == 0
@@ -88,7 +63,7 @@ def test_removed_dim_customers_asks_marketing_and_finance_before_it_is_retired(
     for slug in CONSUMERS:
         assert len([m for m in removal_emails() if f"{slug}@example.com" in (m["X-Envelope-To"] or "")]) == 1
     # The same deploy synced again asks nobody twice.
-    _sync(removed, actor)
+    sync_and_wait(removed, actor)
     assert Proposal.objects.filter(asset=dim).count() == 1
 
     for slug in CONSUMERS:
