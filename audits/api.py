@@ -32,7 +32,7 @@ from audits.services import audit_record, result_upload_submit
 from contracts.models import Asset
 from contracts.selectors.access import asset_audits_readable, reader_for_actor, result_upload_readable
 from tessera_site.lib.auth import Actor
-from tessera_site.lib.errors import InvalidInput, NotFound, PermissionDenied, TooLarge
+from tessera_site.lib.errors import InvalidInput, NotFound, PermissionDenied
 from tessera_site.lib.jobs import JobStatus, job_wait
 from tessera_site.lib.uploads import upload_refusal
 from tessera_site.lib.urls import absolute_url
@@ -288,8 +288,6 @@ def audit_results_upload(
     format = format or request.GET.get("format")
     asset = asset or request.GET.get("asset")
     if file is not None:
-        if file.size and file.size > settings.TESSERA_MAX_UPLOAD_BYTES:
-            raise TooLarge(f"The file is larger than {settings.TESSERA_MAX_UPLOAD_BYTES} bytes.")
         content, filename = file.read(), file.name or ""
     elif request.content_type and request.content_type.startswith("multipart/"):
         raise InvalidInput("Send the result file in the multipart field 'file'.", code="missing_file")

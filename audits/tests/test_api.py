@@ -230,6 +230,14 @@ def test_a_file_that_is_not_json_is_refused_before_the_202_and_nothing_is_stored
     assert not AuditRun.objects.exists() and not CheckResult.objects.exists()
 
 
+def test_a_file_past_the_upload_limit_is_413_and_nothing_is_stored(core, api, settings):
+    settings.TESSERA_MAX_UPLOAD_BYTES = 100
+    response = upload(api, b'{"results": []}' + b" " * 200, secret=core.platform_secret)
+    assert response.status_code == 413
+    assert response.json()["error"] == "too_large" and "TESSERA_MAX_UPLOAD_BYTES" in response.json()["detail"]
+    assert not ResultUpload.objects.exists()
+
+
 @pytest.mark.django_db(transaction=True)
 def test_wait_answers_422_when_the_worker_refuses_the_file_and_writes_nothing(
     core, api, celery_eager, settings
