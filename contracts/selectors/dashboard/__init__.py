@@ -14,7 +14,6 @@ from contracts.selectors.dashboard.asset_list import (
     AssetFilters,
     asset_filter_choices,
     asset_search,
-    failing_asset_ids,
 )
 from contracts.selectors.dashboard.asset_page import AssetPage, asset_page
 from contracts.selectors.dashboard.common import OPEN, is_id
@@ -47,7 +46,6 @@ __all__ = [
     "event_kinds",
     "event_search",
     "events_query",
-    "failing_asset_ids",
     "failing_audits",
     "home_data",
     "is_id",

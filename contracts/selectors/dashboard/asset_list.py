@@ -134,11 +134,6 @@ def failing_assets() -> QuerySet:
     return audit_run.objects.filter(status="failed").filter(~Exists(later)).values("asset_id")
 
 
-def failing_asset_ids() -> list[int]:
-    """Assets whose latest audit run failed."""
-    return sorted(set(failing_assets().values_list("asset_id", flat=True)))
-
-
 def asset_filter_choices() -> dict[str, list]:
     return {
         # Every team, not only owners: a join over all assets to find owners cost more than the page.
