@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
 from django.http import HttpResponse, JsonResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET
@@ -11,6 +10,7 @@ from django.views.decorators.http import require_GET
 from contracts.models import Asset, Proposal
 from contracts.presenters.lineage import cluster_drawing, column_overlay, lineage_drawing
 from contracts.selectors import dashboard as sel
+from contracts.selectors.assets import asset_find
 from contracts.selectors.column_usage import (
     column_lineage,
     column_lineage_rows,
@@ -37,13 +37,11 @@ def _focus(request: HtmxHttpRequest) -> tuple[Asset | None, Proposal | None, str
     raw = request.GET.get("focus", "").strip()
     if not raw:
         return None, None, ""
+    # The API's ref lookup (id, relation in any case or quoting, dbt unique_id), then a bare model name.
     qs = Asset.objects.select_related("owner_team")
-    asset = qs.filter(pk=int(raw)).first() if sel.is_id(raw) else None
-    if asset is None:
-        asset = (
-            qs.filter(Q(relation__iexact=raw) | Q(unique_id=raw)).first()
-            or qs.filter(name__iexact=raw).order_by("status", "relation").first()
-        )
+    asset = (
+        asset_find(ref=raw, queryset=qs) or qs.filter(name__iexact=raw).order_by("status", "relation").first()
+    )
     return asset, None, ("" if asset else f"No asset matches “{raw}”; showing the whole graph.")
 
 
