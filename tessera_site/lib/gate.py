@@ -11,9 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
-from django.utils.module_loading import import_string
+from tessera_site.lib.wiring import setting_callable
 
 
 class GateWord(Protocol):
@@ -31,13 +29,9 @@ class PublishGate(Protocol):
 
 def publish_gate() -> PublishGate:
     """The gate the settings name; raises ImproperlyConfigured when none is named or it cannot be imported."""
-    path = getattr(settings, "TESSERA_PUBLISH_GATE", "")
-    if not path:
-        raise ImproperlyConfigured("TESSERA_PUBLISH_GATE names no publish gate: publishing cannot be judged.")
-    try:
-        gate: PublishGate = import_string(path)
-    except ImportError as exc:
-        raise ImproperlyConfigured(f"TESSERA_PUBLISH_GATE = {path!r} cannot be imported: {exc}") from exc
+    gate: PublishGate = setting_callable(
+        "TESSERA_PUBLISH_GATE", required_because="publishing cannot be judged."
+    )
     return gate
 
 

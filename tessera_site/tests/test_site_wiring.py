@@ -56,3 +56,21 @@ def test_a_missing_publish_gate_refuses_loudly_instead_of_allowing(settings, ass
         settings.TESSERA_PUBLISH_GATE = named
     with pytest.raises(ImproperlyConfigured, match="TESSERA_PUBLISH_GATE"):
         publish_allowed(asset=asset, version=asset.active_version)
+
+
+def test_a_misspelled_run_results_ingestion_is_a_wiring_error_not_a_silent_skip(settings):
+    """Unset, the run_results ingestion is optional (the sync says it was not ingested); named but
+    not importable, it is a wiring mistake and must raise rather than drop results."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    from tessera_site.lib.wiring import setting_callable_or_none
+
+    settings.TESSERA_RUN_RESULTS_INGEST = ""
+    assert setting_callable_or_none("TESSERA_RUN_RESULTS_INGEST") is None
+    settings.TESSERA_RUN_RESULTS_INGEST = "audits.services.no_such_ingestion"
+    with pytest.raises(ImproperlyConfigured, match="TESSERA_RUN_RESULTS_INGEST"):
+        setting_callable_or_none("TESSERA_RUN_RESULTS_INGEST")
+    settings.TESSERA_RUN_RESULTS_INGEST = "audits.services.audit_ingest_run_results"
+    from audits.services import audit_ingest_run_results
+
+    assert setting_callable_or_none("TESSERA_RUN_RESULTS_INGEST") is audit_ingest_run_results

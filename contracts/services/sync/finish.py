@@ -8,11 +8,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
 from contracts.models import Event, SyncRun
 from contracts.services.column_usage import column_usage_enqueue
@@ -21,6 +18,7 @@ from contracts.services.sync.assets import AssetPlan
 from contracts.services.sync.context import SyncContext
 from tessera_site.lib.auth import Actor
 from tessera_site.lib.jobs import JobStatus, job_done_notify
+from tessera_site.lib.wiring import setting_callable_or_none
 
 logger = logging.getLogger(__name__)
 
@@ -75,15 +73,7 @@ def _run_results_ingestion() -> Callable[..., Any] | None:
     """The ingestion the settings name (``TESSERA_RUN_RESULTS_INGEST``, the audits app's
     ``audit_ingest_run_results``): contracts never imports the audits app above it. None when none
     is named; a named one that cannot be imported is a wiring error and raises."""
-    path = getattr(settings, "TESSERA_RUN_RESULTS_INGEST", "")
-    if not path:
-        return None
-    try:
-        ingestion: Callable[..., Any] = import_string(path)
-    except ImportError as exc:
-        raise ImproperlyConfigured(
-            f"TESSERA_RUN_RESULTS_INGEST = {path!r} cannot be imported: {exc}"
-        ) from exc
+    ingestion: Callable[..., Any] | None = setting_callable_or_none("TESSERA_RUN_RESULTS_INGEST")
     return ingestion
 
 
