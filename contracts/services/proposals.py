@@ -20,10 +20,8 @@ from contracts.models import (
     Acknowledgment,
     Asset,
     ContractVersion,
-    Event,
     Guarantee,
     Proposal,
-    Registration,
     SyncRun,
     Team,
     TeamMembership,
@@ -42,13 +40,6 @@ if TYPE_CHECKING:
 
 ANSWERS = tuple(Acknowledgment.Answer.values)
 HELD_PREFIX = "Held by the publish gate: "
-TERMINAL_STATUSES = (
-    Proposal.Status.PUBLISHED,
-    Proposal.Status.EXPIRED,
-    Proposal.Status.WITHDRAWN,
-    Proposal.Status.FORCED,
-    Proposal.Status.SUPERSEDED,
-)
 
 
 def _verdict_dict(verdict: Any) -> dict[str, Any]:
@@ -118,16 +109,6 @@ def version_create_proposed(
         ]
     )
     return version
-
-
-def consumer_teams(*, asset: Asset) -> list[Team]:
-    """Registered consumer teams of an asset (distinct, never its owner)."""
-    team_ids = (
-        Registration.objects.filter(asset=asset)
-        .exclude(team_id=asset.owner_team_id)
-        .values_list("team_id", flat=True)
-    )
-    return list(Team.objects.filter(pk__in=team_ids).order_by("slug"))
 
 
 # --- opening -----------------------------------------------------------------------------------------
@@ -869,16 +850,3 @@ def proposal_expire_due(now: dt.datetime | None = None) -> list[int]:
         )
         outbox_record(kind="email.proposal_resolved", proposal_id=proposal.pk)
     return [p.pk for p in due]
-
-
-# --- reads used by several callers ------------------------------------------------------------------------------
-def answer_history(*, proposal: Proposal, team: Team | None = None) -> list[Event]:
-    events = Event.objects.filter(proposal=proposal, kind="proposal.answered").order_by("created_at", "id")
-    if team is not None:
-        events = events.filter(team=team)
-    return list(events)
-
-
-def teams_missing_answer(*, proposal: Proposal) -> list[Team]:
-    answered = Acknowledgment.objects.filter(proposal=proposal).values_list("team_id", flat=True)
-    return list(proposal.required_teams.exclude(pk__in=answered).order_by("slug"))
