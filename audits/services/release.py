@@ -27,7 +27,7 @@ def release_held_on_commit(runs: list[AuditRun]) -> None:
 def audit_release_held(*, asset_ids: Iterable[int], actor: Actor | None = None) -> list[str]:
     """Publish what the gate held for these assets (approved, deployed proposals; versions a sync
     held) when it now says publish. Returns what was published; repeating it publishes nothing more."""
-    from contracts.services.proposals import proposals_release_held
+    from contracts.services.proposals.publishing import proposals_release_held
     from contracts.services.versions import version_release_held
 
     released: list[str] = []

@@ -20,7 +20,8 @@ from contracts.factories import api_key_for
 from contracts.ingest.manifest import parse_manifest
 from contracts.models import Asset, ContractVersion, Event, Guarantee, Proposal, SyncRun
 from contracts.selectors.teams import actor_for_user
-from contracts.services.proposals import acknowledgment_record, proposal_force, proposal_publish
+from contracts.services.proposals.answering import acknowledgment_record
+from contracts.services.proposals.publishing import proposal_force, proposal_publish
 from contracts.services.sync import sync_apply
 from contracts.services.versions import guarantee_rows
 from contracts.tests.workflow_setup import base_spec, breaking_spec, make_story, open_breaking

@@ -14,11 +14,9 @@ from ninja import Field, Router, Schema
 
 from contracts.models import Acknowledgment, Event, Proposal, Team
 from contracts.selectors.access import proposal_readable, proposals_readable, reader_for_actor
-from contracts.services.proposals import (
-    acknowledgment_record,
-    proposal_force,
-    proposal_withdraw,
-)
+from contracts.services.proposals.answering import acknowledgment_record
+from contracts.services.proposals.closing import proposal_withdraw
+from contracts.services.proposals.publishing import proposal_force
 from tessera_site.lib.errors import invalid, not_found
 
 router = Router(tags=["proposals"])

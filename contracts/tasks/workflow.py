@@ -70,7 +70,7 @@ def assets_retired_emails_task(sync_run_id: int, asset_ids: list[int]) -> int:
 
 @shared_task(name="contracts.tasks_workflow.proposal_expire_due_task")
 def proposal_expire_due_task() -> list[int]:
-    from contracts.services.proposals import proposal_expire_due
+    from contracts.services.proposals.closing import proposal_expire_due
 
     return proposal_expire_due()
 

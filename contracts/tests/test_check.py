@@ -12,7 +12,7 @@ from django.core.management import call_command
 
 from contracts.models import ContractVersion, Event, Proposal, Registration, Team
 from contracts.services.apikeys import apikey_create
-from contracts.services.proposals import acknowledgment_record
+from contracts.services.proposals.answering import acknowledgment_record
 from contracts.services.sync import sync_submit
 from contracts.services.sync.check import sync_check
 from contracts.services.teams import team_ensure

@@ -9,7 +9,8 @@ from django.core import mail
 
 from contracts.models import OutboundEmail, Proposal
 from contracts.selectors.teams import actor_for_user
-from contracts.services.proposals import acknowledgment_record, proposal_withdraw
+from contracts.services.proposals.answering import acknowledgment_record
+from contracts.services.proposals.closing import proposal_withdraw
 from contracts.tasks.workflow import (
     answer_recorded_email_task,
     proposal_opened_emails_task,

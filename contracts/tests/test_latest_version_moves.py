@@ -11,7 +11,7 @@ import orjson
 import pytest
 
 from contracts.models import Asset, ContractVersion, Event, Proposal, Team
-from contracts.services.proposals import acknowledgment_record
+from contracts.services.proposals.answering import acknowledgment_record
 from contracts.services.teams import team_ensure
 from contracts.tests.test_model_versions import TEAMS, V1, V2, run_sync
 from tessera_site.lib.auth import Actor

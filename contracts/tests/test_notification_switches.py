@@ -23,7 +23,7 @@ from contracts.services.notification_settings import (
     slack_webhook_remove,
     slack_webhook_set,
 )
-from contracts.services.proposals import acknowledgment_record
+from contracts.services.proposals.answering import acknowledgment_record
 from contracts.tests.workflow_setup import make_story, open_breaking, run_outbox_all
 from tessera_site.lib.auth import actor_for_key
 from tessera_site.lib.errors import InvalidInput, PermissionDenied

@@ -13,7 +13,8 @@ from django.urls import reverse
 from contracts.domain import ColumnSpec
 from contracts.models import Acknowledgment, Asset, ContractVersion, Event, Proposal
 from contracts.selectors.teams import actor_for_user
-from contracts.services.proposals import acknowledgment_record, proposal_force
+from contracts.services.proposals.answering import acknowledgment_record
+from contracts.services.proposals.publishing import proposal_force
 from contracts.tests.workflow_setup import breaking_spec, open_breaking, other_breaking_spec
 from tessera_site.lib.errors import Conflict
 from tessera_site.lib.signing import answer_token
@@ -133,7 +134,7 @@ def test_old_answer_link_of_a_superseded_proposal_opens_the_superseded_page_link
 
 
 def test_answer_link_of_a_withdrawn_proposal_says_withdrawn(story):
-    from contracts.services.proposals import proposal_withdraw
+    from contracts.services.proposals.closing import proposal_withdraw
 
     proposal = open_breaking(story)
     link = _link(proposal, story.finance)

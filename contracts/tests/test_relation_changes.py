@@ -16,7 +16,7 @@ from contracts.compat import evaluate, evaluate_removal, relation_moved
 from contracts.domain import ColumnSpec, ContractSpec
 from contracts.ingest.manifest import parse_manifest
 from contracts.models import Asset, Event, Proposal, Registration, Team
-from contracts.services.proposals import acknowledgment_record
+from contracts.services.proposals.answering import acknowledgment_record
 from contracts.services.registrations import registration_add
 from contracts.services.sync import sync_submit
 from contracts.services.sync.check import sync_check

@@ -24,7 +24,8 @@ from contracts.services.asset_emails import assets_retired_notify
 from contracts.services.impact import proposal_informed_notify
 from contracts.services.outbox_dispatch import outbox_dispatch
 from contracts.services.proposal_emails import proposal_reminders_send
-from contracts.services.proposals import acknowledgment_record, proposal_withdraw
+from contracts.services.proposals.answering import acknowledgment_record
+from contracts.services.proposals.closing import proposal_withdraw
 from contracts.services.slack import slack_message_post, slack_notice_record
 from contracts.tests.workflow_setup import make_story, open_breaking, run_outbox_all
 from tessera_site.lib.signing import answer_token_load

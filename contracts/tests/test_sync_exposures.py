@@ -317,7 +317,7 @@ def test_home_leads_with_changes_to_public_models(demo, demo_artifacts, client):
 
 
 def test_once_the_readers_approve_the_model_becomes_private(demo, demo_artifacts):
-    from contracts.services.proposals import acknowledgment_record
+    from contracts.services.proposals.answering import acknowledgment_record
 
     run = run_sync(demo_artifacts.read_bytes(demo_artifacts.core_private_manifest))
     proposal = Proposal.objects.get(pk=run.summary["proposals"][0]["proposal"])

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from contracts.models import Acknowledgment, Asset, ContractVersion, Event, Proposal, SyncRun
-from contracts.services.proposals import acknowledgment_record
+from contracts.services.proposals.answering import acknowledgment_record
 from contracts.services.sync import sync_submit
 from contracts.services.sync.check import sync_check
 from contracts.services.teams import team_ensure

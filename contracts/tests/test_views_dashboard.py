@@ -77,7 +77,7 @@ class World:
 
 
 def make_world() -> World:
-    from contracts.services.proposals import proposal_open
+    from contracts.services.proposals.opening import proposal_open
 
     core = TeamFactory(slug="data-platform", name="Data Platform")
     marketing = TeamFactory(slug="marketing-analytics", name="Marketing Analytics")

@@ -40,7 +40,7 @@ def test_committed_events_fan_out_to_global_endpoints_and_those_of_the_teams_con
     assert not WebhookDelivery.objects.filter(endpoint=only_published).exists()
 
     from contracts.selectors.teams import actor_for_user
-    from contracts.services.proposals import acknowledgment_record
+    from contracts.services.proposals.answering import acknowledgment_record
 
     with django_capture_on_commit_callbacks(execute=True):
         acknowledgment_record(

@@ -10,13 +10,9 @@ from django.utils import timezone
 from contracts.factories import api_key_for
 from contracts.models import Acknowledgment, ContractVersion, Event, Proposal, Registration
 from contracts.selectors.teams import actor_for_user
-from contracts.services.proposals import (
-    acknowledgment_record,
-    proposal_expire_due,
-    proposal_force,
-    proposal_publish_matching_check,
-    proposal_withdraw,
-)
+from contracts.services.proposals.answering import acknowledgment_record
+from contracts.services.proposals.closing import proposal_expire_due, proposal_withdraw
+from contracts.services.proposals.publishing import proposal_force, proposal_publish_matching_check
 from contracts.tasks.workflow import proposal_expire_due_task
 from contracts.tests.workflow_setup import open_breaking, other_breaking_spec
 from tessera_site.lib.auth import actor_for_key

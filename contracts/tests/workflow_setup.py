@@ -94,7 +94,7 @@ def open_breaking(
     story: Story, *, origin: str = "sync", spec: ContractSpec | None = None, actor: Actor | None = None
 ):
     from contracts.compat.verdict import evaluate
-    from contracts.services.proposals import proposal_open
+    from contracts.services.proposals.opening import proposal_open
 
     spec = spec or breaking_spec()
     verdict = evaluate(old=base_spec(), new=spec, mode=story.asset.compatibility_mode)

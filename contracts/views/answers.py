@@ -20,7 +20,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from contracts.models import Acknowledgment, Proposal, Team
 from contracts.selectors.supersession import proposal_latest
 from contracts.selectors.teams import actor_for_user, teams_for_user
-from contracts.services.proposals import acknowledgment_record
+from contracts.services.proposals.answering import acknowledgment_record
 from tessera_site.lib.auth import Actor
 from tessera_site.lib.errors import DomainError
 from tessera_site.lib.htmx import HtmxHttpRequest

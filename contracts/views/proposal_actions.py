@@ -53,7 +53,7 @@ def _producer_response(
 @login_required
 @require_POST
 def proposal_withdraw(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    from contracts.services.proposals import proposal_withdraw as withdraw
+    from contracts.services.proposals.closing import proposal_withdraw as withdraw
 
     proposal = proposal_for_producer_or_404(request, pk)
     form = WithdrawForm(request.POST)
@@ -74,7 +74,7 @@ def proposal_withdraw(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def proposal_force(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    from contracts.services.proposals import proposal_force as force
+    from contracts.services.proposals.publishing import proposal_force as force
 
     proposal = proposal_for_producer_or_404(request, pk)
     form = ForceForm(request.POST)

@@ -24,7 +24,6 @@ LONG_FUNCTIONS_ALLOWED: set[str] = set()
 LONG_MODULES_ALLOWED = {
     "contracts/compat/diff.py",
     "contracts/compat/types.py",
-    "contracts/services/proposals.py",
 }
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from contracts.models import Asset, Proposal, SyncRun, TeamMembership
 from contracts.selectors.teams import actor_for_user
-from contracts.services.proposals import acknowledgment_record
+from contracts.services.proposals.answering import acknowledgment_record
 from contracts.services.sync import sync_submit
 from contracts.services.sync.check import sync_check
 from contracts.services.teams import membership_set, team_ensure

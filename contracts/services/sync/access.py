@@ -155,7 +155,7 @@ def access_check_narrowings(
 def _access_proposal(ctx: SyncContext, asset: Asset, spec: AssetSpec, readers: list[str]) -> bool:
     """Open (or find) the proposal of a narrowed access (its contract is the one this manifest
     brings, unchanged or just published); False when it breaks nothing under the mode."""
-    from contracts.services.proposals import proposal_open
+    from contracts.services.proposals.opening import proposal_open
 
     change = access_narrowed(relation=asset.relation, old=asset.access, new=spec.access, readers=readers)
     if change is None:

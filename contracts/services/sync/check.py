@@ -340,7 +340,7 @@ def _check_proposal_open(
     relation_change: dict[str, Any] | None = None,
 ) -> Proposal:
     actor.require_team(asset.owner_team)
-    from contracts.services.proposals import proposal_open
+    from contracts.services.proposals.opening import proposal_open
 
     with transaction.atomic():
         return proposal_open(

@@ -28,7 +28,7 @@ from django.db import transaction
 
 from contracts.models import Asset, ContractVersion, Proposal, SyncRun
 from contracts.services.events import asset_event_record
-from contracts.services.proposals import proposal_close
+from contracts.services.proposals.closing import proposal_close
 from contracts.services.relations import LATEST_MOVED
 from contracts.services.sync.access import reported_hash
 

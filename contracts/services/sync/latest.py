@@ -102,7 +102,7 @@ def _judge(ctx: SyncContext, *, name: str, previous: Asset, current: Asset) -> N
 
 
 def _propose(ctx: SyncContext, *, current: Asset, spec: Any, verdict: Any, change: dict[str, Any]) -> None:
-    from contracts.services.proposals import proposal_open
+    from contracts.services.proposals.opening import proposal_open
 
     already = Proposal.objects.filter(
         asset=current, status__in=Proposal.OPEN_STATUSES, relation_change__kind=LATEST_MOVED

@@ -71,7 +71,8 @@ def _through_proposal(
     *,
     already_open: set[tuple[int, str]],
 ) -> None:
-    from contracts.services.proposals import proposal_open, proposal_publish_matching_check
+    from contracts.services.proposals.opening import proposal_open
+    from contracts.services.proposals.publishing import proposal_publish_matching_check
 
     run, actor, out = ctx.run, ctx.actor, ctx.out
     content_hash = spec.contract.content_hash()

@@ -94,7 +94,8 @@ def _through_proposal(
     sync_run: SyncRun, actor: Actor | None,
 ) -> None:  # fmt: skip
     from contracts.models import Proposal
-    from contracts.services.proposals import proposal_open, proposal_publish_matching_check
+    from contracts.services.proposals.opening import proposal_open
+    from contracts.services.proposals.publishing import proposal_publish_matching_check
 
     proposed_hash = relation_change_hash(spec.content_hash(), change)
     published = proposal_publish_matching_check(
