@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 from audits.models import AuditRun
 from audits.task_refs import RELEASE_HELD_PUBLISHES
 from contracts.models import Asset
+from contracts.services.proposals.publishing import proposals_release_held
+from contracts.services.versions import version_release_held
 from tessera_site.lib.enqueue import enqueue_on_commit
 
 if TYPE_CHECKING:
@@ -27,9 +29,6 @@ def release_held_on_commit(runs: list[AuditRun]) -> None:
 def audit_release_held(*, asset_ids: Iterable[int], actor: Actor | None = None) -> list[str]:
     """Publish what the gate held for these assets (approved, deployed proposals; versions a sync
     held) when it now says publish. Returns what was published; repeating it publishes nothing more."""
-    from contracts.services.proposals.publishing import proposals_release_held
-    from contracts.services.versions import version_release_held
-
     released: list[str] = []
     for asset in Asset.objects.filter(pk__in=set(asset_ids), requires_passing_audit=True).order_by("pk"):
         for proposal in proposals_release_held(asset=asset, actor=actor):

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from contracts.models import Proposal
 from contracts.selectors import dashboard as sel
 from contracts.selectors.teams import actor_for_user
+from contracts.services.proposals import closing, publishing  # modules: the views bear the services' names
 from contracts.views.access import proposal_for_producer_or_404
 from contracts.views.browse import proposal_context, render_page
 from tessera_site.lib.errors import DomainError
@@ -53,8 +54,6 @@ def _producer_response(
 @login_required
 @require_POST
 def proposal_withdraw(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    from contracts.services.proposals.closing import proposal_withdraw as withdraw
-
     proposal = proposal_for_producer_or_404(request, pk)
     form = WithdrawForm(request.POST)
     if not form.is_valid():
@@ -62,7 +61,9 @@ def proposal_withdraw(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             request, proposal, error=" ".join(form.errors.get("reason", [])), form_name="withdraw"
         )
     try:
-        withdraw(proposal=proposal, actor=actor_for_user(request.user), reason=form.cleaned_data["reason"])
+        closing.proposal_withdraw(
+            proposal=proposal, actor=actor_for_user(request.user), reason=form.cleaned_data["reason"]
+        )
     except DomainError as exc:
         return _producer_response(
             request, proposal, error=exc.detail, form_name="withdraw", status=http_status(exc)
@@ -74,14 +75,14 @@ def proposal_withdraw(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def proposal_force(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    from contracts.services.proposals.publishing import proposal_force as force
-
     proposal = proposal_for_producer_or_404(request, pk)
     form = ForceForm(request.POST)
     if not form.is_valid():
         return _producer_response(request, proposal, error=" ".join(form.errors["reason"]), form_name="force")
     try:
-        force(proposal=proposal, actor=actor_for_user(request.user), reason=form.cleaned_data["reason"])
+        publishing.proposal_force(
+            proposal=proposal, actor=actor_for_user(request.user), reason=form.cleaned_data["reason"]
+        )
     except DomainError as exc:
         return _producer_response(
             request, proposal, error=exc.detail, form_name="force", status=http_status(exc)

@@ -20,6 +20,7 @@ from django.db.models import Q
 from contracts.compat.access import NARROWER, access_narrowed, access_narrows, evaluate_access
 from contracts.domain import DEFAULT_MODE, AssetSpec, ParsedManifest
 from contracts.models import Asset, AssetNode, Proposal
+from contracts.services.proposals.opening import proposal_open
 from contracts.services.relations import ACCESS, relation_change_hash
 from contracts.services.sync.assets import AssetPlan
 from contracts.services.sync.context import SyncContext, chunks
@@ -155,8 +156,6 @@ def access_check_narrowings(
 def _access_proposal(ctx: SyncContext, asset: Asset, spec: AssetSpec, readers: list[str]) -> bool:
     """Open (or find) the proposal of a narrowed access (its contract is the one this manifest
     brings, unchanged or just published); False when it breaks nothing under the mode."""
-    from contracts.services.proposals.opening import proposal_open
-
     change = access_narrowed(relation=asset.relation, old=asset.access, new=spec.access, readers=readers)
     if change is None:
         return False

@@ -24,6 +24,7 @@ from contracts.ingest.errors import ManifestError
 from contracts.ingest.manifest import load_manifest_json, parse_manifest_document
 from contracts.models import Acknowledgment, Asset, ContractVersion, Project, Proposal, Registration
 from contracts.services.impact import check_impact, check_impact_fields
+from contracts.services.proposals.opening import proposal_open
 from contracts.services.relations import MOVED, move_change, relation_change_hash, removal_change
 from contracts.services.sync.access import access_check_narrowings, access_check_warnings
 from contracts.services.sync.assets import existing_assets, specs_by_relation
@@ -340,7 +341,6 @@ def _check_proposal_open(
     relation_change: dict[str, Any] | None = None,
 ) -> Proposal:
     actor.require_team(asset.owner_team)
-    from contracts.services.proposals.opening import proposal_open
 
     with transaction.atomic():
         return proposal_open(

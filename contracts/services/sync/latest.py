@@ -14,6 +14,7 @@ from typing import Any
 from contracts.compat.verdict import evaluate
 from contracts.models import Asset, Proposal, Team
 from contracts.services.events import asset_event_record
+from contracts.services.proposals.opening import proposal_open
 from contracts.services.relations import LATEST_MOVED
 from contracts.services.sync.assets import AssetPlan
 from contracts.services.sync.context import SyncContext
@@ -102,8 +103,6 @@ def _judge(ctx: SyncContext, *, name: str, previous: Asset, current: Asset) -> N
 
 
 def _propose(ctx: SyncContext, *, current: Asset, spec: Any, verdict: Any, change: dict[str, Any]) -> None:
-    from contracts.services.proposals.opening import proposal_open
-
     already = Proposal.objects.filter(
         asset=current, status__in=Proposal.OPEN_STATUSES, relation_change__kind=LATEST_MOVED
     ).exists()

@@ -11,6 +11,8 @@ from contracts.compat.verdict import Verdict, bump_version
 from contracts.domain import AssetSpec
 from contracts.models import Asset, ContractVersion, Event, Proposal, Registration
 from contracts.services.events import events_record_bulk
+from contracts.services.proposals.opening import proposal_open
+from contracts.services.proposals.publishing import proposal_publish_matching_check
 from contracts.services.sync.context import SyncContext
 from contracts.services.sync.versions import (
     Pending,
@@ -71,9 +73,6 @@ def _through_proposal(
     *,
     already_open: set[tuple[int, str]],
 ) -> None:
-    from contracts.services.proposals.opening import proposal_open
-    from contracts.services.proposals.publishing import proposal_publish_matching_check
-
     run, actor, out = ctx.run, ctx.actor, ctx.out
     content_hash = spec.contract.content_hash()
     published = proposal_publish_matching_check(

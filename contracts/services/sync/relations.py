@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from contracts.domain import DEFAULT_MODE, AssetSpec, ContractSpec
 from contracts.models import Asset, SyncRun
+from contracts.services.proposals.opening import proposal_open
+from contracts.services.proposals.publishing import proposal_publish_matching_check
 from contracts.services.relations import (
     asset_move,
     consumer_slugs,
@@ -94,8 +96,6 @@ def _through_proposal(
     sync_run: SyncRun, actor: Actor | None,
 ) -> None:  # fmt: skip
     from contracts.models import Proposal
-    from contracts.services.proposals.opening import proposal_open
-    from contracts.services.proposals.publishing import proposal_publish_matching_check
 
     proposed_hash = relation_change_hash(spec.content_hash(), change)
     published = proposal_publish_matching_check(
