@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from contracts.domain import DbtOwner, ExposureSpec, GroupSpec, ParsedManifest
+from contracts.ingest.manifest_schema import NO_CONFIG, Node
 
 ACCESS_LEVELS = ("private", "protected", "public")
 
@@ -27,11 +28,11 @@ def dbt_signals_read(doc: dict[str, Any], parsed: ParsedManifest) -> None:
     parsed.groups = groups_parse(doc.get("groups"), parsed.warnings)
 
 
-def node_access(node: dict[str, Any]) -> dict[str, str]:
+def node_access(node: Node) -> dict[str, str]:
     """A model's dbt ``access`` and ``group`` (top level, or in its config), "" when not said."""
-    config = node.get("config") or {}
-    access = str(node.get("access") or config.get("access") or "").strip().lower()
-    group = node.get("group") or config.get("group") or ""
+    config = node.config or NO_CONFIG
+    access = str(node.access or config.access or "").strip().lower()
+    group = node.group or config.group or ""
     return {
         "access": access if access in ACCESS_LEVELS else "",
         "group": group.strip() if isinstance(group, str) else "",

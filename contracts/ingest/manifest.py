@@ -9,24 +9,25 @@ constraints before v9 (dbt 1.5), no ``attached_node`` before v9 (tests are attac
 Pure: bytes in, :class:`~contracts.domain.ParsedManifest` out, no ORM, no I/O.
 
 Speed matters (a 5,000-model manifest is ~140 MB, a 20,000-model one ~570 MB): the manifest is
-decoded once, and only in part (``manifest_decode``: msgspec builds the keys listed in
-``manifest_schema`` and skips the rest), then the parser walks ``nodes`` exactly once, bucketing
-tests by the node they test, so the cost is one dict lookup per test instead of a scan of every
+decoded once, and only in part (``manifest_decode``: msgspec builds the fields listed in
+``manifest_schema`` as Structs and skips the rest), then the parser walks ``nodes`` exactly once,
+bucketing tests by the node they test, so the cost is one dict lookup per test instead of a scan of every
 node per model. We deliberately do NOT validate with dbt-artifacts-parser: its pydantic models
-build a full object tree of the manifest (every macro, doc and compiled SQL string): on the
-1,000-model benchmark manifest (28 MB) ``parse_manifest`` of dbt-artifacts-parser took 6.4 s
-against 0.7 s for ``orjson.loads`` (measured 2026-11-27 on the shared 2-core machine), for shape
-checks we only need on the handful of keys read here. Those keys are checked by hand and
-reported as ``ManifestError`` with a message a person can act on.
+build a full object tree of the manifest (1,000 models, 28 MB: 6.4 s against 0.7 s for
+``orjson.loads``, 2026-11-27), for shape checks we only need on the keys read here. Those are
+checked by hand and reported as ``ManifestError`` with a message a person can act on.
 
-**A key read here must be listed in** ``manifest_schema`` (a key it does not keep reads as
-absent); ``contracts/tests/test_manifest_decode.py`` fails on a read it does not cover.
+**A key read here must be listed in** ``manifest_schema``: a node's field it does not list cannot
+be read (mypy and the tests say so); ``contracts/tests/test_manifest_decode.py`` compares this walk
+with the walk over plain dicts it replaced, on real manifests.
 """
 
 from __future__ import annotations
 
 import hashlib
 from typing import Any
+
+import msgspec
 
 from contracts.domain import (
     COMPATIBILITY_MODES,
@@ -47,6 +48,7 @@ from contracts.ingest.manifest_decode import (
     load_manifest_json,
     schema_version_of,
 )
+from contracts.ingest.manifest_schema import NO_CONFIG, NO_TEST_METADATA, Config, Node
 from contracts.ingest.packages import of_another_package, package_node
 from contracts.ingest.versions import model_version_fields
 
@@ -147,16 +149,14 @@ def _parse_document(
     if consume:
         for key in _UNUSED_KEYS:
             doc.pop(key, None)
-    nodes: dict[str, Any] = doc.pop("nodes") if consume else doc["nodes"]
+    nodes: dict[str, Node] = doc.pop("nodes") if consume else doc["nodes"]
     guarantees_by_node: dict[str, list[GuaranteeSpec]] = {}
-    asset_nodes: list[dict[str, Any] | None] = []
+    asset_nodes: list[Node | None] = []
     for unique_id in list(nodes) if consume else nodes:
         node = nodes.pop(unique_id) if consume else nodes[unique_id]
-        if not isinstance(node, dict):
-            raise ManifestError("not_a_manifest", f"Node {unique_id!r} is not an object.")
-        resource_type = node.get("resource_type")
-        config = node.get("config") or {}
-        if config.get("enabled") is False:
+        resource_type = node.resource_type
+        config = node.config or NO_CONFIG
+        if config.enabled is False:
             if resource_type == "model":
                 parsed.absent[unique_id] = "disabled"
             continue
@@ -172,24 +172,22 @@ def _parse_document(
             if of_another_package(node, project_name):
                 parsed.package_nodes.append(package_node(node))
                 continue
-            if resource_type == "model" and config.get("materialized") == "ephemeral":
+            if resource_type == "model" and config.materialized == "ephemeral":
                 parsed.absent[unique_id] = "ephemeral"
-                parsed.ephemeral_depends_on[unique_id] = list(
-                    (node.get("depends_on") or {}).get("nodes") or ()
-                )
+                parsed.ephemeral_depends_on[unique_id] = list(depends_on_nodes(node))
                 continue  # ephemeral models are CTEs inlined into others: no relation to contract
             asset_nodes.append(node)
     del nodes
 
     assets = parsed.assets
-    for index, node in enumerate(asset_nodes):
-        assets.append(_asset_from_node(node, guarantees_by_node, catalog_columns, warnings))  # type: ignore[arg-type]
+    for index, asset_node in enumerate(asset_nodes):
+        assets.append(_asset_from_node(asset_node, guarantees_by_node, catalog_columns, warnings))  # type: ignore[arg-type]
         if consume:
             asset_nodes[index] = None
-    sources: dict[str, Any] = (doc.pop("sources", None) if consume else doc.get("sources")) or {}
+    sources: dict[str, Node] = (doc.pop("sources", None) if consume else doc.get("sources")) or {}
     for unique_id in list(sources) if consume else sources:
         source = sources.pop(unique_id) if consume else sources[unique_id]
-        if not isinstance(source, dict) or (source.get("config") or {}).get("enabled") is False:
+        if (source.config or NO_CONFIG).enabled is False:
             continue
         assets.append(_asset_from_node(source, guarantees_by_node, catalog_columns, warnings))
     for asset in assets:
@@ -215,62 +213,69 @@ def _report_old_schema(parsed: ParsedManifest, *, has_catalog: bool) -> None:
         )
 
 
-def _project_by_id(nodes: dict[str, Any], project_id: Any) -> str:
+def _project_by_id(nodes: dict[str, Node], project_id: Any) -> str:
     if not isinstance(project_id, str) or not project_id:
         return ""
-    packages = {n.get("package_name") or "" for n in nodes.values() if isinstance(n, dict)}
+    packages = {n.package_name or "" for n in nodes.values()}
     return next((p for p in packages if p and hashlib.md5(p.encode()).hexdigest() == project_id), "")  # noqa: S324
 
 
-def _guess_project_name(nodes: dict[str, Any]) -> str:
+def _guess_project_name(nodes: dict[str, Node]) -> str:
     counts: dict[str, int] = {}
     for node in nodes.values():
-        if isinstance(node, dict) and node.get("resource_type") == "model":
-            pkg = node.get("package_name") or ""
+        if node.resource_type == "model":
+            pkg = node.package_name or ""
             counts[pkg] = counts.get(pkg, 0) + 1
     return max(counts, key=counts.__getitem__) if counts else "unknown"
 
 
-def _test_targets(test: dict[str, Any]) -> list[str]:
+def depends_on_nodes(node: Node) -> Any:
+    """``depends_on.nodes`` of a node: the unique_ids it reads (a list), or () when it says none."""
+    depends_on = node.depends_on
+    return (depends_on.nodes if depends_on is not None else None) or ()
+
+
+def _test_targets(test: Node) -> list[str]:
     """The node(s) a test is a guarantee of.
 
     Generic tests name theirs in ``attached_node`` (for relationships that is the child, never
     the parent it points at). Singular tests have none: they guard every node they select from.
     """
-    attached = test.get("attached_node")
+    attached = test.attached_node
     if attached:
         return [attached]
-    depends = (test.get("depends_on") or {}).get("nodes") or []
-    if test.get("test_metadata") and len(depends) > 1:
+    depends = depends_on_nodes(test)
+    metadata = test.test_metadata
+    if metadata is not None and metadata != NO_TEST_METADATA and len(depends) > 1:
         # Old manifests without attached_node: the tested model is the one in the `model` kwarg.
-        model_kwarg = str((test["test_metadata"].get("kwargs") or {}).get("model") or "")
+        model_kwarg = str((metadata.kwargs or {}).get("model") or "")
         named = [d for d in depends if f"'{d.rsplit('.', 1)[-1]}'" in model_kwarg]
         if named:
             return named[:1]
     return list(depends)
 
 
-def _severity(config: dict[str, Any]) -> str:
-    value = str(config.get("severity") or "error").lower()
+def _severity(config: Config) -> str:
+    value = str(config.severity or "error").lower()
     return "warn" if value == "warn" else "error"
 
 
-def _guarantee_from_test(test: dict[str, Any]) -> GuaranteeSpec:
-    config = test.get("config") or {}
-    metadata = test.get("test_metadata")
-    column = _strip_ident(test.get("column_name")) or None
-    if not metadata:
+def _guarantee_from_test(test: Node) -> GuaranteeSpec:
+    config = test.config or NO_CONFIG
+    metadata = test.test_metadata
+    column = _strip_ident(test.column_name) or None
+    if metadata is None or metadata == NO_TEST_METADATA:
         kind = "singular"
         arguments: dict[str, Any] = {}
     else:
-        name = metadata.get("name") or ""
-        namespace = metadata.get("namespace")
+        name = metadata.name or ""
+        namespace = metadata.namespace
         kind = _KNOWN_GENERIC.get(name) or (f"{namespace}.{name}" if namespace else name)
-        arguments = {k: v for k, v in (metadata.get("kwargs") or {}).items() if k not in _INJECTED_KWARGS}
+        arguments = {k: v for k, v in (metadata.kwargs or {}).items() if k not in _INJECTED_KWARGS}
         if kind == "unique_combination_of_columns" and "combination_of_columns" in arguments:
             cols = arguments.pop("combination_of_columns") or []
             arguments["columns"] = [_strip_ident(c) for c in cols]
-    where = config.get("where")
+    where = config.where
     if where:
         # A filtered test promises less than an unfiltered one; keep the filter so the two differ.
         arguments["where"] = where
@@ -279,13 +284,13 @@ def _guarantee_from_test(test: dict[str, Any]) -> GuaranteeSpec:
         column=column,
         arguments=arguments,
         severity=_severity(config),
-        test_unique_id=test.get("unique_id"),
-        name=test.get("name") or "",
+        test_unique_id=test.unique_id,
+        name=test.name or "",
     )
 
 
-def _freshness_guarantee(source: dict[str, Any]) -> GuaranteeSpec | None:
-    freshness = source.get("freshness") or (source.get("config") or {}).get("freshness") or {}
+def _freshness_guarantee(source: Node) -> GuaranteeSpec | None:
+    freshness = source.freshness or (source.config or NO_CONFIG).freshness or {}
     if not isinstance(freshness, dict):
         return None
     warn_after = freshness.get("warn_after") or {}
@@ -296,23 +301,23 @@ def _freshness_guarantee(source: dict[str, Any]) -> GuaranteeSpec | None:
         "warn_after": warn_after if warn_after.get("count") else None,
         "error_after": error_after if error_after.get("count") else None,
         "filter": freshness.get("filter"),
-        "loaded_at_field": source.get("loaded_at_field"),
+        "loaded_at_field": source.loaded_at_field,
     }
     return GuaranteeSpec(
         kind="freshness",
         column=None,
         arguments=arguments,
         severity="error" if error_after.get("count") else "warn",
-        test_unique_id=source.get("unique_id"),  # dbt reports freshness results under the source id
-        name=f"freshness of {source.get('source_name')}.{source.get('name')}",
+        test_unique_id=source.unique_id,  # dbt reports freshness results under the source id
+        name=f"freshness of {source.source_name}.{source.name}",
     )
 
 
-def _tessera_meta(node: dict[str, Any]) -> dict[str, Any]:
-    config_meta = (node.get("config") or {}).get("meta") or {}
+def _tessera_meta(node: Node) -> dict[str, Any]:
+    config_meta = (node.config or NO_CONFIG).meta or {}
     block = config_meta.get("tessera")
     if not isinstance(block, dict):
-        block = (node.get("meta") or {}).get("tessera")
+        block = (node.meta or {}).get("tessera")
     return block if isinstance(block, dict) else {}
 
 
@@ -334,37 +339,37 @@ def _consumers(raw: Any, unique_id: str, warnings: list[str]) -> list[ConsumerSp
 
 
 def _asset_from_node(
-    node: dict[str, Any],
+    node: Node,
     guarantees_by_node: dict[str, list[GuaranteeSpec]],
     catalog_columns: dict[str, CatalogColumns] | None,
     warnings: list[str],
 ) -> AssetSpec:
-    unique_id = node.get("unique_id") or ""
-    resource_type = node.get("resource_type") or ""
-    config = node.get("config") or {}
+    unique_id = node.unique_id or ""
+    resource_type = node.resource_type or ""
+    config = node.config or NO_CONFIG
     if resource_type == "source":
-        identifier = node.get("identifier") or node.get("name") or ""
+        identifier = node.identifier or node.name or ""
     else:
-        identifier = node.get("alias") or node.get("name") or ""
+        identifier = node.alias or node.name or ""
 
     # Columns, in declared order.
     not_null_columns: set[str] = set()
     declared: dict[str, tuple[str, str]] = {}  # name -> (raw type, description)
-    column_types = config.get("column_types") or {}  # seeds declare types here
+    column_types = config.column_types or {}  # seeds declare types here
     constraints: list[tuple[dict[str, Any], list[str]]] = []  # (constraint, its columns)
-    for key, column in (node.get("columns") or {}).items():
-        name = _strip_ident(column.get("name") or key)
+    for key, column in (node.columns or {}).items():
+        raw_name = column.name or key
+        name = _strip_ident(raw_name)
         if not name:
             continue
-        data_type = column.get("data_type") or column_types.get(column.get("name") or key) or ""
-        declared[name] = (str(data_type), column.get("description") or "")
-        constraints.extend((c, [name]) for c in column.get("constraints") or () if isinstance(c, dict))
-    for constraint in node.get("constraints") or ():
+        data_type = column.data_type or column_types.get(raw_name) or ""
+        declared[name] = (str(data_type), column.description or "")
+        if column.constraints:
+            constraints.extend((c, [name]) for c in column.constraints if isinstance(c, dict))
+    for constraint in node.constraints or ():
         if isinstance(constraint, dict):
             constraints.append((constraint, [_strip_ident(c) for c in constraint.get("columns") or ()]))
-    enforced = bool(
-        ((config.get("contract") or {}).get("enforced")) or (node.get("contract") or {}).get("enforced")
-    )
+    enforced = bool(((config.contract or {}).get("enforced")) or (node.contract or {}).get("enforced"))
     constraint_guarantees, notes = _constraint_guarantees(constraints, enforced=enforced)
     for raw_name, raw_type in column_types.items():
         name = _strip_ident(raw_name)
@@ -409,29 +414,31 @@ def _asset_from_node(
     return AssetSpec(
         unique_id=unique_id,
         resource_type=resource_type,
-        name=node.get("name") or "",
-        package_name=node.get("package_name") or "",
-        database=node.get("database") or "",
-        schema=node.get("schema") or "",
+        name=node.name or "",
+        package_name=node.package_name or "",
+        database=node.database or "",
+        schema=node.schema or "",
         identifier=identifier,
         **model_version_fields(node, warnings),
-        description=node.get("description") or "",
-        materialized=config.get("materialized") or ("source" if resource_type == "source" else ""),
+        description=node.description or "",
+        materialized=config.materialized or ("source" if resource_type == "source" else ""),
         owner_team=owner.strip() if owner else None,
         compatibility_mode=mode,
         consumers=_consumers(tessera.get("consumers"), unique_id, warnings),
-        depends_on=list((node.get("depends_on") or {}).get("nodes") or ()),
-        tags=list(node.get("tags") or ()),
-        meta=dict(config.get("meta") or node.get("meta") or {}),
+        depends_on=list(depends_on_nodes(node)),
+        tags=list(node.tags or ()),
+        meta=dict(config.meta or node.meta or {}),
         contract=ContractSpec(columns=columns, guarantees=guarantees, mode=mode or DEFAULT_MODE, notes=notes),
         compiled_code=_compiled_code(node) if resource_type == "model" else None,
         **access,
     )
 
 
-def _compiled_code(node: dict[str, Any]) -> str | None:
+def _compiled_code(node: Node) -> str | None:
     """The model's compiled SQL, or None (dbt parse writes none; a blank string is none too)."""
-    code = node.get("compiled_code", node.get("compiled_sql"))
+    code = node.compiled_code
+    if code is msgspec.UNSET:  # absent (before dbt 1.3): the older key; a null stays null
+        code = node.compiled_sql
     return code if isinstance(code, str) and code.strip() else None
 
 

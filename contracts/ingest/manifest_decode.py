@@ -1,8 +1,8 @@
 """Decode a dbt ``manifest.json``: only the parts Tessera reads, and a readable error otherwise.
 
 ``load_manifest_json`` decodes with msgspec into the shape of
-:mod:`contracts.ingest.manifest_schema`: plain dicts holding only the keys the parsers read, the
-rest of the text skipped without building Python objects for it. On the 5,000-model benchmark
+:mod:`contracts.ingest.manifest_schema`: a dict of the sections read, each node a Struct of only
+the fields the parsers read, the rest of the text skipped without building Python objects for it. On the 5,000-model benchmark
 manifest that is faster than ``json.loads`` of the file and holds a fraction of its memory (see
 bench/README.md, issue #17); the dict of every macro, doc and SQL string is never built.
 
@@ -13,7 +13,7 @@ whole in memory next to the decoded document (the same document as ``load_manife
 Errors say what is wrong in words a person can act on (``ManifestError``: invalid JSON, not a
 manifest, another dbt artifact, an unsupported schema version, a shape dbt does not write).
 
-Pure: bytes (or a file path) in, dicts out, no ORM.
+Pure: bytes (or a file path) in, the decoded document out, no ORM.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Model versions in a manifest (dbt 1.5+): which version a node is, the model's latest version,
 the version's deprecation date, and which versioned models a node reads without pinning a version.
 
-Pure, like the rest of ``contracts.ingest``: dicts of the decoded manifest in, plain values out.
+Pure, like the rest of ``contracts.ingest``: nodes of the decoded manifest in, plain values out.
 """
 
 from __future__ import annotations
@@ -9,14 +9,16 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from contracts.ingest.manifest_schema import Node
+
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
 
-def model_version_fields(node: dict[str, Any], warnings: list[str]) -> dict[str, Any]:
+def model_version_fields(node: Node, warnings: list[str]) -> dict[str, Any]:
     """``version``, ``latest_version``, ``deprecation_date`` and ``unpinned_refs`` of a node (all
     empty for an unversioned model, a seed or a source; ``unpinned_refs`` for any reading node)."""
-    version = node.get("version")
-    latest = node.get("latest_version")
+    version = node.version
+    latest = node.latest_version
     return {
         "version": None if version is None else str(version),
         "latest_version": None if latest is None or version is None else str(latest),
@@ -25,19 +27,19 @@ def model_version_fields(node: dict[str, Any], warnings: list[str]) -> dict[str,
     }
 
 
-def _deprecation_date(node: dict[str, Any], warnings: list[str]) -> str:
+def _deprecation_date(node: Node, warnings: list[str]) -> str:
     """The day a version is deprecated, ``YYYY-MM-DD`` (dbt writes a timestamp, midnight UTC)."""
-    raw = node.get("deprecation_date")
+    raw = node.deprecation_date
     if raw is None or raw == "":
         return ""
     match = _ISO_DATE.match(str(raw))
     if match is None:
-        warnings.append(f"{node.get('unique_id')}: deprecation_date {raw!r} is not a date; ignored.")
+        warnings.append(f"{node.unique_id}: deprecation_date {raw!r} is not a date; ignored.")
         return ""
     return match.group(0)
 
 
-def unpinned_refs(node: dict[str, Any]) -> list[str]:
+def unpinned_refs(node: Node) -> list[str]:
     """The versioned models a node reads through a ref without ``v=``: dbt resolves such a ref to
     the model's latest version, so the node moves to the next latest on its next build.
 
@@ -45,8 +47,8 @@ def unpinned_refs(node: dict[str, Any]) -> list[str]:
     ``depends_on`` says what each resolved to (``model.<package>.<name>.v<N>``). A node that pins
     the same version another of its refs leaves unpinned still follows the latest.
     """
-    refs = node.get("refs")
-    depends = (node.get("depends_on") or {}).get("nodes") or ()
+    refs = node.refs
+    depends = (node.depends_on.nodes if node.depends_on is not None else None) or ()
     if not refs or not depends or not isinstance(refs, list):
         return []
     versioned: dict[tuple[str, str], list[str]] = {}  # (package, name) -> versioned node ids

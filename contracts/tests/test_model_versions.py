@@ -8,10 +8,12 @@ from __future__ import annotations
 import copy
 import datetime as dt
 
+import msgspec
 import pytest
 from django.test import Client
 
 from contracts.ingest.manifest import parse_manifest
+from contracts.ingest.manifest_schema import Node
 from contracts.ingest.versions import unpinned_refs
 from contracts.models import (
     Asset,
@@ -69,23 +71,28 @@ def test_the_parser_reads_each_version_with_its_latest_version_and_deprecation_d
     assert by_id["model.core.dim_customers"].latest_version is None
 
 
+def _node(entry: dict) -> Node:
+    """A manifest's node as the parser reads it (contracts.ingest.manifest_schema)."""
+    return msgspec.convert(entry, Node)
+
+
 def test_an_unpinned_ref_follows_the_latest_version_and_a_pinned_one_does_not(demo_artifacts):
     # core's singular test refs dim_products without a version: dbt resolved it to v2, the latest.
     manifest = demo_artifacts.load(demo_artifacts.manifests["core"])
     node = manifest["nodes"]["test.core.assert_dim_products_inactive_have_price"]
     assert node["depends_on"]["nodes"] == ["model.core.dim_products.v2"]
-    assert unpinned_refs(node) == ["model.core.dim_products.v2"]
+    assert unpinned_refs(_node(node)) == ["model.core.dim_products.v2"]
 
     pinned = copy.deepcopy(node)
     pinned["refs"] = [{"name": "dim_products", "package": None, "version": 2}]
-    assert unpinned_refs(pinned) == []
+    assert unpinned_refs(_node(pinned)) == []
     both = copy.deepcopy(node)
     both["refs"] = [
         {"name": "dim_products", "package": None, "version": 1},
         {"name": "dim_products", "package": None, "version": None},
     ]
     both["depends_on"]["nodes"] = ["model.core.dim_products.v1", "model.core.dim_products.v2"]
-    assert unpinned_refs(both) == ["model.core.dim_products.v2"]
+    assert unpinned_refs(_node(both)) == ["model.core.dim_products.v2"]
 
 
 # --- assets ----------------------------------------------------------------------------------------
