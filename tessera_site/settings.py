@@ -171,7 +171,7 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
-TESSERA_STREAMED_BODY_VIEWS = frozenset({"api:sync_dbt"})
+TESSERA_STREAMED_BODY_VIEWS = frozenset({"api:sync_dbt", "api:sync_dbt_check", "api:audit_results_upload"})
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 
 # --- Tessera -------------------------------------------------------------------------------

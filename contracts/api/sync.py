@@ -19,7 +19,7 @@ from ninja import Field, Router, Schema
 from contracts.models import SyncRun
 from tessera_site.lib.errors import InvalidInput, not_found
 from tessera_site.lib.jobs import job_wait
-from tessera_site.lib.uploads import body_nul_refusal, body_to_file, read_all, too_large, upload_refusal
+from tessera_site.lib.uploads import body_upload, content_length, too_large, upload_refusal
 
 router = Router(tags=["sync"])
 
@@ -79,22 +79,13 @@ class CheckOut(Schema):
     )
 
 
-def _content_length(request: HttpRequest) -> int:
-    try:
-        return int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        return 0
-
-
-def _uploads(
-    request: HttpRequest, *, stream: bool = False
-) -> tuple[bytes | UploadedFile, UploadedFile | None, UploadedFile | None]:
-    """The manifest (and optional run_results / catalog) from a raw body or a multipart form.
-
-    With ``stream`` a raw body is streamed to a temporary file (``lib.uploads``), never held in
-    memory; multipart files always are (Django's upload handlers), and refused past the limit."""
+def _uploads(request: HttpRequest) -> tuple[UploadedFile, UploadedFile | None, UploadedFile | None]:
+    """The manifest (and optional run_results / catalog) from a raw body or a multipart form,
+    never held whole in memory: a raw body is streamed to a temporary file (``lib.uploads``),
+    multipart files go through Django's upload handlers; both are refused past the limit while
+    they stream. The caller closes them (``_close``)."""
     limit = settings.TESSERA_MAX_UPLOAD_BYTES
-    length = _content_length(request)
+    length = content_length(request)
     multipart = (request.content_type or "").startswith("multipart/form-data")
     # Refuse before reading the body (a multipart form may carry a little framing over the limit;
     # its files are checked one by one while they stream).
@@ -109,11 +100,7 @@ def _uploads(
         if manifest is None:
             raise InvalidInput("The multipart upload has no 'manifest' file field.", code="missing_manifest")
         return manifest, files.get("run_results"), files.get("catalog")
-    if stream:
-        return _streamed_body(request, limit), None, None
-    if not request.body:
-        raise _empty_body()
-    return request.body, None, None
+    return _streamed_body(request, limit), None, None
 
 
 def _empty_body() -> InvalidInput:
@@ -123,23 +110,18 @@ def _empty_body() -> InvalidInput:
 
 
 def _streamed_body(request: HttpRequest, limit: int) -> UploadedFile:
-    body = body_to_file(request, limit=limit, name="manifest.json")
-    # The edge middleware leaves a streamed body unread: its NUL check is made here.
-    refusal = body_nul_refusal(body) if body.size else _empty_body()
-    if refusal is not None:
+    # The edge middleware leaves a streamed body unread: its NUL check is made by body_upload.
+    body = body_upload(request, limit=limit, name="manifest.json")
+    if not body.size:
         body.close()
-        raise refusal
+        raise _empty_body()
     return body
 
 
-def _close(*uploads: bytes | UploadedFile | None) -> None:
+def _close(*uploads: UploadedFile | None) -> None:
     for upload in uploads:
-        if isinstance(upload, UploadedFile):
+        if upload is not None:
             upload.close()  # a temporary file is deleted; one moved into the storage is left there
-
-
-def _read(upload: bytes | UploadedFile | None) -> bytes | None:
-    return upload if upload is None or isinstance(upload, bytes) else read_all(upload)
 
 
 def _status_url(request: HttpRequest, run: SyncRun) -> str:
@@ -176,7 +158,7 @@ def sync_dbt(request: HttpRequest, team: str | None = None, wait: bool = False):
 
     request.auth.require_scope("write")
     # Streamed (named in TESSERA_STREAMED_BODY_VIEWS): the body goes to disk, then to the storage.
-    manifest, run_results, catalog = _uploads(request, stream=True)
+    manifest, run_results, catalog = _uploads(request)
     try:
         run = sync_submit(
             manifest=manifest, run_results=run_results, catalog=catalog, team_slug=team, actor=request.auth
@@ -234,7 +216,7 @@ _CHECK_BODY = {
 }
 
 
-@router.post("/sync/dbt/check", response=CheckOut, openapi_extra=_CHECK_BODY)
+@router.post("/sync/dbt/check", response=CheckOut, openapi_extra=_CHECK_BODY, url_name="sync_dbt_check")
 def sync_dbt_check(request: HttpRequest, open_proposals: bool = False):
     """Dry run for CI: per changed asset the verdict, the teams that must acknowledge, and may_merge.
 
@@ -243,10 +225,12 @@ def sync_dbt_check(request: HttpRequest, open_proposals: bool = False):
     judged too (``removed``; moved ones carry ``relation_change``)."""
     from contracts.services.sync.check import sync_check
 
-    manifest, _run_results, catalog = _uploads(request)
-    return sync_check(
-        manifest=_read(manifest) or b"",
-        catalog=_read(catalog),
-        actor=request.auth,
-        open_proposals=open_proposals,
-    )
+    # Streamed like the sync (named in TESSERA_STREAMED_BODY_VIEWS): the manifest is decoded from
+    # the temporary file, mapped (contracts.ingest.manifest_decode), never read into bytes.
+    manifest, run_results, catalog = _uploads(request)
+    try:
+        return sync_check(
+            manifest=manifest, catalog=catalog, actor=request.auth, open_proposals=open_proposals
+        )
+    finally:
+        _close(manifest, run_results, catalog)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import orjson
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import RequestFactory
@@ -117,3 +118,95 @@ def test_the_block_by_block_nul_scan_finds_what_the_whole_document_scan_finds(do
     assert (offset is None) == (whole is None)
     if offset is not None:
         assert document[offset : offset + 6] == b"\\u0000" or document[offset : offset + 1] == b"\x00"
+
+
+# --- the CI check (POST /api/v1/sync/dbt/check): streamed like the sync, decoded from the file ---
+BREAKING = (FIXTURES / "small_shop_breaking_manifest.json").read_bytes()
+CHECK = "/api/v1/sync/dbt/check"
+
+
+def _shop_synced() -> None:
+    from contracts.services.sync import sync_submit
+    from contracts.tasks.sync import sync_run_task
+    from tessera_site.lib.auth import Actor
+
+    team_ensure(slug="shop-platform")
+    actor = Actor(label="ci-open", is_open=True, scopes=("read", "write"))
+    run = sync_submit(manifest=SMALL, team_slug="shop-platform", actor=actor)
+    assert sync_run_task(run.pk) == "succeeded"
+
+
+def test_the_check_streams_its_raw_body_and_judges_the_manifest_from_the_spooled_file(
+    client, open_api, db, spool
+):
+    from contracts.services.sync.check import sync_check
+    from tessera_site.lib.auth import Actor
+
+    _shop_synced()
+    response = client.post(CHECK, data=BREAKING, content_type="application/json")
+
+    assert response.status_code == 200, response.content
+    assert not hasattr(response.wsgi_request, "_body")  # neither the edge nor the view read it whole
+    report = response.json()
+    assert report["may_merge"] is False and report["counts"]["breaking"] >= 1
+    # The same verdicts as the check of the bytes (the service's other way in).
+    expected = sync_check(manifest=BREAKING, actor=Actor(label="open", is_open=True, scopes=("read",)))
+    assert report == orjson.loads(orjson.dumps(expected))
+    assert not list(spool.iterdir())  # the temporary file was deleted
+
+
+def test_the_check_of_a_multipart_manifest_spooled_to_disk_gives_the_same_report(client, open_api, db, spool):
+    _shop_synced()
+    raw = client.post(CHECK, data=BREAKING, content_type="application/json").json()
+    response = client.post(
+        CHECK, data={"manifest": SimpleUploadedFile("manifest.json", BREAKING, "application/json")}
+    )
+    assert response.status_code == 200, response.content
+    assert response.json() == raw
+    assert not list(spool.iterdir())
+
+
+def test_the_check_refuses_a_multipart_manifest_past_the_limit_while_it_streams(
+    client, open_api, db, settings, spool
+):
+    settings.TESSERA_MAX_UPLOAD_BYTES = 100_000
+    response = client.post(
+        CHECK, data={"manifest": SimpleUploadedFile("manifest.json", SMALL, "application/json")}
+    )
+    assert response.status_code == 413
+    body = response.json()
+    assert (
+        body["error"] == "too_large"
+        and "'manifest' file" in body["detail"]
+        and "100,000 bytes" in body["detail"]
+    )
+    assert not list(spool.iterdir())
+
+
+def test_the_check_refuses_a_raw_body_past_the_limit_before_reading_it(client, open_api, db, settings, spool):
+    settings.TESSERA_MAX_UPLOAD_BYTES = 100_000
+    response = client.post(CHECK, data=SMALL, content_type="application/json")
+    assert response.status_code == 413
+    assert response.json()["error"] == "too_large" and "100,000 bytes" in response.json()["detail"]
+    assert not hasattr(response.wsgi_request, "_body")
+    assert not list(spool.iterdir())
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        (b"", 400, "empty_body"),
+        (b"{not json", 400, "invalid_json"),
+        (b'{"metadata": {"dbt_schema_version": "x"}, "nodes": {"a": "\\u0000"}}', 400, "invalid_character"),
+        (b"[]", 422, "not_a_manifest"),
+        (SMALL[: len(SMALL) // 2], 400, "invalid_json"),  # cut off half way
+    ],
+)
+def test_bad_input_to_the_streamed_check_is_a_clear_4xx_and_writes_nothing(
+    client, open_api, db, spool, body, status, code
+):
+    response = client.post(CHECK, data=body, content_type="application/json")
+    assert response.status_code == status, response.content
+    assert response.json()["error"] == code
+    assert not SyncRun.objects.exists() and not Asset.objects.exists()
+    assert not list(spool.iterdir())

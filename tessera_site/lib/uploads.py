@@ -59,6 +59,29 @@ def body_to_file(request: HttpRequest, *, limit: int, name: str = "body.json") -
     return upload
 
 
+def content_length(request: HttpRequest) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
+
+
+def body_upload(request: HttpRequest, *, limit: int, name: str) -> TemporaryUploadedFile:
+    """A raw body for a view named in ``TESSERA_STREAMED_BODY_VIEWS``: refused up front when its
+    Content-Length passes ``limit``, else streamed to a temporary file (refused the moment it passes
+    ``limit``) and refused when it holds a NUL (the edge middleware's check, made here). The caller
+    closes it (deleted) or moves it into the storage."""
+    length = content_length(request)
+    if length > limit:
+        raise too_large("request body", limit, length)
+    body = body_to_file(request, limit=limit, name=name)
+    refusal = body_nul_refusal(body)
+    if refusal is not None:
+        body.close()
+        raise refusal
+    return body
+
+
 def file_blocks(upload: UploadedFile | bytes) -> Iterator[bytes]:
     """The upload's content in blocks, from the start (the file is rewound after)."""
     if isinstance(upload, bytes | bytearray):
@@ -76,6 +99,13 @@ def read_all(upload: UploadedFile) -> bytes:
     data = upload.read()
     upload.seek(0)
     return data
+
+
+def upload_path(upload: UploadedFile) -> str | None:
+    """The path of the temporary file an upload was spooled to; None for one held in memory
+    (a multipart file under FILE_UPLOAD_MAX_MEMORY_SIZE)."""
+    temporary_file_path = getattr(upload, "temporary_file_path", None)
+    return temporary_file_path() if temporary_file_path is not None else None
 
 
 def upload_nul_location(upload: UploadedFile | bytes) -> str | None:

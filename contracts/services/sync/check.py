@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 from contracts.compat.verdict import Verdict, evaluate, evaluate_removal, relation_moved
@@ -22,6 +23,7 @@ from contracts.domain import DEFAULT_MODE, AssetSpec, ContractSpec, ParsedManife
 from contracts.ingest.catalog import parse_catalog
 from contracts.ingest.errors import ManifestError
 from contracts.ingest.manifest import load_manifest_json, parse_manifest_document
+from contracts.ingest.manifest_decode import load_manifest_path
 from contracts.models import Acknowledgment, Asset, ContractVersion, Project, Proposal, Registration
 from contracts.services.impact import check_impact, check_impact_fields
 from contracts.services.proposals.opening import proposal_open
@@ -35,6 +37,7 @@ from contracts.services.sync.submit import manifest_refusal
 from contracts.services.sync.versions import transitive_history
 from contracts.services.versions import version_spec
 from tessera_site.lib.errors import TooLarge
+from tessera_site.lib.uploads import read_all, upload_path
 
 if TYPE_CHECKING:
     from tessera_site.lib.auth import Actor
@@ -46,7 +49,11 @@ Changed = list[tuple[Asset, AssetSpec, str]]
 
 
 def sync_check(
-    *, manifest: bytes, catalog: bytes | None = None, actor: Actor, open_proposals: bool = False
+    *,
+    manifest: bytes | UploadedFile,
+    catalog: bytes | UploadedFile | None = None,
+    actor: Actor,
+    open_proposals: bool = False,
 ) -> dict[str, Any]:
     """The per-asset verdicts of a manifest against the active contracts, and ``may_merge``."""
     actor.require_scope("write" if open_proposals else "read")
@@ -96,17 +103,31 @@ def _references(parsed: ParsedManifest, warnings: list[str]) -> list[dict[str, A
     ]
 
 
-def _parse(manifest: bytes, catalog: bytes | None) -> ParsedManifest:
+def _parse(manifest: bytes | UploadedFile, catalog: bytes | UploadedFile | None) -> ParsedManifest:
     limit = settings.TESSERA_MAX_UPLOAD_BYTES
-    if len(manifest) > limit:
-        raise TooLarge(f"The manifest is {len(manifest):,} bytes; the limit is {limit:,} bytes.")
+    size = len(manifest) if isinstance(manifest, bytes | bytearray) else int(manifest.size or 0)
+    if size > limit:
+        raise TooLarge(f"The manifest is {size:,} bytes; the limit is {limit:,} bytes.")
     try:
-        catalog_columns = parse_catalog(catalog) if catalog else None
+        catalog_columns = parse_catalog(_bytes(catalog)) if catalog else None
         return parse_manifest_document(
-            load_manifest_json(manifest), catalog_columns=catalog_columns, consume=True
+            _manifest_document(manifest), catalog_columns=catalog_columns, consume=True
         )
     except ManifestError as exc:
         raise manifest_refusal(exc) from None
+
+
+def _manifest_document(manifest: bytes | UploadedFile) -> dict[str, Any]:
+    """The decoded manifest; an upload spooled to a temporary file (the API's) is mapped and
+    decoded node by node, its text never read whole into memory."""
+    if isinstance(manifest, bytes | bytearray):
+        return load_manifest_json(manifest)
+    path = upload_path(manifest)
+    return load_manifest_path(path) if path else load_manifest_json(read_all(manifest))
+
+
+def _bytes(upload: bytes | UploadedFile) -> bytes:
+    return upload if isinstance(upload, bytes) else read_all(upload)
 
 
 def _match(
