@@ -9,14 +9,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-import orjson
 from django.conf import settings
 from django.http import HttpRequest
 from ninja import Field, File, Form, Router, Schema
 from ninja.files import UploadedFile
 
-from audits.ingest import detect_format
-from audits.ingest.types import ResultFileError
 from audits.models import AuditRun, CheckResult, ResultUpload
 from audits.selectors import (
     asset_consumer_team_ids,
@@ -28,15 +25,15 @@ from audits.selectors import (
     most_failing_checks,
     publish_gate,
 )
-from audits.services import audit_record, result_upload_submit
+from audits.services import audit_record, result_file_precheck, result_upload_submit
 from contracts.models import Asset
 from contracts.selectors.access import asset_audits_readable, reader_for_actor, result_upload_readable
 from tessera_site.lib.auth import Actor
 from tessera_site.lib.errors import InvalidInput, NotFound, PermissionDenied
 from tessera_site.lib.jobs import JobStatus, job_wait
-from tessera_site.lib.uploads import upload_refusal
+from tessera_site.lib.uploads import body_upload, upload_refusal
 from tessera_site.lib.urls import absolute_url
-from tessera_site.lib.validation import Count, RowCount, json_nul_location
+from tessera_site.lib.validation import Count, RowCount
 
 router = Router(tags=["audits"])
 
@@ -288,19 +285,17 @@ def audit_results_upload(
     format = format or request.GET.get("format")
     asset = asset or request.GET.get("asset")
     if file is not None:
-        content, filename = file.read(), file.name or ""
+        content, filename = file, file.name or ""
     elif request.content_type and request.content_type.startswith("multipart/"):
         raise InvalidInput("Send the result file in the multipart field 'file'.", code="missing_file")
     else:
-        content, filename = request.body, "results.json"
-    if asset:
-        hint = asset_find_by_ref(ref=asset)
-        if hint is not None:
-            _require_owner_or_consumer(actor, hint, doing="report audit results for")
-    _result_file_precheck(content, format)
-    upload = result_upload_submit(
-        content=content, filename=filename, actor=actor, format=format, asset_ref=asset
-    )
+        # Streamed (named in TESSERA_STREAMED_BODY_VIEWS): to a temporary file, never request.body.
+        limit = settings.TESSERA_MAX_UPLOAD_BYTES
+        content, filename = body_upload(request, limit=limit, name="results.json"), "results.json"
+    try:
+        upload = _submit(actor, content, filename=filename, format=format, asset=asset)
+    finally:
+        content.close()  # a temporary file is deleted; one moved into the storage is left there
     if wait and job_wait(upload, seconds=settings.TESSERA_SYNC_WAIT_SECONDS):
         if upload.status == JobStatus.FAILED:  # like the sync: a refused file is a 4xx for CI
             return 422, {**_upload_out(upload), "detail": upload.error}
@@ -309,23 +304,22 @@ def audit_results_upload(
     return 202, _upload_out(upload)
 
 
-def _result_file_precheck(content: bytes, format: str | None) -> None:  # noqa: A002
-    """Refuse before the 202 what the worker would refuse: not JSON, NUL characters (PostgreSQL
-    cannot store them), or a document of no known format. Detection reads the top level only."""
-    where = json_nul_location(content)
-    if where is not None:
-        raise InvalidInput(
-            f"The result file holds a NUL character (U+0000) at {where}.", code="invalid_character"
-        )
-    try:
-        if format:  # the named format's parser judges the document in the worker
-            orjson.loads(content)
-        else:
-            detect_format(content)
-    except orjson.JSONDecodeError as exc:
-        raise InvalidInput(f"The file is not valid JSON ({exc}).", code="invalid_result_file") from None
-    except ResultFileError as exc:
-        raise InvalidInput(str(exc), code="invalid_result_file") from None
+def _submit(
+    actor: Actor,
+    content: UploadedFile,
+    *,
+    filename: str,
+    format: str | None,  # noqa: A002 - the documented field name
+    asset: str | None,
+) -> ResultUpload:
+    if asset:
+        hint = asset_find_by_ref(ref=asset)
+        if hint is not None:
+            _require_owner_or_consumer(actor, hint, doing="report audit results for")
+    result_file_precheck(content, format)
+    return result_upload_submit(
+        content=content, filename=filename, actor=actor, format=format, asset_ref=asset
+    )
 
 
 @router.get(

@@ -75,7 +75,7 @@ def _submit(request: HttpRequest, form: ResultUploadForm, team: Team | None) -> 
         # The upload is made for the team chosen in the form, not for all of the user's teams.
         actor = dataclasses.replace(actor, team=team)
     return result_upload_submit(
-        content=upload_file.read(),
+        content=upload_file,
         filename=upload_file.name,
         actor=actor,
         format=form.cleaned_data.get("format") or None,

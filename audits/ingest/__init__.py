@@ -32,6 +32,7 @@ __all__ = [
     "CheckOutcome",
     "ParsedResults",
     "ResultFileError",
+    "detect_document_format",
     "detect_format",
     "parse_results",
 ]
@@ -92,6 +93,11 @@ def _detect(doc: Any) -> str:
 
 def detect_format(data: bytes | str) -> str:
     return _detect(load_json(data))
+
+
+def detect_document_format(doc: Any) -> str:
+    """The format of a decoded document, or of its outline (``audits.ingest.outline``)."""
+    return _detect(doc)
 
 
 def parse_results(data: bytes | str, format: str | None = None) -> ParsedResults:  # noqa: A002

@@ -20,7 +20,7 @@ from audits.services.ingestion import audit_ingest_results, audit_ingest_run_res
 from audits.services.outcome import IngestSummary
 from audits.services.release import audit_release_held
 from audits.services.reported import audit_payload_problems, audit_record
-from audits.services.uploads import result_upload_create, result_upload_submit
+from audits.services.uploads import result_file_precheck, result_upload_create, result_upload_submit
 
 __all__ = [
     "IngestSummary",
@@ -29,6 +29,7 @@ __all__ = [
     "audit_payload_problems",
     "audit_record",
     "audit_release_held",
+    "result_file_precheck",
     "result_upload_create",
     "result_upload_submit",
 ]
