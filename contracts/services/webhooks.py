@@ -9,6 +9,10 @@ Fan-out is a side effect in the outbox (``contracts.services.outbox``): the even
 records it, a worker creates one delivery row per endpoint from it. Each delivery is a Celery task
 with exponential backoff; every attempt is a WebhookAttempt row, and a delivery whose retry
 message the broker lost is sent again by the sweep once its ``next_attempt_at`` has passed.
+As for Slack (``tessera_site.lib.slack``), a receiver's final refusal (a 4xx other than 408/429:
+a deleted hook's 404 or 410, a 401/403 for a rotated secret, a 400) fails the delivery at once with
+that answer, since sending the same body again would be refused the same way; a 429 waits at
+least its ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -31,6 +36,7 @@ from contracts.models import Asset, Event, Proposal, WebhookAttempt, WebhookDeli
 from contracts.selectors.notifications import webhook_teams_switched_off
 from contracts.task_refs import WEBHOOK_DELIVER
 from tessera_site.lib.enqueue import enqueue_on_commit
+from tessera_site.lib.slack import is_permanent_refusal, retry_after_seconds
 
 WEBHOOK_TIMEOUT_SECONDS = 10
 USER_AGENT = "Tessera-Webhook/1"
@@ -40,7 +46,26 @@ RETRY_MAX_SECONDS = 300
 
 
 class WebhookFailed(Exception):
-    """The receiver did not answer 2xx; the task retries."""
+    """The receiver did not answer 2xx; the task retries in ``retry_in`` seconds."""
+
+    def __init__(self, detail: str, *, retry_in: int) -> None:
+        super().__init__(detail)
+        self.retry_in = retry_in
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    status_code: int | None
+    error: str = ""
+    retry_after: int | None = None  # a 429's Retry-After, in seconds
+
+    @property
+    def ok(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+    @property
+    def permanent(self) -> bool:
+        return is_permanent_refusal(self.status_code)
 
 
 def webhook_body(event: Event) -> bytes:
@@ -153,15 +178,17 @@ def webhook_fanout_events(*, event_ids: list[int]) -> list[int]:
     return ids
 
 
-def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, str]:
+def _post(url: str, body: bytes, headers: dict[str, str]) -> _Answer:
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 (admin-configured URL)
     try:
         with urllib.request.urlopen(request, timeout=WEBHOOK_TIMEOUT_SECONDS) as response:  # noqa: S310
-            return response.status, ""
+            return _Answer(response.status)
     except urllib.error.HTTPError as exc:
-        return exc.code, f"HTTP {exc.code} {exc.reason}"
+        answer = exc.read(300).decode("utf-8", "replace").strip()
+        retry_after = retry_after_seconds(exc.headers.get("Retry-After")) if exc.code == 429 else None
+        return _Answer(exc.code, f"HTTP {exc.code} {answer or exc.reason}", retry_after)
     except (urllib.error.URLError, OSError, ValueError) as exc:
-        return None, f"{exc.__class__.__name__}: {exc}"
+        return _Answer(None, f"{exc.__class__.__name__}: {exc}")
 
 
 def webhook_retry_seconds(attempts: int) -> int:
@@ -196,24 +223,33 @@ def webhook_deliver(*, delivery_id: int, final_attempt: bool = False) -> str:
         "X-Tessera-Signature": webhook_signature(secret=endpoint.secret, timestamp=timestamp, body=body),
     }
     started = time.monotonic()
-    status_code, error = _post(endpoint.url, body, headers)
+    answer = _post(endpoint.url, body, headers)
     duration_ms = int((time.monotonic() - started) * 1000)
-    ok = status_code is not None and 200 <= status_code < 300
+    return _record(delivery, answer, duration_ms=duration_ms, final_attempt=final_attempt)
+
+
+def _record(delivery: WebhookDelivery, answer: _Answer, *, duration_ms: int, final_attempt: bool) -> str:
+    """Record the attempt and what follows: delivered, failed (a final refusal, or the last
+    attempt), or a retry (at least a 429's Retry-After from now)."""
+    error = answer.error
+    if answer.permanent:
+        error = f"{error} — a final refusal (4xx other than 408/429): not retried"
+    retry_in = max(webhook_retry_seconds(delivery.attempts + 1), answer.retry_after or 0)
+    failed = not answer.ok and (final_attempt or answer.permanent)
     with transaction.atomic():
         WebhookAttempt.objects.create(
-            delivery=delivery, status_code=status_code, error=error[:5000], duration_ms=duration_ms
+            delivery=delivery, status_code=answer.status_code, error=error[:5000], duration_ms=duration_ms
         )
         fields: dict[str, Any] = {"attempts": F("attempts") + 1}
-        if ok:
+        if answer.ok:
             fields.update(status=WebhookDelivery.Status.DELIVERED, delivered_at=timezone.now())
-        elif final_attempt:
+        elif failed:
             fields.update(status=WebhookDelivery.Status.FAILED)
         else:  # when the retry is due; the sweep re-sends it if its message is lost
-            retry_in = webhook_retry_seconds(delivery.attempts + 1)
             fields.update(next_attempt_at=timezone.now() + timedelta(seconds=retry_in))
         WebhookDelivery.objects.filter(pk=delivery.pk).update(**fields)
-    if ok:
+    if answer.ok:
         return "delivered"
-    if final_attempt:
+    if failed:
         return "failed"
-    raise WebhookFailed(error or f"HTTP {status_code}")
+    raise WebhookFailed(error or f"HTTP {answer.status_code}", retry_in=retry_in)

@@ -91,17 +91,16 @@ def outbox_dispatch_task(message_id: int) -> str:
     return outbox_dispatch(message_id=message_id)
 
 
-@shared_task(
-    name=WEBHOOK_DELIVER.name,
-    bind=True,
-    autoretry_for=(WebhookFailed,),
-    retry_backoff=True,
-    retry_backoff_max=300,
-    retry_jitter=False,
-    max_retries=WEBHOOK_MAX_ATTEMPTS - 1,
-)
+@shared_task(name=WEBHOOK_DELIVER.name, bind=True, max_retries=WEBHOOK_MAX_ATTEMPTS - 1)
 def webhook_deliver_task(self, delivery_id: int) -> str:
-    """POST one event to one endpoint; failures retry with exponential backoff, every attempt recorded."""
+    """POST one event to one endpoint; every attempt recorded. A failure retries with exponential
+    backoff (1, 2, 4 … s, at most 300), or after a 429's Retry-After when that is longer; a final
+    refusal (4xx other than 408/429) is not retried."""
     from contracts.services.webhooks import webhook_deliver
 
-    return webhook_deliver(delivery_id=delivery_id, final_attempt=self.request.retries >= self.max_retries)
+    try:
+        return webhook_deliver(
+            delivery_id=delivery_id, final_attempt=self.request.retries >= self.max_retries
+        )
+    except WebhookFailed as exc:
+        raise self.retry(exc=exc, countdown=exc.retry_in) from None

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 
 from contracts.factories import TeamFactory
 from contracts.models import OutboxMessage, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from contracts.services.events import event_record
-from contracts.services.webhooks import WebhookFailed, webhook_deliver, webhook_signature
+from contracts.services.webhooks import MAX_ATTEMPTS, WebhookFailed, webhook_deliver, webhook_signature
 from contracts.tests.workflow_setup import WebhookReceiver, open_breaking, run_outbox
 
 pytestmark = pytest.mark.django_db
@@ -128,3 +130,68 @@ def test_an_unreachable_receiver_is_recorded_as_an_error(story):
         webhook_deliver(delivery_id=delivery.pk)
     attempt = WebhookAttempt.objects.get(delivery=delivery)
     assert attempt.status_code is None and attempt.error
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 410, 422])
+def test_a_final_refusal_fails_the_delivery_at_once_with_the_receivers_answer(story, status):
+    with WebhookReceiver(secret="x", refuse=(status, "no_such_hook")) as receiver:
+        endpoint = WebhookEndpoint.objects.create(url=receiver.url, secret="x")
+        event = event_record(kind="audit.failed", team=story.producer, asset=story.asset)
+        delivery = WebhookDelivery.objects.create(endpoint=endpoint, event=event)
+        assert webhook_deliver(delivery_id=delivery.pk) == "failed"  # no WebhookFailed: no retry
+        assert webhook_deliver(delivery_id=delivery.pk) == "failed"  # a redelivered message sends nothing
+    assert len(receiver.requests) == 1
+    delivery.refresh_from_db()
+    assert delivery.status == "failed" and delivery.attempts == 1
+    attempt = WebhookAttempt.objects.get(delivery=delivery)
+    assert attempt.status_code == status
+    assert attempt.error.startswith(f"HTTP {status} no_such_hook") and "not retried" in attempt.error
+
+
+@pytest.mark.parametrize("status", [408, 429, 500, 503])
+def test_a_timeout_a_rate_limit_or_a_server_error_is_retried(story, status):
+    with WebhookReceiver(secret="x", refuse=(status, "later")) as receiver:
+        endpoint = WebhookEndpoint.objects.create(url=receiver.url, secret="x")
+        event = event_record(kind="audit.failed", team=story.producer, asset=story.asset)
+        delivery = WebhookDelivery.objects.create(endpoint=endpoint, event=event)
+        with pytest.raises(WebhookFailed):
+            webhook_deliver(delivery_id=delivery.pk)
+    delivery.refresh_from_db()
+    assert delivery.status == "pending" and delivery.attempts == 1
+    assert "not retried" not in WebhookAttempt.objects.get(delivery=delivery).error
+
+
+def test_a_429_waits_its_retry_after_before_the_next_attempt(story):
+    now = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+    with (
+        WebhookReceiver(secret="x", refuse=(429, "rate_limited"), retry_after="120") as receiver,
+        time_machine.travel(now, tick=False),
+    ):
+        endpoint = WebhookEndpoint.objects.create(url=receiver.url, secret="x")
+        event = event_record(kind="audit.failed", team=story.producer, asset=story.asset)
+        delivery = WebhookDelivery.objects.create(endpoint=endpoint, event=event)
+        with pytest.raises(WebhookFailed) as failed:
+            webhook_deliver(delivery_id=delivery.pk)
+    assert failed.value.retry_in == 120  # the task's countdown; the backoff alone would say 1 s
+    delivery.refresh_from_db()
+    assert delivery.next_attempt_at == now + timedelta(seconds=120)  # the sweep waits as long
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_delivery_task_sends_a_refused_event_once_and_a_failing_one_until_its_last_attempt(
+    story, celery_eager
+):
+    from contracts.tasks.workflow import webhook_deliver_task
+
+    event = event_record(kind="audit.failed", team=story.producer, asset=story.asset)
+    with WebhookReceiver(secret="x", refuse=(404, "no_service")) as refusing:
+        gone = WebhookEndpoint.objects.create(url=refusing.url, secret="x")
+        delivery = WebhookDelivery.objects.create(endpoint=gone, event=event)
+        webhook_deliver_task.apply(args=[delivery.pk])
+    assert len(refusing.requests) == 1
+    with WebhookReceiver(secret="x", refuse=(500, "oops")) as failing:
+        broken = WebhookEndpoint.objects.create(url=failing.url, secret="x")
+        delivery = WebhookDelivery.objects.create(endpoint=broken, event=event)
+        webhook_deliver_task.apply(args=[delivery.pk])  # eager: the retries run at once
+    assert len(failing.requests) == MAX_ATTEMPTS
+    assert set(WebhookDelivery.objects.values_list("status", flat=True)) == {"failed"}

@@ -114,9 +114,18 @@ class WebhookReceiver:
     """http.server in a thread; answers 500 to the first ``fail_first`` requests, then 204.
 
     Verifies each request's signature like a real receiver would and keeps every request.
+    ``refuse`` = (status, body) answers every request that way instead, with ``Retry-After`` when
+    ``retry_after`` is set.
     """
 
-    def __init__(self, *, secret: str, fail_first: int = 0) -> None:
+    def __init__(
+        self,
+        *,
+        secret: str,
+        fail_first: int = 0,
+        refuse: tuple[int, str] | None = None,
+        retry_after: str = "",
+    ) -> None:
         import hashlib
         import hmac
         import threading
@@ -124,6 +133,8 @@ class WebhookReceiver:
 
         self.secret = secret
         self.fail_first = fail_first
+        self.refuse = refuse
+        self.retry_after = retry_after
         self.requests: list[dict] = []
         self.lock = threading.Lock()
         receiver = self
@@ -141,16 +152,18 @@ class WebhookReceiver:
                 valid = hmac.compare_digest(expected, self.headers.get("X-Tessera-Signature", ""))
                 with receiver.lock:
                     failing = len(receiver.requests) < receiver.fail_first
+                    status, answer = (500 if failing or not valid else 204), b""
+                    if receiver.refuse is not None:
+                        status, answer = receiver.refuse[0], receiver.refuse[1].encode()
                     receiver.requests.append(
-                        {
-                            "headers": dict(self.headers),
-                            "body": body,
-                            "valid": valid,
-                            "answered": 500 if failing else 204,
-                        }
+                        {"headers": dict(self.headers), "body": body, "valid": valid, "answered": status}
                     )
-                self.send_response(500 if failing or not valid else 204)
+                self.send_response(status)
+                if receiver.retry_after:
+                    self.send_header("Retry-After", receiver.retry_after)
+                self.send_header("Content-Length", str(len(answer)))
                 self.end_headers()
+                self.wfile.write(answer)
 
             def log_message(self, *args):  # keep test output quiet
                 pass
