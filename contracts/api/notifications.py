@@ -27,9 +27,13 @@ RESPONSES: dict[int, Any] = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut}
 
 
 class SlackOut(Schema):
-    configured: bool
+    status: Literal["active", "inactive", "not_configured"] = Field(
+        description="active: notices are posted; inactive: a webhook is stored but switched off, nothing "
+        "is posted until it is connected again (PUT); not_configured: none"
+    )
+    configured: bool = Field(description="A webhook is stored (active or not)")
     url: str | None = Field(None, description="Masked: enough to recognise it, not to post with it")
-    is_active: bool = False
+    is_active: bool = Field(False, description="Notices are posted to it")
 
 
 class SwitchRowOut(Schema):
@@ -77,9 +81,10 @@ def _out(team: Team) -> dict[str, Any]:
         "team": team.slug,
         "email_recipients": len(settings["email"]),
         "slack": {
+            "status": settings["slack_state"],
             "configured": slack is not None,
             "url": slack.masked_url if slack else None,
-            "is_active": bool(slack and slack.is_active),
+            "is_active": settings["slack_state"] == "active",
         },
         "webhook_endpoints": settings["webhook_endpoints"],
         "switches": [{"kind": r["kind"], "label": r["label"], **r["channels"]} for r in settings["rows"]],

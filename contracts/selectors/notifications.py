@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from contracts.models import (
     NotificationSwitch,
@@ -88,20 +88,30 @@ def webhook_teams_switched_off(*, event_kind: str, team_ids: Iterable[int]) -> s
     )
 
 
+SlackState = Literal["active", "inactive", "not_configured"]
+
+
+def slack_state(slack: SlackWebhook | None) -> SlackState:
+    """``active`` (notices are posted), ``inactive`` (a webhook is stored but switched off, e.g. by
+    an admin: nothing is posted until the team connects it again) or ``not_configured``."""
+    if slack is None:
+        return "not_configured"
+    return "active" if slack.is_active else "inactive"
+
+
 def team_channels(*, team: Team) -> dict[str, Any]:
-    """Which channels the team has: its addresses, its Slack webhook (masked), its endpoints."""
+    """Which channels the team has: its addresses, its Slack webhook (masked) and its state, its
+    endpoints. ``configured`` says which channels deliver (an inactive Slack webhook does not)."""
     recipients = team_recipients(team)
     slack = SlackWebhook.objects.filter(team=team).first()
     endpoints = WebhookEndpoint.objects.filter(team=team, is_active=True).count()
+    state = slack_state(slack)
     return {
         "email": recipients,
         "slack": slack,
+        "slack_state": state,
         "webhook_endpoints": endpoints,
-        "configured": {
-            "email": bool(recipients),
-            "slack": slack is not None and slack.is_active,
-            "webhook": endpoints > 0,
-        },
+        "configured": {"email": bool(recipients), "slack": state == "active", "webhook": endpoints > 0},
     }
 
 

@@ -40,7 +40,7 @@ def test_the_team_connects_slack_and_switches_notices_with_its_own_key(teams):
     fresh = api.get(base)
     assert fresh.status_code == 200
     body = fresh.json()
-    assert body["slack"] == {"configured": False, "url": None, "is_active": False}
+    assert body["slack"] == {"status": "not_configured", "configured": False, "url": None, "is_active": False}
     assert body["email_recipients"] == 1
     rows = {r["kind"]: r for r in body["switches"]}
     assert rows["proposal_opened"] | {"label": ""} == {
@@ -55,6 +55,7 @@ def test_the_team_connects_slack_and_switches_notices_with_its_own_key(teams):
     connected = send(api, "put", f"{base}/slack", {"url": URL})
     assert connected.status_code == 200
     assert connected.json()["slack"] == {
+        "status": "active",
         "configured": True,
         "url": "https://hooks.slack.com/…Xq9z",
         "is_active": True,
@@ -127,3 +128,21 @@ def test_bad_input_gets_a_clear_4xx_and_changes_nothing(teams):
     reader = client_for(marketing, scopes="read")
     assert send(reader, "put", f"{base}/slack", {"url": URL}).status_code == 403
     assert not SlackWebhook.objects.exists() and not NotificationSwitch.objects.exists()
+
+
+def test_an_inactive_slack_webhook_is_said_to_be_stored_but_posting_nothing(teams):
+    marketing, _finance = teams
+    api = client_for(marketing)
+    base = f"/api/v1/teams/{marketing.slug}/notifications"
+    assert send(api, "put", f"{base}/slack", {"url": URL}).status_code == 200
+    SlackWebhook.objects.filter(team=marketing).update(is_active=False)  # e.g. switched off in the admin
+
+    slack = api.get(base).json()["slack"]
+    assert slack == {
+        "status": "inactive",
+        "configured": True,
+        "url": "https://hooks.slack.com/…Xq9z",
+        "is_active": False,
+    }
+    resumed = send(api, "put", f"{base}/slack", {"url": URL})  # connecting it again resumes it
+    assert resumed.json()["slack"]["status"] == "active"

@@ -120,3 +120,14 @@ def test_a_message_slack_refused_for_good_says_so_and_what_to_do(member):
     html = client.get(f"/teams/{team.slug}/notifications/").content.decode()
     assert "2 failed audits" in html and "failed" in html
     assert "Slack refused: no_service — reconnect the webhook" in html
+
+
+@pytest.mark.parametrize(
+    ("active", "said"),
+    [(True, "Slack connected ·"), (False, "Slack connected but paused (nothing is posted")],
+)
+def test_the_channels_line_says_whether_slack_posts(member, active, said):
+    team, client = member
+    SlackWebhook.objects.create(team=team, url=URL, is_active=active)
+    html = client.get(f"/teams/{team.slug}/notifications/").content.decode()
+    assert said in html and "Slack not connected" not in html
