@@ -71,28 +71,29 @@ def _column_name_matches(term: str) -> RawSQL:
     """True when the asset's active contract has a column whose name contains ``term``.
 
     A JSON text search would also match descriptions and types; this looks at names only. On
-    PostgreSQL the candidate versions come from a trigram index over their column names
-    (``tessera_column_names``, migration 0011: one lower-cased name a line), then each candidate's
-    names are compared one by one, so the answer is exactly the per-name test.
+    PostgreSQL each version's names are kept lower-cased, one a line, in ``search_column_names``
+    (a stored generated column, migration 0014, trigram-indexed): a term without a line break can
+    only match inside one line, i.e. inside one name, so ``LIKE`` over that text is exactly the
+    per-name test, whatever the term's length (a term under 3 characters scans that narrow text
+    instead of expanding every schema's JSON: ~0.5-1 s at 21,000 assets).
     """
     escaped = term.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     like = f"%{escaped}%"
     # Table names come from model metadata, never from the request; the term is a parameter.
     table = Asset._meta.db_table
     versions = ContractVersion._meta.db_table
-    if connection.vendor == "postgresql" and len(term) < 3:  # too short for a trigram: every row
+    if connection.vendor == "postgresql" and "\n" not in term:
+        sql = (
+            f"{table}.active_version_id IN (SELECT v.id FROM {versions} v "  # noqa: S608
+            f"WHERE v.search_column_names LIKE %s ESCAPE '\\')"
+        )
+        return RawSQL(sql, (like,), output_field=BooleanField())  # noqa: S611
+    if connection.vendor == "postgresql":  # a line break could match across two names: test each name
         sql = (
             f"EXISTS (SELECT 1 FROM {versions} v, jsonb_array_elements(v.columns) c "  # noqa: S608
             f"WHERE v.id = {table}.active_version_id AND lower(c->>'name') LIKE %s ESCAPE '\\')"
         )
         return RawSQL(sql, (like,), output_field=BooleanField())  # noqa: S611
-    if connection.vendor == "postgresql":
-        sql = (
-            f"{table}.active_version_id IN (SELECT v.id FROM {versions} v "  # noqa: S608
-            f"WHERE tessera_column_names(v.columns) LIKE %s ESCAPE '\\' AND EXISTS ("
-            f"SELECT 1 FROM jsonb_array_elements(v.columns) c WHERE lower(c->>'name') LIKE %s ESCAPE '\\'))"
-        )
-        return RawSQL(sql, (like, like), output_field=BooleanField())  # noqa: S611
     sql = (
         f"EXISTS (SELECT 1 FROM {versions} v, json_each(v.columns) c "  # noqa: S608
         f"WHERE v.id = {table}.active_version_id "
@@ -112,10 +113,15 @@ def asset_search_ids(search: str) -> set[int]:
     term = search.strip()
     if not term:
         return set()
-    by_name = Asset.objects.filter(
-        Q(name__icontains=term) | Q(relation__icontains=term) | Q(unique_id__icontains=term)
-    ).values_list("pk", flat=True)
-    by_column = Asset.objects.filter(Q(_column_name_matches(term))).values_list("pk", flat=True)
+    # No ORDER BY (the model's default would sort every match): the ids go into a set.
+    by_name = (
+        Asset.objects.filter(
+            Q(name__icontains=term) | Q(relation__icontains=term) | Q(unique_id__icontains=term)
+        )
+        .order_by()
+        .values_list("pk", flat=True)
+    )
+    by_column = Asset.objects.filter(Q(_column_name_matches(term))).order_by().values_list("pk", flat=True)
     return set(by_name) | set(by_column)
 
 

@@ -75,3 +75,50 @@ def test_a_column_name_matches_anywhere_in_it(demo_world):
     inside = _api_relations("ry_cod")  # the middle of country_code
     assert "core.main.dim_customers" in inside and inside <= found
     assert not _api_relations("no-such-thing-anywhere")
+
+
+def _expected_ids(term: str) -> set[int]:
+    """The search's meaning, computed here from the rows: name, relation or unique_id contains the
+    term, or one column name of the active contract does (case-insensitive)."""
+    from contracts.models import Asset
+
+    low = term.lower()
+    found = set()
+    for asset in Asset.objects.select_related("active_version"):
+        columns = asset.active_version.columns if asset.active_version else []
+        texts = [asset.name, asset.relation, asset.unique_id, *(str(c.get("name", "")) for c in columns)]
+        if any(low in t.lower() for t in texts):
+            found.add(asset.pk)
+    return found
+
+
+# Under three characters no trigram index applies (migration 0014 keeps the names as text for
+# those); a line break in the term must not match across two names of the joined text.
+SHORT_AND_ODD_TERMS = ["d", "id", "_c", "Co", "%", "_", "id\nfirst", "_id\nfirst_name", "zq"]
+
+
+@pytest.mark.parametrize("term", SHORT_AND_ODD_TERMS)
+def test_short_and_odd_terms_find_exactly_the_assets_with_such_a_name_or_column(demo_world, term):
+    from contracts.selectors.assets import asset_search_ids
+
+    expected = _expected_ids(term)
+    assert asset_search_ids(term) == expected
+    if term.strip() == term:  # the dashboard strips the term it is given, like the API
+        assert _dashboard_relations(term) == _relations_of(expected) == _api_relations(term)
+
+
+def _relations_of(ids: set[int]) -> set[str]:
+    from contracts.models import Asset
+
+    return set(Asset.objects.filter(pk__in=ids).values_list("relation", flat=True))
+
+
+def test_a_line_break_never_joins_two_column_names(demo_world):
+    from contracts.models import Asset
+    from contracts.selectors.assets import asset_search_ids
+
+    asset = Asset.objects.get(relation="core.main.dim_customers")
+    names = [c["name"] for c in asset.active_version.columns]
+    across = f"{names[0][-2:]}\n{names[1][:3]}"  # the end of one name, a line break, the next's start
+    assert asset.pk not in asset_search_ids(across)
+    assert asset.pk in asset_search_ids(names[1][:3])
