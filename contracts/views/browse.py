@@ -119,7 +119,8 @@ def asset_list(request: HtmxHttpRequest) -> HttpResponse:
         sort=g.get("sort", "name"),
         page=_int(g.get("page")),
     )
-    page = sel.asset_search(filters=filters)
+    choices = sel.asset_filter_choices()
+    page = sel.asset_search(filters=filters, choices=choices)
     query = g.copy()
     query.pop("page", None)
     sort_query = query.copy()
@@ -130,7 +131,7 @@ def asset_list(request: HtmxHttpRequest) -> HttpResponse:
         {
             "page": page,
             "filters": filters,
-            "choices": sel.asset_filter_choices(),
+            "choices": choices,
             "query": query.urlencode(),
             "sort_query": sort_query.urlencode(),
         },
