@@ -7,14 +7,16 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from contracts.domain import ContractSpec, GuaranteeSpec
 from contracts.factories import api_key_for
 from contracts.models import Acknowledgment, ContractVersion, Event, Proposal, Registration
 from contracts.selectors.teams import actor_for_user
 from contracts.services.proposals.answering import acknowledgment_record
 from contracts.services.proposals.closing import proposal_expire_due, proposal_withdraw
 from contracts.services.proposals.publishing import proposal_force, proposal_publish_matching_check
+from contracts.services.versions import guarantee_rows
 from contracts.tasks.workflow import proposal_expire_due_task
-from contracts.tests.workflow_setup import open_breaking, other_breaking_spec
+from contracts.tests.workflow_setup import breaking_spec, open_breaking, other_breaking_spec
 from tessera_site.lib.auth import actor_for_key
 from tessera_site.lib.errors import Conflict, InvalidInput, PermissionDenied
 
@@ -50,6 +52,21 @@ def test_open_creates_proposed_major_version_and_snapshots_consumers(
     story.asset.refresh_from_db()
     assert story.asset.active_version_id == story.base.pk  # stays at the old version until resolved
     assert len(callbacks) >= 1  # the "proposal opened" emails are enqueued on commit
+
+
+def test_the_proposed_version_keeps_its_guarantees_as_a_synced_version_does(story):
+    """One writer for a version's guarantee rows (services.versions.guarantee_rows): a dbt test
+    name longer than the column keeps its first 500 characters, as in a version a sync writes."""
+    long_name = "accepted_values_dim_customers_customer_id__" + "1__" * 200
+    guarantee = GuaranteeSpec("accepted_values", "customer_id", arguments={"values": [1, 2]}, name=long_name)
+    spec = ContractSpec(columns=breaking_spec().columns, guarantees=[*breaking_spec().guarantees, guarantee])
+    proposal = open_breaking(story, spec=spec)
+    stored = [
+        (g.key, g.kind, g.column, g.name) for g in proposal.proposed_version.guarantee_rows.order_by("id")
+    ]
+    expected = guarantee_rows([(proposal.proposed_version, spec)])
+    assert stored == [(g.key, g.kind, g.column, g.name) for g in expected]
+    assert stored[-1][3] == long_name[:500]
 
 
 def test_open_with_same_content_returns_the_open_proposal(story):

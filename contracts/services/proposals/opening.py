@@ -9,8 +9,6 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 from django.utils import timezone
 
-from contracts.compat.diff import guarantee_key
-from contracts.compat.types import normalize_type
 from contracts.domain import ContractSpec
 from contracts.models import Asset, ContractVersion, Guarantee, Proposal, SyncRun, Team
 from contracts.services.events import asset_event_record
@@ -21,6 +19,8 @@ from contracts.services.proposals.lifecycle import proposal_end
 from contracts.services.proposals.publishing import proposal_publish
 from contracts.services.relations import relation_change_hash
 from contracts.services.supersession import answers_carry_over, since_previous
+from contracts.services.versions import guarantee_rows, version_build
+from tessera_site.lib.bulk import BULK_BATCH
 from tessera_site.lib.errors import invalid
 
 if TYPE_CHECKING:
@@ -126,9 +126,17 @@ def _proposal_create(
     """The proposed version (a major bump over the base) and the open proposal carrying it."""
     base_semver = (base_version.major, base_version.minor, base_version.patch) if base_version else None
     semver = (base_semver[0] + 1, 0, 0) if base_semver else (1, 0, 0)
-    version = version_create_proposed(
-        asset=asset, spec=proposed_spec, semver=semver, verdict=verdict_dict, sync_run=sync_run
+    version = version_build(
+        asset=asset,
+        spec=proposed_spec,
+        semver=semver,
+        status=ContractVersion.Status.PROPOSED,
+        change_kind=ContractVersion.ChangeKind.MAJOR,
+        verdict=verdict_dict,
+        sync_run=sync_run,
     )
+    version.save()
+    Guarantee.objects.bulk_create(guarantee_rows([(version, proposed_spec)]), batch_size=BULK_BATCH)
     now = timezone.now()
     return Proposal.objects.create(
         asset=asset,
@@ -147,60 +155,6 @@ def _proposal_create(
         else {},
         relation_change=relation_change or {},
     )
-
-
-def version_create_proposed(
-    *,
-    asset: Asset,
-    spec: ContractSpec,
-    semver: tuple[int, int, int],
-    verdict: dict[str, Any],
-    sync_run: SyncRun | None,
-) -> ContractVersion:
-    version = ContractVersion.objects.create(
-        asset=asset,
-        major=semver[0],
-        minor=semver[1],
-        patch=semver[2],
-        status=ContractVersion.Status.PROPOSED,
-        change_kind=ContractVersion.ChangeKind.MAJOR,
-        columns=version_columns(spec),
-        guarantees=[g.as_dict() for g in spec.guarantees],
-        compatibility_mode=spec.mode,
-        content_hash=spec.content_hash(),
-        verdict=verdict,
-        sync_run=sync_run,
-    )
-    Guarantee.objects.bulk_create(
-        [
-            Guarantee(
-                version=version,
-                asset=asset,
-                key=guarantee_key(g)[:500],
-                kind=g.kind,
-                column=g.column or "",
-                arguments=g.arguments,
-                severity=g.severity,
-                test_unique_id=g.test_unique_id or "",
-                name=g.name,
-            )
-            for g in spec.guarantees
-        ]
-    )
-    return version
-
-
-def version_columns(spec: ContractSpec) -> list[dict[str, Any]]:
-    return [
-        {
-            "name": c.name,
-            "data_type": c.data_type,
-            "normalized_type": normalize_type(c.data_type, spec.adapter),
-            "nullable": c.nullable,
-            "description": c.description,
-        }
-        for c in spec.columns
-    ]
 
 
 def _opened_event_record(
