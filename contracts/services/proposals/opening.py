@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 from django.utils import timezone
 
+from contracts.compat.verdict import bump_version
 from contracts.domain import ContractSpec
 from contracts.models import Asset, ContractVersion, Guarantee, Proposal, SyncRun, Team
 from contracts.services.events import asset_event_record
@@ -125,7 +126,7 @@ def _proposal_create(
 ) -> Proposal:
     """The proposed version (a major bump over the base) and the open proposal carrying it."""
     base_semver = (base_version.major, base_version.minor, base_version.patch) if base_version else None
-    semver = (base_semver[0] + 1, 0, 0) if base_semver else (1, 0, 0)
+    semver = bump_version(base_semver, "major")
     version = version_build(
         asset=asset,
         spec=proposed_spec,
