@@ -44,6 +44,7 @@ from contracts.ingest.errors import ManifestError
 from contracts.ingest.exposures import dbt_signals_read, node_access
 from contracts.ingest.manifest_decode import (
     SUPPORTED_SCHEMA_VERSIONS,
+    NodeSection,
     gc_paused,
     load_manifest_json,
     schema_version_of,
@@ -149,7 +150,7 @@ def _parse_document(
     if consume:
         for key in _UNUSED_KEYS:
             doc.pop(key, None)
-    nodes: dict[str, Node] = doc.pop("nodes") if consume else doc["nodes"]
+    nodes: NodeSection = doc.pop("nodes") if consume else doc["nodes"]
     guarantees_by_node: dict[str, list[GuaranteeSpec]] = {}
     asset_nodes: list[Node | None] = []
     for unique_id in list(nodes) if consume else nodes:
@@ -184,7 +185,7 @@ def _parse_document(
         assets.append(_asset_from_node(asset_node, guarantees_by_node, catalog_columns, warnings))  # type: ignore[arg-type]
         if consume:
             asset_nodes[index] = None
-    sources: dict[str, Node] = (doc.pop("sources", None) if consume else doc.get("sources")) or {}
+    sources: NodeSection = (doc.pop("sources", None) if consume else doc.get("sources")) or {}
     for unique_id in list(sources) if consume else sources:
         source = sources.pop(unique_id) if consume else sources[unique_id]
         if (source.config or NO_CONFIG).enabled is False:
@@ -213,14 +214,14 @@ def _report_old_schema(parsed: ParsedManifest, *, has_catalog: bool) -> None:
         )
 
 
-def _project_by_id(nodes: dict[str, Node], project_id: Any) -> str:
+def _project_by_id(nodes: NodeSection, project_id: Any) -> str:
     if not isinstance(project_id, str) or not project_id:
         return ""
     packages = {n.package_name or "" for n in nodes.values()}
     return next((p for p in packages if p and hashlib.md5(p.encode()).hexdigest() == project_id), "")  # noqa: S324
 
 
-def _guess_project_name(nodes: dict[str, Node]) -> str:
+def _guess_project_name(nodes: NodeSection) -> str:
     counts: dict[str, int] = {}
     for node in nodes.values():
         if node.resource_type == "model":

@@ -7,8 +7,9 @@ manifest that is faster than ``json.loads`` of the file and holds a fraction of 
 bench/README.md, issue #17); the dict of every macro, doc and SQL string is never built.
 
 The worker reads a stored file with ``load_manifest_path``: mapped, every node located in a first
-pass, then decoded one by one while the pages already read are given back, so the text never sits
-whole in memory next to the decoded document (the same document as ``load_manifest_json``).
+pass, then decoded one by one as the parser takes it while the pages already read are given back,
+so the text never sits whole in memory, nor the decoded document (the same nodes as
+``load_manifest_json``'s).
 
 Errors say what is wrong in words a person can act on (``ManifestError``: invalid JSON, not a
 manifest, another dbt artifact, an unsupported schema version, a shape dbt does not write).
@@ -34,10 +35,13 @@ from contracts.ingest.manifest_schema import (
     MANIFEST_DECODER,
     NODE_DECODER,
     SECTIONS_DECODER,
+    Node,
 )
 
 __all__ = [
     "SUPPORTED_SCHEMA_VERSIONS",
+    "MappedNodes",
+    "NodeSection",
     "gc_paused",
     "load_manifest_json",
     "load_manifest_path",
@@ -112,22 +116,29 @@ _RELEASE_EVERY = 2000
 
 
 def load_manifest_path(path: str | Path) -> dict[str, Any]:
-    """:func:`load_manifest_json` of a stored file, without the file ever sitting whole in memory.
+    """:func:`load_manifest_json` of a stored file, without the file ever sitting whole in memory,
+    nor the whole decoded document.
 
     The file is mapped, not read. A first pass locates every node (msgspec ``Raw`` slices of the
-    mapping: nothing decoded); then each node is decoded on its own with the same schema, and the
-    pages already read are released as it goes (``MADV_DONTNEED``; they stay in the page cache).
-    The result equals :func:`load_manifest_json` of the file's bytes; the peak is the decoded
-    document, not the document plus the 143 MB (5,000 models) to 570 MB (20,000) of text.
+    mapping: nothing decoded) and checks the envelope. ``nodes`` and ``sources`` are then
+    :class:`MappedNodes`: each node is decoded with the same schema when the parser takes it, and
+    the pages already read are released as it goes (``MADV_DONTNEED``; they stay in the page
+    cache). The parser turns a test into its guarantee as soon as it is decoded, so the ~38,000
+    decoded tests of a 5,000-model manifest are never alive at once; the peak is the models'
+    nodes and what the parser builds of them, not the document plus the 143 MB (5,000 models) to
+    570 MB (20,000) of text. A node of the wrong shape raises the ``ManifestError`` that
+    :func:`load_manifest_json` raises, when it is decoded.
     """
     with open(path, "rb") as handle:
         if not handle.seek(0, 2):
             return load_manifest_json(b"")
-        with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
-            doc = _decode_mapped(mapped)
-            if not isinstance(doc.get("nodes"), dict):  # an error: let the one-pass decode word it
-                return load_manifest_json(mapped[:])
-            return doc
+        # Not closed here: the Raw slices handed to MappedNodes keep the mapping alive, and it is
+        # unmapped when the last of them (and the MappedNodes) is gone.
+        mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+    doc = _decode_mapped(mapped)
+    if not isinstance(doc.get("nodes"), MappedNodes):  # an error: let the one-pass decode word it
+        return load_manifest_json(mapped[:])
+    return doc
 
 
 def _decode_mapped(mapped: mmap.mmap) -> dict[str, Any]:
@@ -139,41 +150,64 @@ def _decode_mapped(mapped: mmap.mmap) -> dict[str, Any]:
     except msgspec.DecodeError as exc:
         raise ManifestError("invalid_json", f"The manifest is not valid JSON: {exc}.") from None
     mapped.madvise(mmap.MADV_DONTNEED)
-    try:
-        _check_envelope(sections.get("metadata"))
-        for key in ("nodes", "sources"):
-            if key in sections:
-                sections[key] = _decode_nodes(mapped, key, sections[key])
-    except ManifestError:
-        sections.clear()  # no Raw may outlive the mapping
-        raise
+    _check_envelope(sections.get("metadata"))
+    for key in ("nodes", "sources"):
+        if key in sections:
+            sections[key] = MappedNodes(mapped, key, sections[key])
     if "disabled" in sections:
         sections["disabled"] = dict.fromkeys(sections["disabled"])
     return sections
 
 
-def _decode_nodes(mapped: mmap.mmap, section: str, raws: dict[str, msgspec.Raw]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    error = ""
-    with gc_paused():
-        for index, unique_id in enumerate(list(raws)):
-            raw = raws.pop(unique_id)  # each slice pins the mapping: none outlives its decode
-            try:
-                out[unique_id] = NODE_DECODER.decode(raw)
-            except msgspec.ValidationError as exc:
-                error = str(exc).replace("`$", f"`$.{section}[{unique_id!r}]")
-                break
-            finally:
-                del raw
-            if index % _RELEASE_EVERY == _RELEASE_EVERY - 1:
-                mapped.madvise(mmap.MADV_DONTNEED)
-    raws.clear()
-    mapped.madvise(mmap.MADV_DONTNEED)
-    if error:
+class MappedNodes:
+    """A section of a mapped manifest (``nodes`` or ``sources``): each node located, decoded into
+    a :class:`~contracts.ingest.manifest_schema.Node` when it is taken.
+
+    Read as the parser reads a dict of nodes: in file order, ``pop`` (decode and forget: what
+    the parser does when it consumes the document) or ``[]`` and ``values()`` (decode, keep the
+    slice). Hand-written rather than a msgspec feature: msgspec decodes a document whole or a
+    ``Raw`` slice of it, and this is the glue that decodes the slices one at a time.
+    """
+
+    __slots__ = ("_mapped", "_raws", "_section", "_taken")
+
+    def __init__(self, mapped: mmap.mmap, section: str, raws: dict[str, msgspec.Raw]) -> None:
+        self._mapped, self._section, self._raws, self._taken = mapped, section, raws, 0
+
+    def __len__(self) -> int:
+        return len(self._raws)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._raws)
+
+    def __getitem__(self, unique_id: str) -> Node:
+        return self._decode(unique_id, self._raws[unique_id])
+
+    def values(self) -> Iterator[Node]:
+        for unique_id, raw in self._raws.items():
+            yield self._decode(unique_id, raw)
+
+    def pop(self, unique_id: str) -> Node:
+        """The node, decoded; its slice is dropped and, every so many nodes, the pages read."""
+        node = self._decode(unique_id, self._raws.pop(unique_id))
+        self._taken += 1
+        if not self._raws or self._taken % _RELEASE_EVERY == 0:
+            self._mapped.madvise(mmap.MADV_DONTNEED)
+        return node
+
+    def _decode(self, unique_id: str, raw: msgspec.Raw) -> Node:
+        try:
+            return NODE_DECODER.decode(raw)
+        except msgspec.ValidationError as exc:
+            where = str(exc).replace("`$", f"`$.{self._section}[{unique_id!r}]")
+        self._raws.clear()  # the document is refused: let the mapping go
         raise ManifestError(
-            "not_a_manifest", f"This JSON does not have the shape of a dbt manifest: {error}."
+            "not_a_manifest", f"This JSON does not have the shape of a dbt manifest: {where}."
         )
-    return out
+
+
+# Nodes of the document: a dict when decoded whole (load_manifest_json), else decoded when taken.
+NodeSection = dict[str, Node] | MappedNodes
 
 
 def _check_envelope(metadata: Any) -> None:

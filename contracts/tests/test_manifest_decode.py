@@ -21,7 +21,7 @@ from contracts.demo_builds import ROOT, run_dbt
 from contracts.domain import ParsedManifest
 from contracts.ingest import manifest_schema
 from contracts.ingest.manifest import ManifestError, parse_manifest, parse_manifest_document
-from contracts.ingest.manifest_decode import load_manifest_json, load_manifest_path
+from contracts.ingest.manifest_decode import MappedNodes, load_manifest_json, load_manifest_path
 from contracts.models import ContractVersion, Proposal, SyncRun
 from contracts.services.sync import sync_apply
 from contracts.services.teams import team_ensure
@@ -74,13 +74,35 @@ def test_the_partial_decode_parses_the_demo_builds_exactly_as_the_whole_document
     ]
     for path in paths:
         data = path.read_bytes()
-        assert parse_manifest(data) == _old_parse(data), path.name
+        old = _old_parse(data)
+        assert parse_manifest(data) == old, path.name
+        assert _parse_stored(path) == old, path.name  # as the worker reads the stored upload
+
+
+def _materialised(doc: dict[str, Any]) -> dict[str, Any]:
+    """A stored file's document with its mapped sections decoded whole (each node read twice:
+    once by ``[]``, once by ``values()``, the two ways the parser reads them)."""
+    out = dict(doc)
+    for key, section in doc.items():
+        if isinstance(section, MappedNodes):
+            out[key] = {unique_id: section[unique_id] for unique_id in section}
+            assert list(out[key].values()) == list(section.values())
+    return out
 
 
 @pytest.mark.parametrize("path", MANIFESTS, ids=lambda p: p.name)
 def test_a_stored_file_decoded_node_by_node_gives_the_same_document(path):
-    """The worker maps the stored file and decodes it entry by entry (load_manifest_path)."""
-    assert load_manifest_path(path) == load_manifest_json(path.read_bytes())
+    """The worker maps the stored file and decodes each node when the parser takes it
+    (load_manifest_path): the same nodes, and the same parse, consuming it or not."""
+    data = path.read_bytes()
+    assert _materialised(load_manifest_path(path)) == load_manifest_json(data)
+    parsed = parse_manifest(data)
+    assert parse_manifest_document(load_manifest_path(path), consume=True) == parsed
+    assert parse_manifest_document(load_manifest_path(path), consume=False) == parsed
+
+
+def _parse_stored(path: Path) -> ParsedManifest:
+    return parse_manifest_document(load_manifest_path(path), consume=True)
 
 
 @pytest.mark.parametrize(
@@ -98,7 +120,7 @@ def test_a_stored_file_fails_with_the_same_error_as_its_bytes(tmp_path, body, co
     stored = tmp_path / "manifest.json"
     stored.write_bytes(body)
     with pytest.raises(ManifestError) as from_file:
-        load_manifest_path(stored)
+        _parse_stored(stored)  # a node of the wrong shape is refused when it is decoded
     with pytest.raises(ManifestError) as from_bytes:
         load_manifest_json(body)
     assert from_file.value.code == from_bytes.value.code == code
@@ -263,9 +285,13 @@ def generated(tmp_path_factory) -> list[bytes]:
 @pytest.mark.slow
 @pytest.mark.integration
 @pytest.mark.django_db
-def test_generated_manifests_parse_and_sync_the_same_either_way(generated):
+def test_generated_manifests_parse_and_sync_the_same_either_way(generated, tmp_path):
+    stored = tmp_path / "manifest.json"
     for data in generated:
-        assert parse_manifest(data) == _old_parse(data)
+        old = _old_parse(data)
+        assert parse_manifest(data) == old
+        stored.write_bytes(data)
+        assert _parse_stored(stored) == old
     teams = {c.team for data in generated for a in parse_manifest(data).assets for c in a.consumers}
     teams |= {a.owner_team for data in generated for a in parse_manifest(data).assets if a.owner_team}
     for slug in sorted(teams):
