@@ -8,7 +8,8 @@ Schema Registry's FORWARD, and our ``forward`` is their BACKWARD. See ``README.m
 from __future__ import annotations
 
 from contracts.compat.diff import Change, diff_contracts, guarantee_key
-from contracts.compat.types import compare_types, normalize_type
+from contracts.compat.types.parse import normalize_type
+from contracts.compat.types.widening import compare_types
 from contracts.compat.verdict import (
     Verdict,
     bump_version,

@@ -36,7 +36,7 @@ from typing import Any
 
 import orjson
 
-from contracts.compat.types import type_deltas
+from contracts.compat.types.widening import type_deltas
 from contracts.domain import ColumnSpec, ContractSpec, GuaranteeSpec
 
 SCHEMA_KINDS = frozenset(

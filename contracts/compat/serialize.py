@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from contracts.compat.types import normalize_type
+from contracts.compat.types.parse import normalize_type
 from contracts.domain import DEFAULT_MODE, ColumnSpec, ContractSpec, GuaranteeSpec
 
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from contracts.compat.diff import Change, diff_contracts
-from contracts.compat.types import parse_type
+from contracts.compat.types.parse import parse_type
 from contracts.domain import COMPATIBILITY_MODES, ContractSpec
 
 Bump = Literal["major", "minor", "patch", "initial"]

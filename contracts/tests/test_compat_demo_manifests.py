@@ -12,7 +12,7 @@ import json
 import pytest
 
 from contracts.compat import compare_types, evaluate
-from contracts.compat.types import parse_type
+from contracts.compat.types.parse import parse_type
 from contracts.domain import AssetSpec
 from contracts.ingest.manifest import parse_manifest
 

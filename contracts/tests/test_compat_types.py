@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from contracts.compat.types import compare_types, normalize_type
+from contracts.compat.types.parse import normalize_type
+from contracts.compat.types.widening import compare_types
 
 
 @pytest.mark.parametrize(

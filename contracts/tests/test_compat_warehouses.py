@@ -7,7 +7,8 @@ import pytest
 
 from contracts.compat import evaluate
 from contracts.compat.diff import diff_contracts
-from contracts.compat.types import compare_types, normalize_type
+from contracts.compat.types.parse import normalize_type
+from contracts.compat.types.widening import compare_types
 from contracts.domain import ColumnSpec, ContractSpec, GuaranteeSpec
 
 MODES = ("backward", "forward", "full", "none")
