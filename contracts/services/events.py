@@ -9,6 +9,7 @@ from django.db import transaction
 from contracts.models import Event
 from contracts.services.outbox import outbox_record
 from contracts.services.webhooks import webhooks_wanted
+from tessera_site.lib.bulk import instances_insert
 
 if TYPE_CHECKING:
     from contracts.models import Asset, Proposal, SyncRun, Team
@@ -72,8 +73,9 @@ def asset_event_record(
 
 
 def events_record_bulk(events: list[Event]) -> list[Event]:
-    """For syncs that record many events at once: one insert, and one outbox row for their webhooks."""
+    """For syncs that record many events at once: one insert (COPY on PostgreSQL: a first sync
+    records one event per asset), and one outbox row for their webhooks."""
     with transaction.atomic():
-        created = Event.objects.bulk_create(events)
-        _webhooks_record(created)
-    return created
+        instances_insert(Event, events)
+        _webhooks_record(events)
+    return events

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 from django.db import connection, transaction
-from django.db.models import Max
 from django.utils import timezone
 
 from contracts.compat.diff import guarantee_key
@@ -22,7 +21,7 @@ from contracts.compat.verdict import Verdict, bump_version
 from contracts.domain import ContractSpec
 from contracts.models import Asset, ContractVersion, Event, Guarantee, SyncRun
 from contracts.services.events import asset_event_record
-from tessera_site.lib.bulk import BULK_BATCH, copy_rows
+from tessera_site.lib.bulk import BULK_BATCH, copy_rows, ids_allocate
 from tessera_site.lib.gate import publish_allowed
 
 if TYPE_CHECKING:
@@ -42,17 +41,22 @@ def _json(value: Any) -> str:
 
 
 def versions_insert(versions: list[ContractVersion]) -> None:
-    """Insert new versions (at most one per asset, all of one sync run) and set their pks."""
+    """Insert new versions and set their pks (a version may carry its pk already: a new asset's
+    first version, see services.sync.assets)."""
     if not versions:
         return
     if connection.vendor != "postgresql":
         ContractVersion.objects.bulk_create(versions, batch_size=BULK_BATCH)
         return
+    missing = [v for v in versions if v.pk is None]
+    for version, pk in zip(missing, ids_allocate(ContractVersion, len(missing)) or [], strict=True):
+        version.pk = pk
     copy_rows(
         ContractVersion,
-        _VERSION_COPY_FIELDS,
+        ("id", *_VERSION_COPY_FIELDS),
         (
             (
+                v.pk,
                 v.asset_id,
                 v.major,
                 v.minor,
@@ -71,19 +75,7 @@ def versions_insert(versions: list[ContractVersion]) -> None:
             for v in versions
         ),
     )
-    ids: dict[int, int] = {}
-    asset_ids = [v.asset_id for v in versions]
-    for start in range(0, len(asset_ids), 5000):
-        ids.update(
-            ContractVersion.objects.filter(
-                sync_run_id=versions[0].sync_run_id, asset_id__in=asset_ids[start : start + 5000]
-            )
-            .values("asset_id")
-            .annotate(newest=Max("pk"))
-            .values_list("asset_id", "newest")
-        )
     for version in versions:
-        version.pk = ids[version.asset_id]
         version._state.adding = False
         version._state.db = "default"
 

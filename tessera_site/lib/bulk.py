@@ -1,5 +1,6 @@
-"""Bulk inserts of plain tuples, the one writer for large row sets (sync versions, nodes, edges,
-registrations; audit check results). PostgreSQL gets COPY, other databases bulk_create.
+"""Bulk inserts of plain tuples or unsaved instances, the one writer for large row sets (sync
+assets, versions, nodes, edges, registrations, events; audit check results). PostgreSQL gets COPY,
+other databases bulk_create.
 
 Hand-written on purpose: Django has no COPY, and bulk_create quotes every value of every row in
 Python (seconds at 10,000 rows where COPY takes tens of milliseconds).
@@ -8,10 +9,11 @@ Python (seconds at 10,000 rows where COPY takes tens of milliseconds).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from django.db import connection
+import orjson
+from django.db import connection, models
 
 BULK_BATCH = 2000
 
@@ -62,3 +64,69 @@ def rows_insert(
 
 def _attnames(model: type[Any], fields: Sequence[str]) -> list[str]:
     return [model._meta.get_field(f).attname for f in fields]
+
+
+def ids_allocate(model: type[Any], count: int) -> list[int] | None:
+    """``count`` new primary keys of ``model``, ascending, drawn from its table's sequence in one
+    query (PostgreSQL; None elsewhere). Rows inserted with them need no ``RETURNING``, and rows of
+    other tables may name them before they exist (every foreign key is deferred to the commit)."""
+    if connection.vendor != "postgresql":
+        return None
+    if count <= 0:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [model._meta.db_table, model._meta.pk.column, count],
+        )
+        return sorted(row[0] for row in cursor.fetchall())
+
+
+def instances_insert(model: type[Any], objects: Sequence[Any]) -> None:
+    """Insert unsaved instances of ``model`` and set their pks, as ``bulk_create`` does.
+
+    PostgreSQL: the pks come from ``ids_allocate`` (an instance may carry one already) and the rows
+    go through COPY, every concrete field as the instance holds it (JSON fields serialised with
+    orjson). Elsewhere: ``bulk_create``.
+    """
+    if not objects:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(objects, batch_size=BULK_BATCH)
+        return
+    missing = [obj for obj in objects if obj.pk is None]
+    for obj, pk in zip(missing, ids_allocate(model, len(missing)) or [], strict=True):
+        obj.pk = pk
+    fields = list(model._meta.concrete_fields)
+    stamped = [f for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)]
+    convert = [(f.attname, _copy_converter(f)) for f in fields]
+    for obj in objects:
+        obj._prepare_related_fields_for_save(operation_name="bulk_create")  # fk_id from a saved obj
+        for field in stamped:
+            field.pre_save(obj, add=True)
+    copy_rows(
+        model,
+        [f.name for f in fields],
+        (tuple(to_db(getattr(obj, attname)) for attname, to_db in convert) for obj in objects),
+    )
+    for obj in objects:
+        obj._state.adding = False
+        obj._state.db = connection.alias
+
+
+def _copy_converter(field: Any) -> Callable[[Any], Any]:
+    if isinstance(field, models.JSONField):
+        if field.encoder is not None:
+            encoder = field.encoder
+            return lambda value: None if value is None else encoder().encode(value)
+        return _json_text
+    return _same
+
+
+def _json_text(value: Any) -> str | None:
+    # Non-str keys as json.dumps writes them (Django's own serialisation of a JSONField).
+    return None if value is None else orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+def _same(value: Any) -> Any:
+    return value

@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from contracts.domain import DEFAULT_MODE, AssetSpec, PackageNode, ParsedManifest
-from contracts.models import Asset, Team
+from contracts.models import Asset, ContractVersion, Team
 from contracts.services.sync.context import SyncContext, chunks
 from contracts.services.sync.owners import sync_foreign_refusal, sync_owner_mismatch
 from contracts.services.sync.relations import relation_moves
-from tessera_site.lib.bulk import BULK_BATCH
+from tessera_site.lib.bulk import BULK_BATCH, ids_allocate, instances_insert
 
 
 @dataclass
@@ -38,6 +38,9 @@ class AssetPlan:
     # Same unique_id, new relation (services.relations): judged with the removals by the retire step.
     moves: dict[str, Asset] = field(default_factory=dict)  # new relation → the asset naming the old one
     moved: list[tuple[Asset, AssetSpec]] = field(default_factory=list)
+    # New assets written with their first version's id (relation → version pk; PostgreSQL, see
+    # assets_write): the versions step inserts that version under that id and leaves the row alone.
+    first_versions: dict[str, int] = field(default_factory=dict)
 
 
 def specs_by_relation(
@@ -131,6 +134,10 @@ def _match(ctx: SyncContext, plan: AssetPlan, relation: str, spec: AssetSpec) ->
             project=ctx.project,
             owner_team=owner,
             compatibility_mode=spec.compatibility_mode or DEFAULT_MODE,
+            # What the access step would write next: a new asset has no readers whose proposal
+            # could hold a narrowing back, so its dbt access and group are final now.
+            access=spec.access,
+            dbt_group=spec.group,
             created_at=ctx.now,
             updated_at=ctx.now,
             **fields,
@@ -207,6 +214,27 @@ def _refresh(
     return dirty
 
 
+def _first_versions_point(plan: AssetPlan) -> None:
+    """Write each new asset pointing at its first version already, so that its row is inserted
+    once with its final values instead of being updated by the versions step (every update of an
+    asset rewrites the row and all of its indexes, three of them trigram GINs).
+
+    A new asset's first contract always publishes, as 1.0.0 of its own content under its own mode:
+    there is no earlier contract to break, and a new asset does not require a passing audit. The
+    version's id is drawn here (PostgreSQL: the foreign key is checked at the end of the sync, when
+    the version exists); elsewhere the versions step points the asset at it as for any asset.
+    """
+    ids = ids_allocate(ContractVersion, len(plan.new_assets))
+    if ids is None:
+        return
+    for asset, version_id in zip(plan.new_assets, ids, strict=True):
+        spec = plan.owned[asset.relation][1]
+        asset.active_version_id = version_id
+        asset.content_hash = spec.contract.content_hash()
+        asset.compatibility_mode = spec.contract.mode
+        plan.first_versions[asset.relation] = version_id
+
+
 def assets_write(ctx: SyncContext, plan: AssetPlan) -> None:
     """Insert the new assets and update the changed ones, in bulk; report the unowned nodes."""
     if plan.unowned:
@@ -217,7 +245,8 @@ def assets_write(ctx: SyncContext, plan: AssetPlan) -> None:
             + (" ..." if len(plan.unowned) > 10 else "")
         )
     if plan.new_assets:
-        Asset.objects.bulk_create(plan.new_assets, batch_size=BULK_BATCH)
+        _first_versions_point(plan)
+        instances_insert(Asset, plan.new_assets)
         ctx.out.created = [a.relation for a in plan.new_assets]
     if plan.updated:
         Asset.objects.bulk_update(

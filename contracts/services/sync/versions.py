@@ -48,6 +48,9 @@ def versions_write(ctx: SyncContext, plan: AssetPlan) -> Pending:
     candidates: list[tuple[Asset, AssetSpec, str]] = []
     reverted: list[int] = []  # back to the active contract: what the gate held is not deployed any more
     for asset, spec in plan.owned.values():
+        if asset.relation in plan.first_versions:  # new, its row already names its first version
+            candidates.append((asset, spec, asset.content_hash))
+            continue
         content_hash = spec.contract.content_hash()
         if asset.active_version_id is not None and asset.content_hash == content_hash:
             ctx.out.unchanged += 1
@@ -59,22 +62,30 @@ def versions_write(ctx: SyncContext, plan: AssetPlan) -> Pending:
         held_versions_reject(
             version_ids=[v.pk for vs in held_versions(asset_ids=reverted).values() for v in vs]
         )
-    return _decide_and_write(ctx, candidates=candidates, adopted=plan.first_produced)
+    return _decide_and_write(
+        ctx, candidates=candidates, adopted=plan.first_produced, first=plan.first_versions
+    )
 
 
 def _decide_and_write(
-    ctx: SyncContext, *, candidates: list[tuple[Asset, AssetSpec, str]], adopted: set[int]
+    ctx: SyncContext,
+    *,
+    candidates: list[tuple[Asset, AssetSpec, str]],
+    adopted: set[int],
+    first: dict[str, int],
 ) -> Pending:
     """Judge every changed asset and write the versions that publish now, in bulk.
 
     Assets known until now only as a source that this project produces (``adopted``, e.g. handed
     over by a transfer) publish their producer's first contract directly: there was no producer
-    contract to break.
+    contract to break. New assets written pointing at their first version (``first``, relation →
+    version id) have no active version to load: that version is written here, under that id.
     """
     if not candidates:
         return []
     active: dict[int, ContractVersion] = {}
-    for chunk in chunks([a.active_version_id for a, _, _ in candidates if a.active_version_id]):
+    known = [a.active_version_id for a, _, _ in candidates if a.active_version_id and a.relation not in first]
+    for chunk in chunks(known):
         active.update({v.pk: v for v in ContractVersion.objects.filter(pk__in=chunk)})
     history = transitive_history([a.pk for a, s, _ in candidates if s.contract.mode.endswith("_transitive")])
     # Assets that require a passing audit: what a previous sync held for the gate.
@@ -83,9 +94,10 @@ def _decide_and_write(
     for asset, spec, content_hash in candidates:
         # A held version of other content is no longer what is deployed: it never publishes.
         decided.stale.extend(v.pk for v in held.get(asset.pk, ()) if v.content_hash != content_hash)
-        base = active.get(asset.active_version_id) if asset.active_version_id else None
+        base = active.get(asset.active_version_id) if asset.active_version_id else None  # None if new
         _decide(ctx, decided, asset, spec, content_hash, base=base, held=held,
                 history=history.get(asset.pk, ()), adopted=asset.pk in adopted)  # fmt: skip
+    _first_versions_number(decided.to_write, first)
     held_versions_reject(version_ids=decided.stale)
     for chunk in chunks(decided.superseded):
         ContractVersion.objects.filter(pk__in=chunk).update(status=ContractVersion.Status.SUPERSEDED)
@@ -95,6 +107,20 @@ def _decide_and_write(
     )
     events_record_bulk(events)
     return decided.pending
+
+
+def _first_versions_number(to_write: Written, first: dict[str, int]) -> None:
+    """Give each new asset's first version the id its asset row already names (assets step)."""
+    if not first:
+        return
+    for version, _spec, asset in to_write:
+        version_id = first.get(asset.relation)
+        if version_id is None:
+            continue
+        if version.status != ContractVersion.Status.ACTIVE or version.semver != "1.0.0":
+            # The assets step wrote the row as if this version published: it must have.
+            raise RuntimeError(f"{asset.relation}: first version {version.semver} is {version.status}")
+        version.pk = version_id
 
 
 def transitive_history(asset_ids: list[int]) -> dict[int, list[tuple[str, Any]]]:
@@ -229,11 +255,12 @@ def versions_insert_published(
         if version.status != ContractVersion.Status.ACTIVE:
             continue
         previous = active.get(asset.active_version_id) if asset.active_version_id else None
+        if asset.active_version_id != version.pk:  # a new asset's row names its first one already
+            published_ids.append(asset.pk)
         asset.active_version = version
         asset.content_hash = version.content_hash
         asset.compatibility_mode = version.compatibility_mode
         asset.updated_at = now
-        published_ids.append(asset.pk)
         ctx.out.published.append(_published_row(asset, version, previous))
         events.append(
             published_event(
