@@ -97,7 +97,9 @@ def instances_insert(model: type[Any], objects: Sequence[Any]) -> None:
     missing = [obj for obj in objects if obj.pk is None]
     for obj, pk in zip(missing, ids_allocate(model, len(missing)) or [], strict=True):
         obj.pk = pk
-    fields = list(model._meta.concrete_fields)
+    fields = [
+        f for f in model._meta.concrete_fields if not getattr(f, "generated", False)
+    ]  # computed by the database
     stamped = [f for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)]
     convert = [(f.attname, _copy_converter(f)) for f in fields]
     for obj in objects:
