@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q, QuerySet
 
-from contracts.models import Asset, Event, Proposal, Registration, TeamMembership
+from contracts.models import Asset, Event, Proposal, Registration
+from contracts.selectors.teams import user_memberships
 
 if TYPE_CHECKING:
     from tessera_site.lib.auth import Actor
@@ -56,8 +57,8 @@ def reader_for_user(user: Any) -> Reader:
     label = f"user:{user.get_username()}" if user.is_authenticated else "anonymous"
     if user.is_authenticated and user.is_superuser:
         return Reader(label=label, team_ids=None)
-    ids = TeamMembership.objects.filter(user=user).values_list("team_id", flat=True)
-    return Reader(label=label, team_ids=frozenset(ids if user.is_authenticated else ()))
+    ids = {team.pk for team, _ in user_memberships(user=user)}  # read once per request
+    return Reader(label=label, team_ids=frozenset(ids))
 
 
 # --- audit history -----------------------------------------------------------------------------

@@ -14,6 +14,26 @@ def teams_for_user(*, user) -> QuerySet[Team]:
     return Team.objects.filter(memberships__user=user).order_by("slug").distinct()
 
 
+_MEMO = "_tessera_memberships"
+
+
+def user_memberships(*, user: Any) -> list[tuple[Team, str]]:
+    """The user's teams (by slug) with their role, read once per user object. Django loads the
+    signed-in user anew for every request, so this lives as long as one request, like Django's
+    own permission cache (``_perm_cache``) on the same object: a dashboard page asked for the
+    memberships up to three times (the navigation, the view, the read rule), a query each."""
+    if not user.is_authenticated:
+        return []
+    memo = getattr(user, _MEMO, None)
+    if memo is None:
+        memo = [
+            (m.team, m.role)
+            for m in TeamMembership.objects.filter(user=user).select_related("team").order_by("team__slug")
+        ]
+        setattr(user, _MEMO, memo)
+    return memo
+
+
 def user_is_member(*, user, team: Team) -> bool:
     return bool(user.is_authenticated) and TeamMembership.objects.filter(team=team, user=user).exists()
 

@@ -246,6 +246,47 @@ def test_asset_page_shows_schema_guarantees_consumers_timeline_and_lineage(clien
     assert reverse("asset_detail", args=[world.attribution.pk]) in body  # the small lineage view
 
 
+def test_home_lists_the_assets_we_own_or_use_whose_latest_audit_failed(client, world):
+    from audits.models import AuditRun
+    from contracts.selectors.dashboard import failing_audits
+
+    at = timezone.now() - timedelta(hours=2)
+
+    def run(asset, status, minutes=0):
+        failed = 1 if status == "failed" else 0
+        return AuditRun.objects.create(
+            asset=asset,
+            tool="dbt",
+            status=status,
+            checked=2,
+            passed=2 - failed,
+            failed=failed,
+            run_at=at + timedelta(minutes=minutes),
+        )
+
+    owned_fixed = AssetFactory(project=world.dim.project, owner_team=world.core, name="owned_fixed")
+    owned_tied = AssetFactory(project=world.dim.project, owner_team=world.core, name="owned_tied")
+    used = AssetFactory(owner_team=world.marketing, name="used_by_core")
+    RegistrationFactory(asset=used, team=world.core)
+    stranger_asset = AssetFactory(owner_team=world.outsiders, name="not_ours")
+    run(world.dim, "passed")
+    failing_dim = run(world.dim, "failed", minutes=1)  # latest: shown
+    run(owned_fixed, "failed")
+    run(owned_fixed, "passed", minutes=1)  # fixed since: not shown
+    run(owned_tied, "passed", minutes=3)
+    run(owned_tied, "failed", minutes=3)  # same time, later id: the latest, shown
+    failing_used = run(used, "failed", minutes=2)  # a consumer sees it too
+    run(stranger_asset, "failed", minutes=5)  # neither owned nor used
+    shown = failing_audits(team_ids={world.core.pk})
+    tied = AuditRun.objects.get(asset=owned_tied, status="failed")
+    assert [r.pk for r in shown] == [tied.pk, failing_used.pk, failing_dim.pk]
+    assert [r.pk for r in failing_audits(team_ids={world.core.pk}, limit=2)] == [tied.pk, failing_used.pk]
+    body = login(client, world.core_lead).get(reverse("home")).content.decode()
+    section = body[body.index('id="failing"') :]
+    assert "owned_tied" in section and "used_by_core" in section and "dim_customers" in section
+    assert "owned_fixed" not in section and "not_ours" not in section
+
+
 def test_asset_page_timeline_marks_audit_runs(client, world):
     from audits.models import AuditRun, CheckResult
 
@@ -644,7 +685,7 @@ def test_progress_of_a_failed_sync_shows_the_error_and_stops_polling(client, wor
 @pytest.mark.parametrize(
     "name,user,params,queries",
     [
-        ("home", "core_lead", {}, 14),
+        ("home", "core_lead", {}, 10),
         ("asset_list", "stranger", {}, 7),
         ("asset_list", "stranger", {"q": "model"}, 9),  # + the search's two id queries
         ("asset_list", "stranger", {"status": "failing_audit", "team": "data-platform", "page": "2"}, 7),
@@ -663,4 +704,4 @@ def test_asset_page_takes_a_pinned_number_of_queries(client, world):
     client = login(client, world.stranger)
     _grow(world, 100)
     url = reverse("asset_detail", args=[world.dim.pk])
-    assert _count_queries(client, url) == 21
+    assert _count_queries(client, url) == 19

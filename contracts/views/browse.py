@@ -85,11 +85,11 @@ def _int(value: str | None, default: int = 1) -> int:
 @login_required
 @require_GET
 def home(request: HtmxHttpRequest) -> HttpResponse:
-    team_ids = sel.user_team_ids(user=request.user)
+    teams = sel.user_teams(user=request.user)
     # The team switcher narrows the page to one of the user's teams; any other slug is ignored.
     slug = request.GET.get("team", "")
-    chosen = Team.objects.filter(slug=slug, pk__in=team_ids).first() if slug else None
-    data = sel.home_data(user=request.user, team_ids={chosen.pk} if chosen else team_ids)
+    chosen = next((t for t in teams if t.slug == slug), None) if slug else None
+    data = sel.home_data(user=request.user, teams=[chosen] if chosen else teams)
     return render_page(
         request,
         "home.html",

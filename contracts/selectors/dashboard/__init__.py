@@ -27,7 +27,7 @@ from contracts.selectors.dashboard.home import (
     proposals_with_answers,
     recent_syncs,
 )
-from contracts.selectors.dashboard.memberships import user_lead_team_ids, user_team_ids
+from contracts.selectors.dashboard.memberships import user_lead_team_ids, user_team_ids, user_teams
 from contracts.selectors.dashboard.team_page import TeamPage, team_page
 
 __all__ = [
@@ -55,4 +55,5 @@ __all__ = [
     "team_page",
     "user_lead_team_ids",
     "user_team_ids",
+    "user_teams",
 ]

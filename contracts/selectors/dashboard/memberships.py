@@ -1,25 +1,20 @@
-"""Who may do what: the teams a user belongs to, and leads."""
+"""Who may do what: the teams a user belongs to, and leads (read once per request)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from contracts.models import (
-    TeamMembership,
-)
+from contracts.models import Team, TeamMembership
+from contracts.selectors.teams import user_memberships
+
+
+def user_teams(*, user: Any) -> list[Team]:
+    return [team for team, _ in user_memberships(user=user)]
 
 
 def user_team_ids(*, user: Any) -> set[int]:
-    if not user.is_authenticated:
-        return set()
-    return set(TeamMembership.objects.filter(user=user).values_list("team_id", flat=True))
+    return {team.pk for team, _ in user_memberships(user=user)}
 
 
 def user_lead_team_ids(*, user: Any) -> set[int]:
-    if not user.is_authenticated:
-        return set()
-    return set(
-        TeamMembership.objects.filter(user=user, role=TeamMembership.Role.LEAD).values_list(
-            "team_id", flat=True
-        )
-    )
+    return {team.pk for team, role in user_memberships(user=user) if role == TeamMembership.Role.LEAD}
