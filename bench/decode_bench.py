@@ -6,17 +6,22 @@ Ways (``--ways`` to pick some):
 
 * ``json``          the floor: ``json.loads`` of the file (stdlib, default GC), as bench/sync_bench.py
 * ``orjson``        ``orjson.loads`` with the collector paused (the decode before issue #17)
-* ``orjson_parse``  that, then the parser's walk (``parse_manifest_document``): the old ingestion
-* ``msgspec``       ``msgspec.json.decode`` into the TypedDicts of contracts.ingest.manifest_schema
-* ``msgspec_parse`` that, then the same walk: the ingestion since issue #17 (``parse_manifest``)
-* ``msgspec_struct`` the same fields decoded into ``msgspec.Struct`` classes instead of dicts
-                    (decode only: what typed objects would save over the dicts the walk reads)
+* ``orjson_parse``  that, then the walk over its dicts (``contracts/tests/dict_walk.py``): the old
+                    ingestion
+* ``msgspec_dicts`` ``msgspec.json.decode`` into TypedDicts of the same fields (the decode from
+                    f928f28 to bb29b7b: plain dicts, so the walk stayed the dict walk)
+* ``msgspec_dicts_parse`` that, then the dict walk: the ingestion from f928f28 to bb29b7b
+* ``msgspec``       ``msgspec.json.decode`` into ``contracts.ingest.manifest_schema`` (nodes as Structs)
+* ``msgspec_parse`` that, then the parser's walk over the Structs: ``parse_manifest`` of the bytes
+* ``mapped_parse``  the worker's way: the file mapped, its nodes located, each decoded when the
+                    walk takes it (``load_manifest_path`` + ``parse_manifest_document``); no read
 * ``ijson``         ijson (yajl2_c backend) streaming over ``nodes`` and ``sources`` one entry at a
-                    time, keeping the same fields as the TypedDicts (decode only)
+                    time, keeping the same fields as the schema (decode only)
 
 Each run reads the file from disk (page cache) and decodes it, in a bare Python process (the
 parsers are pure: no Django); the figure is the best of ``--repeat`` runs, peak RSS the largest
-(``ru_maxrss`` of the child). Results are printed as JSON.
+(``ru_maxrss`` of the child), CPU seconds (user + system, the child's imports included) the
+least. Results are printed as JSON.
 """
 
 from __future__ import annotations
@@ -29,82 +34,96 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import msgspec
 
 ROOT = Path(__file__).resolve().parents[1]
-WAYS = ("json", "orjson", "orjson_parse", "msgspec", "msgspec_parse", "msgspec_struct", "ijson")
+WAYS = (
+    "json",
+    "orjson",
+    "orjson_parse",
+    "msgspec_dicts",
+    "msgspec_dicts_parse",
+    "msgspec",
+    "msgspec_parse",
+    "mapped_parse",
+    "ijson",
+)
 
 
 def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-# The schema's fields as Struct classes (gc=False: they hold no cycles), for the msgspec_struct way.
-class StructConfig(msgspec.Struct, gc=False):
-    enabled: Any = None
-    materialized: Any = None
-    severity: Any = None
-    where: Any = None
-    meta: Any = None
-    column_types: Any = None
-    contract: Any = None
-    freshness: Any = None
-    access: Any = None
-    group: Any = None
+# The schema as it was from f928f28 to bb29b7b: the same fields as TypedDicts (plain dicts), for the
+# msgspec_dicts ways. (The Structs of contracts.ingest.manifest_schema replaced them.)
+class DictConfig(TypedDict, total=False):
+    enabled: Any
+    materialized: Any
+    severity: Any
+    where: Any
+    meta: Any
+    column_types: Any
+    contract: Any
+    freshness: Any
+    access: Any
+    group: Any
 
 
-class StructColumn(msgspec.Struct, gc=False):
-    name: Any = None
-    data_type: Any = None
-    description: Any = None
-    constraints: Any = None
+class DictColumn(TypedDict, total=False):
+    name: Any
+    data_type: Any
+    description: Any
+    constraints: Any
 
 
-class StructDependsOn(msgspec.Struct, gc=False):
-    nodes: Any = None
+class DictDependsOn(TypedDict, total=False):
+    nodes: Any
 
 
-class StructNode(msgspec.Struct, gc=False):
-    unique_id: Any = None
-    resource_type: Any = None
-    package_name: Any = None
-    name: Any = None
-    alias: Any = None
-    identifier: Any = None
-    source_name: Any = None
-    database: Any = None
-    schema: Any = None
-    version: Any = None
-    description: Any = None
-    tags: Any = None
-    meta: Any = None
-    config: StructConfig | None = None
-    columns: dict[str, StructColumn] | None = None
-    constraints: Any = None
-    contract: Any = None
-    depends_on: StructDependsOn | None = None
-    access: Any = None
-    group: Any = None
-    compiled_code: Any = None
-    compiled_sql: Any = None
-    original_file_path: Any = None
-    path: Any = None
-    attached_node: Any = None
-    test_metadata: Any = None
-    column_name: Any = None
-    freshness: Any = None
-    loaded_at_field: Any = None
+class DictNode(TypedDict, total=False):
+    unique_id: Any
+    resource_type: Any
+    package_name: Any
+    name: Any
+    alias: Any
+    identifier: Any
+    source_name: Any
+    database: Any
+    schema: Any
+    version: Any
+    latest_version: Any
+    deprecation_date: Any
+    refs: Any
+    description: Any
+    tags: Any
+    meta: Any
+    config: DictConfig | None
+    columns: dict[str, DictColumn] | None
+    constraints: Any
+    contract: Any
+    depends_on: DictDependsOn | None
+    access: Any
+    group: Any
+    compiled_code: Any
+    compiled_sql: Any
+    original_file_path: Any
+    path: Any
+    attached_node: Any
+    test_metadata: Any
+    column_name: Any
+    freshness: Any
+    loaded_at_field: Any
 
 
-class StructManifest(msgspec.Struct, gc=False):
-    metadata: Any = None
-    nodes: dict[str, StructNode] = {}
-    sources: dict[str, StructNode] = {}
-    disabled: dict[str, msgspec.Raw] = {}
-    exposures: Any = None
-    groups: Any = None
+class DictManifest(TypedDict, total=False):
+    metadata: Any
+    nodes: dict[str, DictNode]
+    sources: dict[str, DictNode]
+    disabled: dict[str, msgspec.Raw]
+    exposures: Any
+    groups: Any
 
 
 def _prune(value: Any, shape: Any) -> Any:
@@ -135,14 +154,12 @@ def _prune(value: Any, shape: Any) -> Any:
 def _ijson_doc(path: str) -> dict[str, Any]:
     import ijson
 
-    from contracts.ingest.manifest_schema import Node
-
     doc: dict[str, Any] = {}
     with open(path, "rb") as handle:  # one pass per section: ijson reads one prefix per pass
         doc["metadata"] = next(ijson.items(handle, "metadata"))
     for section in ("nodes", "sources"):
         with open(path, "rb") as handle:
-            doc[section] = {key: _prune(node, Node) for key, node in ijson.kvitems(handle, section)}
+            doc[section] = {key: _prune(node, DictNode) for key, node in ijson.kvitems(handle, section)}
     return doc
 
 
@@ -151,9 +168,16 @@ def child(way: str, path: str) -> dict:
 
     sys.path.insert(0, str(ROOT))  # contracts.ingest is pure: no Django set-up in any way
     started = time.perf_counter()
+    summary: dict[str, Any] = {}
+    if way == "mapped_parse":  # the worker maps the stored file: it never reads it whole
+        from contracts.ingest.manifest import parse_manifest_document
+        from contracts.ingest.manifest_decode import load_manifest_path
+
+        parsed = parse_manifest_document(load_manifest_path(path), consume=True)
+        summary["assets"] = len(parsed.assets)
+        return _result(way, started, summary)
     with open(path, "rb") as handle:
         data = handle.read()
-    summary: dict[str, Any] = {}
     if way == "json":
         doc = json.loads(data)
         summary["nodes"] = len(doc["nodes"])
@@ -164,10 +188,20 @@ def child(way: str, path: str) -> dict:
         doc = orjson.loads(data)
         del data
         if way == "orjson_parse":
-            from contracts.ingest.manifest import parse_manifest_document
+            from contracts.tests.dict_walk import parse_manifest_document as dict_walk
 
-            parsed = parse_manifest_document(doc, consume=True)
-            summary["assets"] = len(parsed.assets)
+            summary["assets"] = len(dict_walk(doc, consume=True).assets)
+        else:
+            summary["nodes"] = len(doc["nodes"])
+    elif way in ("msgspec_dicts", "msgspec_dicts_parse"):
+        gc.disable()
+        doc = msgspec.json.decode(data, type=DictManifest)
+        del data
+        if way == "msgspec_dicts_parse":
+            from contracts.tests.dict_walk import parse_manifest_document as dict_walk
+
+            doc["disabled"] = dict.fromkeys(doc.get("disabled") or {})
+            summary["assets"] = len(dict_walk(doc, consume=True).assets)
         else:
             summary["nodes"] = len(doc["nodes"])
     elif way == "msgspec":
@@ -181,17 +215,24 @@ def child(way: str, path: str) -> dict:
 
         parsed = parse_manifest(data)
         summary["assets"] = len(parsed.assets)
-    elif way == "msgspec_struct":
-        gc.disable()
-        manifest = msgspec.json.decode(data, type=StructManifest)
-        summary["nodes"] = len(manifest.nodes)
     elif way == "ijson":
         del data
         gc.disable()
         doc = _ijson_doc(path)
         summary["nodes"] = len(doc["nodes"])
+    return _result(way, started, summary)
+
+
+def _result(way: str, started: float, summary: dict[str, Any]) -> dict[str, Any]:
     seconds = time.perf_counter() - started
-    return {"way": way, "seconds": seconds, "peak_rss_mb": _peak_rss_mb(), **summary}
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return {
+        "way": way,
+        "seconds": seconds,
+        "cpu_seconds": usage.ru_utime + usage.ru_stime,  # the whole child, imports included
+        "peak_rss_mb": _peak_rss_mb(),
+        **summary,
+    }
 
 
 def main() -> None:
@@ -215,6 +256,7 @@ def main() -> None:
                 raise SystemExit(f"{way} failed:\n{done.stderr}")
             runs[way].append(json.loads(done.stdout.strip().splitlines()[-1]))
     floor = min(r["seconds"] for r in runs["json"]) if "json" in runs else None
+    floor_cpu = min(r["cpu_seconds"] for r in runs["json"]) if "json" in runs else None
     floor_rss = max(r["peak_rss_mb"] for r in runs["json"]) if "json" in runs else None
     results = []
     for way, rows in runs.items():
@@ -223,10 +265,13 @@ def main() -> None:
             "way": way,
             "seconds": round(best["seconds"], 3),
             "all_seconds": [round(r["seconds"], 2) for r in rows],
+            # CPU time moves less than wall time when other processes share the cores.
+            "cpu_seconds": round(min(r["cpu_seconds"] for r in rows), 3),
             "peak_rss_mb": round(max(r["peak_rss_mb"] for r in rows), 1),
         }
         if floor:
             row["time_vs_json"] = round(best["seconds"] / floor, 2)
+            row["cpu_vs_json"] = round(row["cpu_seconds"] / floor_cpu, 2)  # type: ignore[operator]
             row["rss_vs_json"] = round(row["peak_rss_mb"] / floor_rss, 2)
         results.append(row)
         print(json.dumps(row), flush=True)
