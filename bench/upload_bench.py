@@ -192,22 +192,24 @@ def _measure_one(port: int, worker: int, endpoint: str, path: Path, *, multipart
 def measure(
     files: dict[str, Path], root: Path, port: int, env: dict[str, str], endpoints: list[str]
 ) -> list[dict]:
-    server = subprocess.Popen(
-        [GUNICORN, "tessera_site.wsgi:application", "--workers", "1", "--timeout", "900",
-         "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
-        cwd=root, env=env,
-    )  # fmt: skip
+    """Each endpoint and way of sending in a fresh gunicorn: memory a request freed stays in the
+    worker's heap and would hide the next request's peak."""
     rows = []
-    try:
-        _wait_up(port, server)
-        worker = _worker_pid(server.pid)
-        for endpoint in endpoints:
-            for multipart in (False, True):
+    for endpoint in endpoints:
+        for multipart in (False, True):
+            server = subprocess.Popen(
+                [GUNICORN, "tessera_site.wsgi:application", "--workers", "1", "--timeout", "900",
+                 "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
+                cwd=root, env=env,
+            )  # fmt: skip
+            try:
+                _wait_up(port, server)
+                worker = _worker_pid(server.pid)
                 rows.append(_measure_one(port, worker, endpoint, files[endpoint], multipart=multipart))
                 print(json.dumps(rows[-1]), flush=True)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+            finally:
+                server.terminate()
+                server.wait(timeout=30)
     return rows
 
 

@@ -25,6 +25,7 @@ from audits.ingest.types import ResultFileError
 
 BLOCK = 1024 * 1024
 _SCALAR_TYPES = {"null": None, "boolean": False, "integer": 0, "double": 0.0, "number": 0, "string": ""}
+_DEPTH_CHANGE = {"start_map": 1, "start_array": 1, "end_map": -1, "end_array": -1}
 
 
 class _Outline:
@@ -96,21 +97,47 @@ class _Outline:
         return value if event in _SCALAR_TYPES else None
 
 
+# A prefix no key of a checked file can have: files holding a NUL are refused before (PostgreSQL
+# cannot store it), so ijson's C loop matches nothing and builds no Python object.
+_NO_PREFIX = "\x00"
+
+
+def json_check(handle: IO[bytes]) -> None:
+    """Raise ResultFileError unless ``handle`` holds one valid JSON document (read in blocks, in
+    constant memory, ~2x faster than :func:`document_outline`: nothing leaves ijson's C code)."""
+    try:
+        for _ in ijson.items(handle, _NO_PREFIX, buf_size=BLOCK):
+            pass
+    except ijson.JSONError as exc:
+        raise _refusal(exc, seen=True) from None
+
+
 def document_outline(handle: IO[bytes]) -> Any:
     """The outline of the JSON document in ``handle`` (read from its current position to the end).
     Raises ResultFileError when the file is empty or not valid JSON."""
     outline = _Outline()
     seen = False
+    change = _DEPTH_CHANGE.get
     try:
         for event, value in ijson.basic_parse(handle, buf_size=BLOCK, use_float=True):
             seen = True
+            # Most events lie deeper than the outline reaches: only count their depth (the loop
+            # runs once per event, ~8 million times for a 145 MB run_results.json).
+            depth = outline.depth
+            if depth > 3 or (depth == 3 and event != "map_key" and event[0] != "e"):
+                outline.depth = depth + change(event, 0)
+                continue
             outline.event(event, value)
     except ijson.JSONError as exc:
-        reason = _reason(exc)
-        if not seen and reason.startswith("parse error: premature EOF"):
-            raise ResultFileError("The file is empty.") from None
-        raise ResultFileError(f"The file is not valid JSON ({reason}).") from None
+        raise _refusal(exc, seen=seen) from None
     return outline.doc
+
+
+def _refusal(exc: Exception, *, seen: bool) -> ResultFileError:
+    reason = _reason(exc)
+    if not seen and reason.startswith("parse error: premature EOF"):
+        return ResultFileError("The file is empty.")
+    return ResultFileError(f"The file is not valid JSON ({reason}).")
 
 
 def _reason(exc: Exception) -> str:

@@ -17,7 +17,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 from audits.ingest import ResultFileError, detect_document_format, detect_format, normalize_format
-from audits.ingest.outline import document_outline
+from audits.ingest.outline import document_outline, json_check
 from audits.models import ResultUpload
 from audits.selectors import asset_find_by_ref
 from audits.task_refs import INGEST_RESULT_UPLOAD
@@ -69,11 +69,12 @@ def _check_whole(data: bytes, format: str | None) -> None:  # noqa: A002
 def _check_streamed(upload: UploadedFile, format: str | None) -> None:  # noqa: A002
     upload.seek(0)
     try:
-        outline = document_outline(upload)
+        if format:  # the named format's parser judges the document in the worker: JSON is enough
+            json_check(upload)
+        else:
+            detect_document_format(document_outline(upload))
     finally:
         upload.seek(0)
-    if not format:
-        detect_document_format(outline)
 
 
 def result_upload_create(

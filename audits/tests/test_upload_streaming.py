@@ -131,3 +131,14 @@ def test_the_outline_keeps_one_item_per_shape_of_a_long_list():
     # A stray item is seen, wherever it is: this is not a Great Expectations validation.
     with pytest.raises(ResultFileError):
         detect_document_format(outline)
+
+
+@pytest.mark.parametrize("query", ["?format=dbt", "?format=soda", ""])
+def test_a_large_valid_file_passes_the_streamed_check_with_or_without_a_named_format(
+    core, api, spool, streamed_check, query
+):
+    # With a format named, the check only reads the JSON (the named parser judges the document in
+    # the worker, as for a small file); without one, the outline must name a format.
+    response = _post_raw(api, core, RUN_RESULTS, query)
+    assert response.status_code == 202, response.content
+    assert ResultUpload.objects.get().size_bytes == len(RUN_RESULTS)
