@@ -42,3 +42,21 @@ def test_receiver_failing_twice_gets_the_event_once_with_three_attempts_recorded
         WebhookAttempt.objects.filter(delivery=delivery).order_by("id").values_list("status_code", flat=True)
     )
     assert codes == [500, 500, 204]
+
+
+def test_a_receiver_refusing_for_good_gets_the_event_once_and_the_delivery_fails(celery_worker):
+    team = TeamFactory(slug="data-platform")
+    with WebhookReceiver(secret="s3cret", refuse=(410, "hook deleted")) as receiver:
+        endpoint = WebhookEndpoint.objects.create(url=receiver.url, secret="s3cret", team=team)
+        with transaction.atomic():
+            event = event_record(kind="proposal.opened", team=team, payload={"hello": "world"})
+
+        delivery = wait_for(
+            lambda: WebhookDelivery.objects.filter(endpoint=endpoint, event=event, status="failed").first(),
+            timeout=60,
+            message=f"failed delivery\n{celery_worker.log()}",
+        )
+        assert len(receiver.requests) == 1  # a retry would be refused the same way
+    assert delivery.attempts == 1
+    attempt = WebhookAttempt.objects.get(delivery=delivery)
+    assert attempt.status_code == 410 and attempt.error.startswith("HTTP 410 hook deleted")
