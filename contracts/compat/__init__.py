@@ -7,7 +7,10 @@ Schema Registry's FORWARD, and our ``forward`` is their BACKWARD. See ``README.m
 
 from __future__ import annotations
 
-from contracts.compat.diff import Change, diff_contracts, guarantee_key
+from contracts.compat.diff.change import Change
+from contracts.compat.diff.contract import diff_contracts
+from contracts.compat.diff.guarantees import guarantee_key
+from contracts.compat.diff.relations import relation_moved, relation_removed
 from contracts.compat.types.parse import normalize_type
 from contracts.compat.types.widening import compare_types
 from contracts.compat.verdict import (
@@ -17,8 +20,6 @@ from contracts.compat.verdict import (
     evaluate_removal,
     format_version,
     parse_version,
-    relation_moved,
-    relation_removed,
 )
 
 __all__ = [

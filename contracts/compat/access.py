@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from contracts.compat.diff import Change
-from contracts.compat.verdict import Verdict, _explain, breaks_under, mode_directions
+from contracts.compat.diff.change import Change
+from contracts.compat.verdict import Verdict, breaking_reason, breaks_under, mode_directions
 
 NARROWER = frozenset({"protected", "private"})
 ACCESS_CHANGE = "access_narrowed"
@@ -46,7 +46,7 @@ def evaluate_access(*, mode: str, change: Change) -> Verdict:
         bump="major" if breaking else "patch",
         changes=[change],
         breaking_changes=[change] if breaking else [],
-        reasons=[_explain(change, directions, mode) if breaking else change.reason],
+        reasons=[breaking_reason(change, directions, mode) if breaking else change.reason],
         summary=f"Breaking under {mode}: dbt access narrows from {change.old} to {change.new}."
         if breaking
         else f"dbt access narrows from {change.old} to {change.new}; not breaking under {mode}.",

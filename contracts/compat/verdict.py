@@ -27,7 +27,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from contracts.compat.diff import Change, diff_contracts
+from contracts.compat.diff.change import Change
+from contracts.compat.diff.contract import diff_contracts
+from contracts.compat.diff.relations import relation_removed
 from contracts.compat.types.parse import parse_type
 from contracts.domain import COMPATIBILITY_MODES, ContractSpec
 
@@ -106,7 +108,7 @@ class Verdict:
         }
 
 
-def _explain(change: Change, directions: frozenset[str], mode: str) -> str:
+def breaking_reason(change: Change, directions: frozenset[str], mode: str) -> str:
     whys = []
     if "backward" in directions and change.backward_breaking:
         whys.append(f"backward: {_BACKWARD_WHY.get(change.kind, 'existing consumers are affected')}")
@@ -163,8 +165,9 @@ def evaluate(
 ) -> Verdict:
     """Judge ``new`` against the active contract ``old`` under ``mode``.
 
-    ``relation_changes`` come before the contract's own (see :func:`relation_moved`): a relation
-    that moves is judged together with what changed in its columns and guarantees.
+    ``relation_changes`` come before the contract's own (see
+    :func:`~contracts.compat.diff.relations.relation_moved`): a relation that moves is judged
+    together with what changed in its columns and guarantees.
 
     ``history`` holds the earlier versions (oldest first, optionally as ``(semver, spec)``
     pairs so reasons can name them); only transitive modes look at it. ``old=None`` is the
@@ -185,38 +188,15 @@ def evaluate(
     breaking_changes = [c for c in changes if breaks_under(c, directions)]
     checked = 1
     if transitive:
-        found = {(c.kind, c.column, c.guarantee) for c in breaking_changes}
-        for label, earlier in _history_items(history):
-            checked += 1
-            for change in diff_contracts(earlier, new):
-                signature = (change.kind, change.column, change.guarantee)
-                if signature in found or not breaks_under(change, directions):
-                    continue
-                found.add(signature)
-                breaking_changes.append(replace(change, against=label))
+        breaking_changes += _breaking_against_history(new, history, directions, breaking_changes)
+        checked += len(history)
 
     breaking = bool(breaking_changes)
-    reasons = [_explain(c, directions, mode) for c in breaking_changes]
+    reasons = [breaking_reason(c, directions, mode) for c in breaking_changes]
     breaking_ids = {id(c) for c in breaking_changes}
     reasons.extend(c.reason for c in changes if id(c) not in breaking_ids)
     reasons.extend(note for note in new.notes if note not in reasons)  # e.g. constraints not counted
     bump = _bump(changes, breaking)
-
-    if not changes and not breaking:
-        summary = "No change."
-    elif breaking:
-        summary = (
-            f"Breaking under {mode}: {len(breaking_changes)} breaking change"
-            f"{'s' if len(breaking_changes) != 1 else ''} (major version)."
-        )
-    elif mode == "none":
-        summary = (
-            f"{len(changes)} change{'s' if len(changes) != 1 else ''}; mode none checks nothing ({bump})."
-        )
-    else:
-        summary = (
-            f"Compatible under {mode}: {len(changes)} change{'s' if len(changes) != 1 else ''} ({bump})."
-        )
     return Verdict(
         mode=mode,
         breaking=breaking,
@@ -225,9 +205,39 @@ def evaluate(
         breaking_changes=breaking_changes,
         reasons=reasons,
         unknown=_unknown_notes(new, changes),
-        summary=summary,
+        summary=_summary(mode, changes, breaking_changes, bump),
         checked_against=checked,
     )
+
+
+def _breaking_against_history(
+    new: ContractSpec, history: Sequence[HistoryItem], directions: frozenset[str], found_already: list[Change]
+) -> list[Change]:
+    """What breaks against each earlier version and was not found already, marked with the
+    version it was found against."""
+    found = {(c.kind, c.column, c.guarantee) for c in found_already}
+    breaking: list[Change] = []
+    for label, earlier in _history_items(history):
+        for change in diff_contracts(earlier, new):
+            signature = (change.kind, change.column, change.guarantee)
+            if signature in found or not breaks_under(change, directions):
+                continue
+            found.add(signature)
+            breaking.append(replace(change, against=label))
+    return breaking
+
+
+def _summary(mode: str, changes: list[Change], breaking_changes: list[Change], bump: Bump | None) -> str:
+    if not changes and not breaking_changes:
+        return "No change."
+    if breaking_changes:
+        return (
+            f"Breaking under {mode}: {len(breaking_changes)} breaking change"
+            f"{'s' if len(breaking_changes) != 1 else ''} (major version)."
+        )
+    if mode == "none":
+        return f"{len(changes)} change{'s' if len(changes) != 1 else ''}; mode none checks nothing ({bump})."
+    return f"Compatible under {mode}: {len(changes)} change{'s' if len(changes) != 1 else ''} ({bump})."
 
 
 def bump_version(current: tuple[int, int, int] | None, bump: str | None) -> tuple[int, int, int]:
@@ -260,40 +270,12 @@ def format_version(version: tuple[int, int, int]) -> str:
     return ".".join(str(p) for p in version)
 
 
-# --- relation-level changes (SPEC §5: a relation removed or moved breaks backward, not forward) ---
-REMOVAL_WHY = {
-    "deleted": "its model was deleted from the project",
-    "disabled": "its model is disabled",
-    "ephemeral": "its model is now ephemeral (no relation is built)",
-}
-
-
-def relation_removed(*, relation: str, why: str = "deleted") -> Change:
-    """The relation an asset names is gone from the manifest (deleted, disabled, made ephemeral)."""
-    text = REMOVAL_WHY.get(why, why)
-    return Change(
-        kind="relation_removed", column=None, guarantee=None, old=relation, new=None,
-        backward_breaking=True, forward_breaking=False,
-        reason=f"Relation {relation} is being removed: {text}.",
-    )  # fmt: skip
-
-
-def relation_moved(*, old_relation: str, new_relation: str) -> Change:
-    """Same dbt unique_id, new database/schema/identifier: a removal of the old relation plus a new one."""
-    return Change(
-        kind="relation_moved", column=None, guarantee=None, old=old_relation, new=new_relation,
-        backward_breaking=True, forward_breaking=False,
-        reason=f"Relation {old_relation} moves to {new_relation}: {old_relation} is removed and "
-        f"{new_relation} is a new relation.",
-    )  # fmt: skip
-
-
 def evaluate_removal(*, old: ContractSpec, mode: str, relation: str, why: str = "deleted") -> Verdict:
     """Judge the removal of an asset's relation under its mode (breaking under backward and full)."""
     removal = relation_removed(relation=relation, why=why)
     directions, _ = mode_directions(mode)
     breaking = breaks_under(removal, directions)
-    reason = _explain(removal, directions, mode) if breaking else removal.reason
+    reason = breaking_reason(removal, directions, mode) if breaking else removal.reason
     return Verdict(
         mode=mode,
         breaking=breaking,

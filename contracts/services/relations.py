@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from django.utils import timezone
 
-from contracts.compat.verdict import REMOVAL_WHY
+from contracts.compat.diff.relations import REMOVAL_WHY
 from contracts.domain import AssetSpec
 from contracts.models import Asset, Registration, SyncRun
 from contracts.services.events import asset_event_record

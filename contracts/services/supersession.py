@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from django.utils import timezone
 
-from contracts.compat.diff import diff_contracts
+from contracts.compat.diff.contract import diff_contracts
 from contracts.compat.serialize import spec_from_version
 from contracts.models import Acknowledgment, Asset, Proposal, ProposalImpact
 from contracts.services.events import event_record

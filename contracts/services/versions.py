@@ -15,7 +15,7 @@ import orjson
 from django.db import connection, transaction
 from django.utils import timezone
 
-from contracts.compat.diff import guarantee_key
+from contracts.compat.diff.guarantees import guarantee_key
 from contracts.compat.serialize import columns_to_json, spec_from_version
 from contracts.compat.verdict import Verdict, bump_version
 from contracts.domain import ContractSpec

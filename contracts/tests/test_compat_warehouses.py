@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from contracts.compat import evaluate
-from contracts.compat.diff import diff_contracts
+from contracts.compat.diff.contract import diff_contracts
 from contracts.compat.types.parse import normalize_type
 from contracts.compat.types.widening import compare_types
 from contracts.domain import ColumnSpec, ContractSpec, GuaranteeSpec

@@ -253,7 +253,7 @@ def version_diff(request: HtmxHttpRequest, pk: int, a: int, b: int) -> HttpRespo
 
 def diff_rows(old: ContractVersion, new: ContractVersion, verdict: Any) -> dict[str, Any]:
     """Columns and guarantees of two versions aligned side by side, each row with its changes."""
-    from contracts.compat.diff import guarantee_key
+    from contracts.compat.diff.guarantees import guarantee_key
     from contracts.compat.serialize import spec_from_version
 
     breaking = {id(c) for c in verdict.breaking_changes}

@@ -18,7 +18,8 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
-from contracts.compat.verdict import Verdict, evaluate, evaluate_removal, relation_moved
+from contracts.compat.diff.relations import relation_moved
+from contracts.compat.verdict import Verdict, evaluate, evaluate_removal
 from contracts.domain import DEFAULT_MODE, AssetSpec, ContractSpec, ParsedManifest
 from contracts.ingest.catalog import parse_catalog
 from contracts.ingest.errors import ManifestError

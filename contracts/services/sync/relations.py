@@ -59,7 +59,8 @@ def relation_changes_decide(
 ) -> RelationOutcome:
     """Judge each removed or moved relation under its asset's mode: breaking with consumers opens
     (or finds) a proposal and nothing happens to the asset yet; otherwise it is applied now."""
-    from contracts.compat.verdict import evaluate, evaluate_removal, relation_moved
+    from contracts.compat.diff.relations import relation_moved
+    from contracts.compat.verdict import evaluate, evaluate_removal
     from contracts.services.versions import version_spec
 
     out = RelationOutcome()
