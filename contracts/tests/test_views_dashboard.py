@@ -287,6 +287,26 @@ def test_home_lists_the_assets_we_own_or_use_whose_latest_audit_failed(client, w
     assert "owned_fixed" not in section and "not_ours" not in section
 
 
+@pytest.mark.parametrize("readers", [3, 70])
+def test_asset_page_names_the_first_50_assets_reading_it_by_relation(client, world, readers):
+    # 70 readers: more than the small drawing holds (60 assets), so the sentence reads them apart.
+    hub = AssetFactory(owner_team=world.core, name="hub")
+    made = [AssetFactory(owner_team=world.marketing, name=f"reader_{i:03d}") for i in range(readers)]
+    for asset in made:
+        LineageEdgeFactory(upstream=hub, downstream=asset)
+    LineageEdgeFactory(upstream=world.dim, downstream=hub)
+    body = login(client, world.stranger).get(reverse("asset_detail", args=[hub.pk])).content.decode()
+    sentence = body[body.index('id="lineage-text"') :]
+    sentence = sentence[: sentence.index("</p>")]
+    first = sorted(made, key=lambda a: a.relation)[:50]
+    expected = ", ".join(
+        f'<a href="{reverse("asset_detail", args=[a.pk])}">{a.name}</a> <span class="muted">(marketing-analytics)</span>'
+        for a in first
+    )
+    assert f"Read by {expected}." in sentence
+    assert f'Reads <a href="{reverse("asset_detail", args=[world.dim.pk])}">dim_customers</a>.' in sentence
+
+
 def test_asset_page_timeline_marks_audit_runs(client, world):
     from audits.models import AuditRun, CheckResult
 
@@ -704,4 +724,4 @@ def test_asset_page_takes_a_pinned_number_of_queries(client, world):
     client = login(client, world.stranger)
     _grow(world, 100)
     url = reverse("asset_detail", args=[world.dim.pk])
-    assert _count_queries(client, url) == 19
+    assert _count_queries(client, url) == 17

@@ -32,7 +32,6 @@ from contracts.selectors.access import (
 )
 from contracts.selectors.column_usage import asset_column_readers, proposal_impacts
 from contracts.selectors.deprecations import asset_campaign, model_versions
-from contracts.selectors.lineage import lineage_graph
 from contracts.selectors.supersession import proposal_latest, proposal_lineage
 from tessera_site.lib.htmx import HtmxHttpRequest
 
@@ -226,8 +225,7 @@ def _proposal_label(p: Proposal) -> str:
 
 
 def _mini_lineage(asset: Asset, page: sel.AssetPage) -> dict[str, Any]:
-    graph = lineage_graph(asset=asset, depth=1, max_nodes=60, impact=True)
-    return lineage_drawing(graph, focus_id=asset.pk, paths=True)
+    return lineage_drawing(page.graph, focus_id=asset.pk, paths=True)
 
 
 @login_required

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db.models import (
     Prefetch,
+    Q,
 )
 
 from contracts.models import (
@@ -23,6 +24,16 @@ from contracts.presenters.guarantees import guarantee_label
 from contracts.selectors.dashboard.common import _audit_run_model
 from contracts.selectors.dashboard.home import _HEAVY_VERSION_FIELDS
 from contracts.selectors.exposures import asset_dbt_group, asset_exposure_links
+from contracts.selectors.lineage import LineageGraph, lineage_graph
+
+
+@dataclass(frozen=True, slots=True)
+class Neighbour:
+    """An asset read by, or reading, the page's asset: what the page's lineage sentence shows."""
+
+    pk: int
+    display_name: str
+    team_slug: str
 
 
 @dataclass
@@ -32,8 +43,9 @@ class AssetPage:
     versions: list[ContractVersion]
     proposals: list[Proposal]
     audits: list[Any]
-    upstream: list[Asset]
-    downstream: list[Asset]
+    upstream: list[Neighbour]
+    downstream: list[Neighbour]
+    graph: LineageGraph  # one hop each way, at most 60 assets: the page's small lineage drawing
     columns: list[dict[str, Any]] = field(default_factory=list)
     table_guarantees: list[dict] = field(default_factory=list)
     exposures: list[ExposureAsset] = field(default_factory=list)  # dbt exposures reading it
@@ -67,26 +79,34 @@ def asset_page(*, asset: Asset, audit_limit: int = 60) -> AssetPage:
         .defer("details", "unchecked", *(f"contract_version__{f}" for f in _HEAVY_VERSION_FIELDS))
         .order_by("-run_at", "-id")[:audit_limit]
     )
-    neighbour_fields = ("id", "name", "model_version", "owner_team__id", "owner_team__slug")
-    upstream = list(
-        Asset.objects.filter(downstream_edges__downstream=asset)
-        .select_related("owner_team")
-        .only(*neighbour_fields)[:50]
-    )
-    downstream = list(
-        Asset.objects.filter(upstream_edges__upstream=asset)
-        .select_related("owner_team")
-        .only(*neighbour_fields)[:50]
-    )
+    graph = lineage_graph(asset=asset, depth=1, max_nodes=60, impact=True)
+    upstream, downstream = _neighbours(asset, graph)
     # Diff links compare each version with the one before it (proposed versions with the active base).
     ordered = sorted(versions, key=lambda v: (v.major, v.minor, v.patch, v.pk))
     for older, newer in zip(ordered, ordered[1:], strict=False):
         newer.previous = older
-    page = AssetPage(asset, consumers, versions, proposals, audits, upstream, downstream)
+    page = AssetPage(asset, consumers, versions, proposals, audits, upstream, downstream, graph)
     page.exposures = asset_exposure_links(asset=asset)
     page.dbt_group = asset_dbt_group(asset=asset)
     _attach_guarantees(page)
     return page
+
+
+def _neighbours(asset: Asset, graph: LineageGraph) -> tuple[list[Neighbour], list[Neighbour]]:
+    """The first 50 assets (by relation) it reads and that read it. The drawing's graph already
+    holds them, unless it had to leave some out (a hub of more than 59 neighbours): then two
+    queries read them apart."""
+    if not graph.truncated:
+        return (
+            [Neighbour(n.id, n.name, n.team) for n in graph.upstream[:50]],
+            [Neighbour(n.id, n.name, n.team) for n in graph.downstream[:50]],
+        )
+    sides = []
+    for side in (Q(downstream_edges__downstream=asset), Q(upstream_edges__upstream=asset)):
+        rows = Asset.objects.filter(side).select_related("owner_team").order_by("relation")
+        fields = ("id", "name", "model_version", "relation", "owner_team__id", "owner_team__slug")
+        sides.append([Neighbour(a.pk, a.display_name, a.owner_team.slug) for a in rows.only(*fields)[:50]])
+    return sides[0], sides[1]
 
 
 def _asset_proposals(asset: Asset) -> list[Proposal]:
