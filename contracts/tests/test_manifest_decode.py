@@ -113,6 +113,8 @@ def _parse_stored(path: Path) -> ParsedManifest:
         (b'{"metadata": {"dbt_schema_version": "https://schemas.getdbt.com/dbt/run-results/v6.json"}, "results": []}', "not_a_manifest"),
         (b'{"metadata": {"dbt_schema_version": "https://schemas.getdbt.com/dbt/manifest/v3.json"}, "nodes": {}}', "unsupported_schema_version"),
         (b'{"metadata": {"dbt_schema_version": "https://schemas.getdbt.com/dbt/manifest/v12.json"}, "nodes": {"m": {"columns": 3}}}', "not_a_manifest"),
+        (b'{"metadata": {"dbt_schema_version": "https://schemas.getdbt.com/dbt/manifest/v12.json"}, "nodes": {}, "sources": {"s": {"columns": 3}}}', "not_a_manifest"),
+        (b'{"metadata": {"dbt_schema_version": "https://schemas.getdbt.com/dbt/manifest/v12.json"}, "nodes": {"t": {"test_metadata": []}}}', "not_a_manifest"),
         (b"[1, 2]", "not_a_manifest"),
     ],
 )  # fmt: skip
@@ -124,8 +126,10 @@ def test_a_stored_file_fails_with_the_same_error_as_its_bytes(tmp_path, body, co
     with pytest.raises(ManifestError) as from_bytes:
         load_manifest_json(body)
     assert from_file.value.code == from_bytes.value.code == code
-    if code == "not_a_manifest" and b"columns" in body:
+    if code == "not_a_manifest" and b'"m"' in body:  # the file's error names the node
         assert "$.nodes['m'].columns" in from_file.value.detail
+    if code == "not_a_manifest" and b'"s"' in body:
+        assert "$.sources['s'].columns" in from_file.value.detail
 
 
 # --- every key the parsers read is kept -------------------------------------------------------
