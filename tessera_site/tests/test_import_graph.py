@@ -195,3 +195,51 @@ def test_contracts_never_imports_audits():
     assert not new, "contracts must not import audits:\n" + "\n".join(f"  {m} -> {t}" for m, t in new)
     paid = sorted(CONTRACTS_TO_AUDITS_ALLOWED - upward)
     assert not paid, "no longer imported, remove from CONTRACTS_TO_AUDITS_ALLOWED: " + repr(paid)
+
+
+# The pure core (ARCHITECTURE.md, "pure domain"): the plain data shapes, the compatibility engine
+# and the parsers. Bytes and dataclasses in, dataclasses out: no Django, no ORM, no other app code.
+PURE_CORE = ("contracts.domain", "contracts.compat", "contracts.ingest")
+
+
+def _in_pure_core(name: str) -> bool:
+    return any(name == pure or name.startswith(pure + ".") for pure in PURE_CORE)
+
+
+def impure_imports(root: Path = ROOT, packages: tuple[str, ...] = APPS) -> list[str]:
+    """Every import of a pure-core module that reaches Django or app code outside the core
+    (late imports and ``if TYPE_CHECKING:`` ones too)."""
+    found = []
+    for module, path in _modules(root, packages).items():
+        if not _in_pure_core(module):
+            continue
+        for name, line in _imports(path, module, type_checking=True):
+            top = name.partition(".")[0]
+            if top == "django" or (top in packages and not _in_pure_core(name)):
+                found.append(f"{module} imports {name} (line {line})")
+    return sorted(found)
+
+
+def test_the_pure_core_imports_no_django_and_no_other_app_code():
+    found = impure_imports()
+    assert not found, "the pure core must stay pure:\n" + "\n".join(found)
+
+
+def test_the_purity_check_finds_django_and_the_orm_even_late(tmp_path):
+    """The check can fail: a model imported inside a function and Django imported for type hints
+    are found; a library and the core's own modules are not."""
+    compat = tmp_path / "contracts" / "compat"
+    compat.mkdir(parents=True)
+    for package in (tmp_path / "contracts", compat):
+        (package / "__init__.py").write_text("")
+    (compat / "fine.py").write_text(
+        "import orjson\nfrom contracts.domain import ColumnSpec\nfrom . import late\n"
+    )
+    (compat / "late.py").write_text("def f():\n    from contracts.models import Asset\n")
+    (compat / "typed.py").write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from django.db import models\n"
+    )
+    assert impure_imports(tmp_path, ("contracts",)) == [
+        "contracts.compat.late imports contracts.models.Asset (line 2)",
+        "contracts.compat.typed imports django.db.models (line 3)",
+    ]
