@@ -12,8 +12,10 @@ A temporary file is deleted when it is closed, so a refused upload leaves nothin
 stored one is moved into the storage (``FileSystemStorage`` renames a temporary upload).
 
 The edge middleware does not read the bodies of the views named in ``TESSERA_STREAMED_BODY_VIEWS``
-(it would hold them in memory to look for NUL characters): such a view streams its body with
-:func:`body_to_file`, which makes the same check (:func:`body_nul_refusal`).
+(it would hold them in memory to look for NUL characters): such a view (the sync, the CI check,
+the audit result upload) streams its body with :func:`body_upload`, which refuses a Content-Length
+past the limit up front, streams with :func:`body_to_file` and makes the middleware's NUL check
+(:func:`body_nul_refusal`) on the file, in blocks.
 """
 
 from __future__ import annotations
