@@ -10,5 +10,7 @@ from contracts.services.sync.context import SyncContext
 
 
 def deprecations_follow(ctx: SyncContext) -> None:
-    # Every live campaign, not only this project's: this project's models may be the readers.
-    campaigns_refresh(now=ctx.now)
+    # Campaigns open or close for this project's versions only: a sync writes no other project's
+    # deprecation dates (theirs follow their own syncs and the daily refresh of every project). The
+    # readers of every live campaign are refreshed: this project's models may be among them.
+    campaigns_refresh(project_id=ctx.project.pk, now=ctx.now)
