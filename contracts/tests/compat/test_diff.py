@@ -338,3 +338,53 @@ def test_a_multi_column_guarantee_naming_a_removed_column_is_still_reported() ->
     )
     new = ContractSpec(columns=[ColumnSpec("id", "integer")])
     assert [c.kind for c in diff_contracts(old, new)] == ["column_removed", "guarantee_loosened"]
+
+
+def test_a_guarantee_first_made_on_a_removed_column_is_a_change_of_its_own() -> None:
+    """Only what went with the column is folded into its removal; a test newly written on a
+    column the contract no longer lists is news of its own."""
+    old = ContractSpec(columns=[ColumnSpec("id", "integer"), ColumnSpec("email", "varchar")])
+    new = ContractSpec(columns=[ColumnSpec("id", "integer")], guarantees=[g("not_null", "email")])
+    changes = diff_contracts(old, new)
+    assert [(c.kind, c.column) for c in changes] == [
+        ("column_removed", "email"),
+        ("guarantee_tightened", "email"),
+    ]
+    assert changes[0].reason == "Column email (varchar) was removed."
+
+
+def test_one_guarantee_moved_every_way_reports_each_move_in_a_fixed_order() -> None:
+    """Row filter, then the arguments, then what makes the promise, then its severity: each a
+    change of its own, each judged in its own direction."""
+    old = GuaranteeSpec("accepted_values", "status", {"values": ["a", "b"]}, severity="warn")
+    new = GuaranteeSpec(
+        "accepted_values",
+        "status",
+        {"values": ["a", "b", "c"], "where": "amount > 0"},
+        severity="error",
+        mechanism="constraint",
+    )
+    changes = diff_contracts(ContractSpec(guarantees=[old]), ContractSpec(guarantees=[new]))
+    assert [(c.kind, c.backward_breaking, c.forward_breaking, c.reason) for c in changes] == [
+        (
+            "guarantee_loosened",
+            True,
+            False,
+            "accepted_values on status ('a', 'b', 'c') now only checks rows where amount > 0 (loosened).",
+        ),
+        ("guarantee_loosened", True, False, "accepted_values on status now also allows 'c' (loosened)."),
+        (
+            "guarantee_mechanism_changed",
+            False,
+            False,
+            "accepted_values on status ('a', 'b', 'c') is now made by a constraint of the enforced "
+            "contract (was a data test): the same promise.",
+        ),
+        (
+            "guarantee_tightened",
+            False,
+            True,
+            "accepted_values on status ('a', 'b', 'c') was upgraded from severity warn to error (tightened).",
+        ),
+    ]
+    assert {c.guarantee for c in changes} == {"accepted_values:status"}
