@@ -10,9 +10,9 @@ from datetime import datetime
 from typing import Any, Literal
 
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpRequest
-from ninja import Field, File, Form, Router, Schema
-from ninja.files import UploadedFile
+from ninja import Field, Router, Schema
 
 from audits.models import AuditRun, CheckResult, ResultUpload
 from audits.selectors import (
@@ -254,6 +254,35 @@ def audit_results_post(request: HttpRequest, asset_id: str, payload: AuditResult
     return (201 if created else 200), _run_out(run, checks)
 
 
+# The upload reads its body itself (multipart, or the raw file streamed to disk): declared here.
+# File/Form parameters would make ninja read request.POST, which for a raw body sent as a form
+# (curl --data-binary without a Content-Type) holds the whole body in memory.
+_UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {"type": "string", "format": "binary", "description": "The result file"},
+                        "format": {
+                            "type": "string",
+                            "description": "dbt, gx, soda or generic (else detected)",
+                        },
+                        "asset": {"type": "string", "description": "The asset the results are about"},
+                    },
+                }
+            },
+            "application/json": {
+                "schema": {"type": "object", "description": "The result file itself (with ?format=&asset=)"}
+            },
+        },
+    }
+}
+
+
 @router.post(
     "/audit-results/upload",
     response={
@@ -265,12 +294,12 @@ def audit_results_post(request: HttpRequest, asset_id: str, payload: AuditResult
         422: UploadFailedOut,
     },
     url_name="audit_results_upload",
+    openapi_extra=_UPLOAD_BODY,
 )
 def audit_results_upload(
     request: HttpRequest,
-    file: UploadedFile | None = File(None),  # noqa: B008 (ninja's declaration style)
-    format: str | None = Form(None),  # noqa: A002 - the documented field name
-    asset: str | None = Form(None),
+    format: str | None = None,  # noqa: A002 - the documented field name
+    asset: str | None = None,
     wait: bool = False,
 ):
     """Upload a result file (dbt run_results.json, Great Expectations validation or checkpoint
@@ -279,19 +308,7 @@ def audit_results_upload(
     the background: 202 with a ``status_url``; with ``?wait=true`` the reply waits for the outcome."""
     actor: Actor = request.auth
     actor.require_scope("write")
-    refusal = upload_refusal(request)  # a file past the size limit was dropped while it streamed
-    if refusal is not None:
-        raise refusal
-    format = format or request.GET.get("format")
-    asset = asset or request.GET.get("asset")
-    if file is not None:
-        content, filename = file, file.name or ""
-    elif request.content_type and request.content_type.startswith("multipart/"):
-        raise InvalidInput("Send the result file in the multipart field 'file'.", code="missing_file")
-    else:
-        # Streamed (named in TESSERA_STREAMED_BODY_VIEWS): to a temporary file, never request.body.
-        limit = settings.TESSERA_MAX_UPLOAD_BYTES
-        content, filename = body_upload(request, limit=limit, name="results.json"), "results.json"
+    content, filename, format, asset = _upload_of(request, format=format, asset=asset)
     try:
         upload = _submit(actor, content, filename=filename, format=format, asset=asset)
     finally:
@@ -302,6 +319,26 @@ def audit_results_upload(
         return 200, _upload_out(upload)
     upload.refresh_from_db()
     return 202, _upload_out(upload)
+
+
+def _upload_of(
+    request: HttpRequest,
+    *,
+    format: str | None,  # noqa: A002 - the documented field name
+    asset: str | None,
+) -> tuple[UploadedFile, str, str | None, str | None]:
+    """The file, its name, and the format and asset (form fields before query parameters)."""
+    if not (request.content_type or "").startswith("multipart/"):
+        # Streamed (named in TESSERA_STREAMED_BODY_VIEWS): to a temporary file, never request.body.
+        body = body_upload(request, limit=settings.TESSERA_MAX_UPLOAD_BYTES, name="results.json")
+        return body, "results.json", format, asset
+    file = request.FILES.get("file")
+    refusal = upload_refusal(request)  # a file past the size limit was dropped while it streamed
+    if refusal is not None:
+        raise refusal
+    if file is None:
+        raise InvalidInput("Send the result file in the multipart field 'file'.", code="missing_file")
+    return file, file.name or "", request.POST.get("format") or format, request.POST.get("asset") or asset
 
 
 def _submit(

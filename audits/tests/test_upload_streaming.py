@@ -142,3 +142,18 @@ def test_a_large_valid_file_passes_the_streamed_check_with_or_without_a_named_fo
     response = _post_raw(api, core, RUN_RESULTS, query)
     assert response.status_code == 202, response.content
     assert ResultUpload.objects.get().size_bytes == len(RUN_RESULTS)
+
+
+def test_curl_data_binary_without_a_content_type_is_streamed_too(core, api, spool, streamed_check):
+    # curl --data-binary @target/run_results.json (the demo README) sends
+    # application/x-www-form-urlencoded: the body must not be parsed as a form, nor read whole.
+    response = api.post(
+        UPLOAD + "?format=dbt",
+        RUN_RESULTS,
+        content_type="application/x-www-form-urlencoded",
+        **bearer(core.platform_secret),
+    )
+    assert response.status_code == 202, response.content
+    assert not hasattr(response.wsgi_request, "_body")
+    with ResultUpload.objects.get().file.open("rb") as stored:
+        assert stored.read() == RUN_RESULTS

@@ -210,3 +210,13 @@ def test_bad_input_to_the_streamed_check_is_a_clear_4xx_and_writes_nothing(
     assert response.json()["error"] == code
     assert not SyncRun.objects.exists() and not Asset.objects.exists()
     assert not list(spool.iterdir())
+
+
+@pytest.mark.parametrize("path", ["/api/v1/sync/dbt?team=shop-platform", CHECK])
+def test_curl_data_binary_without_a_content_type_is_streamed_too(client, open_api, db, spool, path):
+    # curl --data-binary @target/manifest.json sends application/x-www-form-urlencoded: the body
+    # must not be parsed as a form (that reads it whole).
+    team_ensure(slug="shop-platform")
+    response = client.post(path, data=SMALL, content_type="application/x-www-form-urlencoded")
+    assert response.status_code in (200, 202), response.content
+    assert not hasattr(response.wsgi_request, "_body")
