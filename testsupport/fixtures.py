@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass, field
 from email import message_from_bytes
@@ -80,6 +82,47 @@ class WorkerHandle:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def wait_idle(self, *, timeout: float = 300) -> None:
+        """Wait until this worker has nothing left to do: the positive signal a test waits for
+        before it asserts that something did *not* happen (a duplicate email, a second run).
+
+        A marker task is sent to the worker's queue; the worker takes messages from that one
+        queue in order, one at a time (solo pool, concurrency 1, prefetch 1, acks late), so once
+        the marker has run, everything queued before it has run too. The worker is idle when, in
+        its log from just before the marker was sent until the marker ran, no other task started
+        or ended (nothing was queued ahead of the marker, nothing was running) and every task it
+        ever received has ended (none waits for its ETA, as a retry does). Any task that ran in
+        between may have queued more: then look again. No beat runs beside this worker, so
+        nothing starts afterwards unless the test does something."""
+        wait_for(self._idle_after_a_marker, timeout=timeout, interval=0, message="the worker to be idle")
+
+    def _idle_after_a_marker(self) -> bool:
+        from celery import uuid
+
+        from tessera_site.celery import app
+
+        before = len(self.log())
+        marker = uuid()
+        # Celery's built-in accumulate task only returns its arguments: harmless on any worker.
+        app.send_task("celery.accumulate", args=[marker], task_id=marker)
+        ran = re.compile(rf"Task celery\.accumulate\[{marker}\] succeeded")
+        wait_for(
+            lambda: ran.search(self.log(), before),
+            timeout=120,
+            message=lambda: f"the marker task {marker} run by the worker:\n{self.log()[-3000:]}",
+        )
+        log = self.log()
+        until = ran.search(log, before).end()  # type: ignore[union-attr]  # it ran: waited above
+        others = [t for t in _TASK_LINE.findall(log, before, until) if t[1] != marker]
+        received = Counter(t[1] for t in _TASK_LINE.findall(log) if t[2] == "received")
+        ended = Counter(t[1] for t in _TASK_LINE.findall(log) if t[2] != "received")
+        return not others and not (received - ended)
+
+
+# How Celery's worker logs a task (celery.app.trace.LOG_*): "Task <name>[<id>] received", then
+# "Task <name>[<id>] succeeded in …" (or "raised …", "retry: …", …) when it ends.
+_TASK_LINE = re.compile(r"Task (\S+)\[([0-9a-f-]+)\] (\w+)")
 
 
 def start_celery_worker(
@@ -157,15 +200,18 @@ def celery_worker(transactional_db, tmp_path: Path) -> Iterator[WorkerHandle]:
         handle.process.kill()
 
 
-def wait_for(predicate, *, timeout: float = 60, interval: float = 0.2, message: str = "condition"):
-    """Poll until predicate() is truthy; return its value or fail with `message`."""
+def wait_for(
+    predicate, *, timeout: float = 60, interval: float = 0.2, message: str | Callable[[], str] = "condition"
+):
+    """Poll until predicate() is truthy; return its value or fail with `message` (a callable is
+    asked at the failure, e.g. for the end of a log)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
         if value:
             return value
         time.sleep(interval)
-    pytest.fail(f"timed out after {timeout}s waiting for {message}")
+    pytest.fail(f"timed out after {timeout}s waiting for {message() if callable(message) else message}")
 
 
 # --- A real SMTP server --------------------------------------------------------------------

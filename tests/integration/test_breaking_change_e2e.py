@@ -9,7 +9,6 @@ through the API → the proposal publishes v2.0.0 → the producer receives the 
 from __future__ import annotations
 
 import re
-import time
 from email.message import Message
 from urllib.parse import urlparse
 
@@ -89,7 +88,7 @@ def test_breaking_sync_to_published_major_version_with_emails_links_and_api(
         timeout=60,
         message="every proposal-opened email",
     )
-    time.sleep(1)  # a duplicate would arrive within the worker's next beats
+    celery_worker.wait_idle()  # every task has run, and every task those queued: no duplicate is on its way
     assert OutboundEmail.objects.filter(kind="proposal_opened").count() == expected
     assert len([m for m in smtp_server.received() if "Breaking" in m["Subject"]]) == expected
     assert len(opened_for("marketing-analytics")) == 1 and len(opened_for("finance-analytics")) == 1

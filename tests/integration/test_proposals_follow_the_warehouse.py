@@ -16,7 +16,6 @@ and finance); then core deploys something else before every team has answered:
 from __future__ import annotations
 
 import re
-import time
 from dataclasses import dataclass
 from email.message import Message
 from urllib.parse import urlparse
@@ -30,7 +29,7 @@ from contracts.services.apikeys import apikey_authenticate
 from contracts.services.sync.check import sync_check
 from tessera_site.lib.auth import Actor, actor_for_key
 from tests.integration.e2e_setup import demo_teams, sync_and_wait
-from testsupport.fixtures import wait_for
+from testsupport.fixtures import WorkerHandle, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -43,6 +42,7 @@ CONSUMERS = ("marketing-analytics", "finance-analytics")
 class Story:
     artifacts: object
     smtp: object
+    worker: WorkerHandle
     producer: Actor
     teams: dict[str, Team]
     secrets: dict[str, str]
@@ -62,7 +62,7 @@ class Story:
         wait_for(
             lambda: all(self.mails(s, subject) for s in slugs), timeout=300, message=f"emails {subject!r}"
         )
-        time.sleep(1)  # a duplicate would arrive within the worker's next beats
+        self.worker.wait_idle()  # every task has run, and every task those queued: no duplicate is on its way
         return {s: self.mails(s, subject) for s in slugs}
 
     def answer_api(self, proposal: Proposal, slug: str, answer: str = "approved"):
@@ -90,7 +90,7 @@ def story(demo_artifacts, smtp_server, celery_worker) -> Story:
     teams = demo_teams(("data-platform", *CONSUMERS))
     secrets = {slug: api_key_for(team, scopes="read,write", name="ci")[1] for slug, team in teams.items()}
     producer = actor_for_key(apikey_authenticate(secrets["data-platform"]))
-    built = Story(demo_artifacts, smtp_server, producer, teams, secrets)
+    built = Story(demo_artifacts, smtp_server, celery_worker, producer, teams, secrets)
     built.sync(demo_artifacts.manifests["core"])
     assert Asset.objects.get(relation=DIM).active_version.semver == "1.0.0"
     return built
@@ -144,7 +144,7 @@ def test_breaking_then_normal_again_withdraws_and_tells_each_team_once(story):
     assert f"Reverted by sync #{revert.pk}" in _text(told["marketing-analytics"][0])
 
     story.sync(story.artifacts.manifests["core"])  # the same build again: nothing more to say
-    time.sleep(2)
+    story.worker.wait_idle()  # and whatever that sync queued has run
     assert {s: len(story.mails(s, f"proposal #{proposal.pk} withdrawn")) for s in CONSUMERS} == dict.fromkeys(
         CONSUMERS, 1
     )
