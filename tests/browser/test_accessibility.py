@@ -120,8 +120,12 @@ def test_every_signed_in_page_passes_axe_and_the_csp(
         problems += check_page(page, f"a11y-{width}-upload-job-waiting")
         # The running sync keeps polling in place; its panel must still be there and clean.
         page.goto(f"{live_server.url}/syncs/{sync_id}/")
-        assert page.locator("#progress").get_attribute("data-status") == "running"
-        page.wait_for_timeout(2_500)  # two polls
+        panel = page.locator("#progress")
+        assert panel.get_attribute("data-status") == "running"
+        for _ in range(2):  # two polls, each a fresh panel swapped in place of the one marked here
+            panel.evaluate("el => el.setAttribute('data-seen', '')")
+            expect(page.locator("#progress:not([data-seen])")).to_have_count(1, timeout=15_000)
+        expect(panel).to_have_attribute("data-status", "running")
         problems += check_page(page, f"a11y-{width}-sync-running-polled")
     finally:
         context.close()

@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import log_in, shot
 from tests.browser.pagecheck import serious_axe_violations
+from testsupport.fixtures import wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -200,7 +201,7 @@ def test_upload_a_manifest_and_watch_the_progress_panel_reach_done(
 
 def test_answer_and_upload_without_javascript(browser, live_server, demo_world, demo_artifacts, request):
     _run_tasks(request)
-    from contracts.models import Acknowledgment
+    from contracts.models import Acknowledgment, SyncRun
 
     context = browser.new_context(java_script_enabled=False, viewport={"width": 1280, "height": 900})
     page = context.new_page()
@@ -217,11 +218,13 @@ def test_answer_and_upload_without_javascript(browser, live_server, demo_world, 
         page.set_input_files("#m-manifest", str(demo_artifacts.manifests["finance"]))
         page.locator("#manifest-form").get_by_role("button", name="Sync manifest").click()
         page.wait_for_url(re.compile(r"/syncs/\d+/$"))
-        for _ in range(60):  # without htmx the page is reloaded by hand (the noscript link)
-            if page.locator("#progress").get_attribute("data-status") in ("succeeded", "failed"):
-                break
-            page.wait_for_timeout(500)
-            page.reload()
+        sync_id = int(re.search(r"/syncs/(\d+)/$", page.url).group(1))
+        wait_for(
+            lambda: SyncRun.objects.get(pk=sync_id).status in ("succeeded", "failed"),
+            timeout=120,
+            message=f"sync {sync_id} to end",
+        )
+        page.reload()  # without htmx the page is reloaded by hand (the noscript link)
         assert page.locator("#progress").get_attribute("data-status") == "succeeded"
         shot(page, "nojs-sync")
     finally:
