@@ -156,7 +156,10 @@ def _pk_in(ids: set[int]) -> Q:
         return Q(pk__in=ids)
     table = Asset._meta.db_table
     in_ids = f"{table}.id = ANY(%s::bigint[])"  # the table name comes from the model
-    return Q(RawSQL(in_ids, (sorted(ids),), output_field=BooleanField()))  # noqa: S611
+    # The array's text form, written here: psycopg adapts a list element by element (~15 ms of
+    # Python for 21,000 ids, once for the count and once for the page); ints need no quoting.
+    literal = "{" + ",".join(str(int(i)) for i in sorted(ids)) + "}"
+    return Q(RawSQL(in_ids, (literal,), output_field=BooleanField()))  # noqa: S611
 
 
 def failing_assets() -> QuerySet:
