@@ -7,6 +7,7 @@ an asset (that is a transfer). Nothing here judges contracts: that is the versio
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -75,6 +76,19 @@ def existing_assets(relations: list[str]) -> dict[str, Asset]:
     return found
 
 
+def _with_owner_teams(assets: list[Asset], *, known: Iterable[Team]) -> list[Asset]:
+    """Each asset with its owner team attached, one shared instance per team (the manifest's teams,
+    then one query for the others): ``select_related`` built a team per row, a third of the time of
+    reading a project's 7,000 assets."""
+    teams = {t.pk: t for t in known}
+    missing = {a.owner_team_id for a in assets} - teams.keys()
+    if missing:
+        teams.update((t.pk, t) for t in Team.objects.filter(pk__in=missing))
+    for asset in assets:
+        asset.owner_team = teams[asset.owner_team_id]
+    return assets
+
+
 def assets_match(ctx: SyncContext) -> AssetPlan:
     """Match every relation to its asset (in memory; assets_write writes them)."""
     by_relation, node_relation = specs_by_relation(ctx.parsed, warn=ctx.out.warn)
@@ -82,9 +96,10 @@ def assets_match(ctx: SyncContext) -> AssetPlan:
     # projects', new): each asset is read once (relation is unique), not twice.
     project_assets = {
         a.relation: a
-        for a in Asset.objects.filter(project=ctx.project)
-        .exclude(status=Asset.Status.RETIRED)
-        .select_related("owner_team")
+        for a in _with_owner_teams(
+            list(Asset.objects.filter(project=ctx.project).exclude(status=Asset.Status.RETIRED)),
+            known=ctx.teams.values(),
+        )
     }
     elsewhere = existing_assets([r for r in by_relation if r not in project_assets])
     existing = {
