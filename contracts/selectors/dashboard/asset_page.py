@@ -67,8 +67,7 @@ def asset_page(*, asset: Asset, audit_limit: int = 60) -> AssetPage:
     )
     versions = list(
         ContractVersion.objects.filter(asset=asset)
-        .select_related("sync_run")
-        .defer("columns", "guarantees", "verdict")
+        .defer("columns", "guarantees", "verdict")  # the page links a version's sync by its id only
         .order_by("-created_at", "-id")
     )
     proposals = _asset_proposals(asset)
