@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from contracts.compat.diff.relations import relation_moved
+from contracts.compat.verdict import evaluate, evaluate_removal
 from contracts.domain import DEFAULT_MODE, AssetSpec, ContractSpec
 from contracts.models import Asset, SyncRun
 from contracts.services.proposals.opening import proposal_open
@@ -59,8 +61,6 @@ def relation_changes_decide(
 ) -> RelationOutcome:
     """Judge each removed or moved relation under its asset's mode: breaking with consumers opens
     (or finds) a proposal and nothing happens to the asset yet; otherwise it is applied now."""
-    from contracts.compat.diff.relations import relation_moved
-    from contracts.compat.verdict import evaluate, evaluate_removal
     from contracts.services.versions import version_spec
 
     out = RelationOutcome()
