@@ -261,7 +261,9 @@ def bump_version(current: tuple[int, int, int] | None, bump: str | None) -> tupl
 def parse_version(text: str) -> tuple[int, int, int]:
     """``"1.2.3"`` → ``(1, 2, 3)``; ValueError on anything else."""
     parts = text.strip().split(".")
-    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+    # ASCII digits only ('²' is a digit to isdigit, not to int), and at most 9 of them: a version
+    # part is stored in a 32-bit column.
+    if len(parts) != 3 or not all(p.isascii() and p.isdigit() and len(p) <= 9 for p in parts):
         raise ValueError(f"not a semantic version: {text!r}")
     return (int(parts[0]), int(parts[1]), int(parts[2]))
 

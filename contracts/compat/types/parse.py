@@ -213,6 +213,16 @@ def _parse_named(text: str, adapter: str) -> TypeInfo:
     return _parse_scalar(name, args, text)
 
 
+# The widest parameter a warehouse accepts is a length (Snowflake's VARCHAR: 134,217,728, nine
+# digits). A longer one is no warehouse's type: it is read as no integer, so the type is unknown,
+# never compatible. Reading it would let a manifest stall the sync: a decimal's bounds are
+# 10**precision, and int() of over 4,300 digits raises.
+MAX_PARAMETER_DIGITS = 10
+# PostgreSQL's NUMERIC takes the most digits of any warehouse (1,000); BigQuery's BIGNUMERIC 76.
+# A precision beyond is no warehouse's decimal, so unknown; its bounds (10**precision) are never built.
+MAX_DECIMAL_PRECISION = 1000
+
+
 def _ints(args: str | None) -> list[int] | None:
     """Integer parameters of a type, [] when none; None when they are not integers."""
     if args is None or not args.strip():
@@ -222,10 +232,10 @@ def _ints(args: str | None) -> list[int] | None:
         part = part.strip()
         if part in {"max", "*"}:
             out.append(-1)
-        elif part.isdigit():
+        elif part.isascii() and part.isdigit() and len(part) <= MAX_PARAMETER_DIGITS:
             out.append(int(part))
         else:
-            return None
+            return None  # not a plain number of at most MAX_PARAMETER_DIGITS ASCII digits ('²' is a digit to isdigit)
     return out
 
 
@@ -280,7 +290,7 @@ def _decimal(name: str, args: list[int], text: str) -> TypeInfo | None:
         return decimal_type(38, 0) if name == "number" else decimal_type(None, 0)
     precision = args[0]
     scale = args[1] if len(args) == 2 else 0
-    if precision == 0 or scale > precision:
+    if precision == 0 or scale > precision or precision > MAX_DECIMAL_PRECISION:
         return unknown_type(text)
     return decimal_type(precision, scale)
 

@@ -245,3 +245,29 @@ def test_composite_types_are_compared_part_by_part(old: str, new: str, relation:
 def test_narrowing_varchar_from_unbounded_to_bounded_is_narrower() -> None:
     assert compare_types("text", "varchar(20)") == "narrower"
     assert compare_types("varchar(50)", "char(10)") == "narrower"
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        "numeric(10000000)",  # 10**precision: seconds of CPU per normalisation, hours at 999999999
+        "numeric(999999999, 2)",
+        "decimal(1001)",
+        "varchar(" + "9" * 5000 + ")",  # int() of over 4,300 digits raises ValueError
+        "varchar(²)",  # a digit to str.isdigit, not to int()
+        "numeric(٣٨)",  # Arabic-Indic digits
+        "timestamp(" + "9" * 20 + ")",
+    ],
+)
+def test_type_parameters_no_warehouse_accepts_are_unknown_and_cheap(hostile: str) -> None:
+    """A manifest is user input: a parameter beyond any warehouse's is an unknown type (judged
+    breaking when it changes), never an exception and never a bound of 10**precision."""
+    assert normalize_type(hostile) == hostile.lower() or compare_types("integer", hostile) == "unknown"
+    assert compare_types("integer", hostile) == "unknown"
+    assert compare_types(hostile, "numeric(38,0)") == "unknown"
+
+
+def test_the_widest_real_parameters_still_parse() -> None:
+    """The limits sit above every warehouse's own: PostgreSQL's NUMERIC(1000), Snowflake's longest VARCHAR."""
+    assert compare_types("numeric(38,0)", "numeric(1000,0)") == "wider"
+    assert compare_types("varchar(16777216)", "varchar(134217728)") in {"same", "wider"}

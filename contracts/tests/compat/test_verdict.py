@@ -294,7 +294,7 @@ def test_bump_version(
 
 def test_version_strings_round_trip_and_reject_garbage() -> None:
     assert format_version(parse_version("2.10.0")) == "2.10.0"
-    for bad in ("1.2", "v1.2.3", "1.2.x", ""):
+    for bad in ("1.2", "v1.2.3", "1.2.x", "", "1.².0", "1.2.٣", "1.2.1234567890", "1.2." + "9" * 5000):
         with pytest.raises(ValueError):
             parse_version(bad)
 
