@@ -68,14 +68,17 @@ def _actor():
 
 def _sync_blocked_writing_events(worker) -> None:
     """Wait until the worker's sync transaction has written assets and versions and waits to
-    insert its events (the test holds a lock on the event table): the middle of the write."""
+    insert its events (the test holds a lock on the event table): the middle of the write. On
+    PostgreSQL the events go in by COPY, elsewhere by INSERT; only this test's database counts
+    (another run's sync may be blocked in its own)."""
     # Its own autocommit connection: inside a transaction PostgreSQL keeps one statistics snapshot.
     monitor = psycopg.connect(database_url_for_test_db(), autocommit=True)
 
     def blocked() -> bool:
         row = monitor.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-            "AND query ILIKE 'INSERT INTO \"contracts_event\"%%'"
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND wait_event_type = 'Lock' "
+            "AND (query ILIKE 'INSERT INTO \"contracts_event\"%%' OR query ILIKE 'COPY \"contracts_event\"%%')"
         ).fetchone()
         return bool(row and row[0])
 
