@@ -26,6 +26,7 @@ def test_receiver_failing_twice_gets_the_proposal_once_with_three_attempts_recor
             timeout=90,
             message=f"the Slack message posted after two failures\n{celery_worker.log()}",
         )
+        celery_worker.wait_idle()  # a duplicate or a needless retry would have reached the receiver
         assert [r["answered"] for r in receiver.requests] == [500, 500, 200]
         delivered = receiver.delivered()
         assert len(delivered) == 1
