@@ -27,14 +27,13 @@ from contracts.services.sync import sync_apply
 from contracts.services.teams import team_ensure
 from contracts.tests import dict_walk
 from tessera_site.lib.auth import Actor
+from testsupport.shared import gen_dbt_project
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SHARED = Path(
     os.environ.get("TESSERA_SHARED_FIXTURES", ROOT.parent / "shared" / "fixtures" / "dbt-artifacts")
 )
-GENERATOR = Path(
-    os.environ.get("TESSERA_GEN_DBT_PROJECT", ROOT.parent / "shared" / "bench" / "gen_dbt_project.py")
-)
+GENERATOR = gen_dbt_project()
 OPEN = Actor(label="test-open", is_open=True, scopes=("read", "write", "admin"))
 
 
@@ -262,7 +261,7 @@ def test_a_sync_of_the_demo_gives_the_same_verdicts_and_proposals_either_way(dem
 def generated(tmp_path_factory) -> list[bytes]:
     """A generated project (the shared benchmark generator, 150 models) and its breaking
     variant, each through a real ``dbt parse``."""
-    if not GENERATOR.is_file():
+    if GENERATOR is None:
         pytest.skip("gen_dbt_project.py is not available")
     tmp = tmp_path_factory.mktemp("generated")
     out = []

@@ -8,7 +8,6 @@ the model's mode as SPEC §5 says, and find nothing else.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,16 +16,14 @@ import pytest
 
 from contracts.compat import evaluate
 from contracts.compat.verdict import Verdict
-from contracts.demo_builds import ROOT, run_dbt
+from contracts.demo_builds import run_dbt
 from contracts.ingest.manifest import parse_manifest
+from testsupport.shared import gen_dbt_project
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 # The generator is shared by every checkout: it lives next to the repository (as bench/ uses it).
-_GENERATOR = Path(
-    os.environ.get("TESSERA_GEN_DBT_PROJECT", ROOT.parent / "shared" / "bench" / "gen_dbt_project.py")
-)
-GENERATOR = _GENERATOR if _GENERATOR.is_file() else None
+GENERATOR = gen_dbt_project()
 
 # Which change kinds the generator's edits must produce, and which directions they break.
 EXPECTED_KIND = {
