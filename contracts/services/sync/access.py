@@ -18,6 +18,7 @@ from typing import Any
 from django.db.models import Q
 
 from contracts.compat.access import NARROWER, access_narrowed, access_narrows, evaluate_access
+from contracts.compat.verdict import Verdict
 from contracts.domain import DEFAULT_MODE, AssetSpec, ParsedManifest
 from contracts.models import Asset, AssetNode, Proposal
 from contracts.services.proposals.opening import proposal_open
@@ -121,13 +122,18 @@ def access_check_warnings(
 
 def access_check_narrowings(
     parsed: ParsedManifest, *, project_id: int | None, warnings: list[str]
-) -> list[dict[str, Any]]:
+) -> list[tuple[Asset, dict[str, Any], Verdict]]:
     """The CI check: this project's public models that the manifest makes protected or private
-    while other projects read them, which a sync turns into proposals asking the readers."""
+    while other projects read them, which a sync turns into proposals asking the readers. Each
+    with its report entry and its (breaking) verdict; the check adds the readers' answers."""
     narrower = {s.relation: s for s in parsed.assets if s.access in NARROWER and s.resource_type == "model"}
     if project_id is None or not narrower:
         return []
-    assets = list(Asset.objects.filter(project_id=project_id, access="public", relation__in=list(narrower)))
+    assets = list(
+        Asset.objects.filter(
+            project_id=project_id, access="public", relation__in=list(narrower)
+        ).select_related("owner_team")
+    )
     readers = cross_project_readers(asset_ids=[a.pk for a in assets], project_id=project_id)
     out = []
     for asset in assets:
@@ -135,21 +141,22 @@ def access_check_narrowings(
         change = access_narrowed(
             relation=asset.relation, old=asset.access, new=spec.access, readers=readers.get(asset.pk, [])
         )
-        if (
-            change is None
-            or not evaluate_access(mode=asset.compatibility_mode or DEFAULT_MODE, change=change).breaking
-        ):
+        if change is None:
+            continue
+        verdict = evaluate_access(mode=asset.compatibility_mode or DEFAULT_MODE, change=change)
+        if not verdict.breaking:
             continue
         warnings.append(f"{change.reason} A sync opens a proposal asking the teams that read it.")
-        out.append(
-            {
-                "relation": asset.relation,
-                "asset_id": asset.pk,
-                "from": asset.access,
-                "to": spec.access,
-                "readers": readers[asset.pk],
-            }
-        )
+        entry = {
+            "relation": asset.relation,
+            "asset_id": asset.pk,
+            "from": asset.access,
+            "to": spec.access,
+            "readers": readers[asset.pk],
+            "mode": verdict.mode,
+            "reasons": verdict.reasons,
+        }
+        out.append((asset, entry, verdict))
     return out
 
 

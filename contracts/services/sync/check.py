@@ -5,8 +5,10 @@ acknowledgments gets a ``check``-origin proposal, so consumers can answer before
 next sync whose schema matches an approved check proposal publishes it (see the proposals step
 of the sync). A relation the manifest no longer builds is judged too: removed (model deleted,
 disabled, made ephemeral) or moved (same unique_id, new relation) breaks under backward and full,
-and with consumers needs their acknowledgment before the merge. ``sync_check`` reads as the sync does: parse → match assets → removed assets →
-judge each change → report.
+and with consumers needs their acknowledgment before the merge. So does a public model made
+protected or private while other projects read it (``access_changes``): the sync asks its readers
+in a proposal and the merge waits for their approval of it. ``sync_check`` reads as the sync does:
+parse → match assets → removed assets → judge each change → access narrowings → report.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from contracts.ingest.manifest_decode import load_manifest_path
 from contracts.models import Acknowledgment, Asset, ContractVersion, Project, Proposal, Registration
 from contracts.services.impact import check_impact, check_impact_fields
 from contracts.services.proposals.opening import proposal_open
-from contracts.services.relations import MOVED, move_change, relation_change_hash, removal_change
+from contracts.services.relations import ACCESS, MOVED, move_change, relation_change_hash, removal_change
 from contracts.services.sync.access import access_check_narrowings, access_check_warnings
 from contracts.services.sync.assets import existing_assets, specs_by_relation
 from contracts.services.sync.groups import group_owners_apply
@@ -78,8 +80,12 @@ def sync_check(
         )  # fmt: skip
     references = _references(parsed, warnings)
     access_check_warnings(parsed, references=references, warnings=warnings)  # private/protected reads
-    narrowed = access_check_narrowings(parsed, project_id=project.pk if project else None, warnings=warnings)
-    report = _report(parsed, project, results=results, added=added, removed=removed, warnings=warnings)
+    narrowed = _narrowings_decided(
+        access_check_narrowings(parsed, project_id=project.pk if project else None, warnings=warnings)
+    )
+    report = _report(
+        parsed, project, results=results, added=added, removed=removed, narrowed=narrowed, warnings=warnings
+    )
     # What a sync of this manifest by this key would refuse (reported; may_merge is about answers).
     counts = report["counts"] | {"refused": len(refused), "references": len(references)}
     extra = {"refused": refused, "references": references, "access_changes": narrowed}
@@ -268,10 +274,7 @@ class _Known:
                 [a.pk for a, s, _ in changed if s.contract.mode.endswith("_transitive")]
             ),
         )
-        for asset_id, team_id, slug in Registration.objects.filter(asset_id__in=asset_ids).values_list(
-            "asset_id", "team_id", "team__slug"
-        ):
-            known.consumers.setdefault(asset_id, {})[team_id] = slug
+        known.consumers = _consumers(asset_ids)
         for proposal in (
             Proposal.objects.filter(asset_id__in=asset_ids, status__in=_LIVE)
             .prefetch_related("acknowledgments__team", "required_teams")
@@ -279,6 +282,16 @@ class _Known:
         ):
             known.proposals[(proposal.asset_id, proposal.proposed_hash)] = proposal  # the newest wins
         return known
+
+
+def _consumers(asset_ids: list[int]) -> dict[int, dict[int, str]]:
+    """asset → team id → slug of the teams registered as its consumers."""
+    out: dict[int, dict[int, str]] = {}
+    for asset_id, team_id, slug in Registration.objects.filter(asset_id__in=asset_ids).values_list(
+        "asset_id", "team_id", "team__slug"
+    ):
+        out.setdefault(asset_id, {})[team_id] = slug
+    return out
 
 
 def _judge(
@@ -319,15 +332,6 @@ def _decided(
         proposal = _check_proposal_open(
             asset, proposed, base, verdict, actor=actor, relation_change=relation_change
         )
-    teams = _answers(proposal, required)
-    needs_ack = verdict.breaking and bool(required)
-    accepted = proposal is not None and proposal.status in (
-        Proposal.Status.APPROVED,
-        Proposal.Status.PUBLISHED,
-    )
-    acknowledged = (
-        not needs_ack or accepted or all(t["answer"] == Acknowledgment.Answer.APPROVED for t in teams)
-    )
     return {
         "asset_id": asset.pk,
         "relation": asset.relation,
@@ -341,8 +345,25 @@ def _decided(
         "reasons": verdict.reasons,
         "unknown": verdict.unknown,
         "changes": [c.as_dict() for c in verdict.changes],
-        "required_teams": teams,
+        **_asked(proposal, required, breaking=verdict.breaking),
         **check_impact_fields(impact),
+    }
+
+
+def _asked(proposal: Proposal | None, required: dict[int, str], *, breaking: bool) -> dict[str, Any]:
+    """The teams a breaking change asks, their answers to ``proposal`` so far, and whether they
+    acknowledged it (the proposal approved, or every asked team approved)."""
+    teams = _answers(proposal, required)
+    needs_ack = breaking and bool(required)
+    accepted = proposal is not None and proposal.status in (
+        Proposal.Status.APPROVED,
+        Proposal.Status.PUBLISHED,
+    )
+    acknowledged = (
+        not needs_ack or accepted or all(t["answer"] == Acknowledgment.Answer.APPROVED for t in teams)
+    )
+    return {
+        "required_teams": teams,
         "needs_acknowledgment": needs_ack,
         "acknowledged": acknowledged,
         "proposal": (
@@ -351,6 +372,34 @@ def _decided(
             else None
         ),
     }
+
+
+def _narrowings_decided(narrowings: list[tuple[Asset, dict[str, Any], Verdict]]) -> list[dict[str, Any]]:
+    """Each breaking access narrowing (services.sync.access) with the teams it asks and their answers
+    to the proposal a sync opened for it (same asset, same target access), judged like a contract
+    change. Only open proposals count, not ``_LIVE``'s published ones: publishing one makes the asset
+    narrower, so one published while the asset is public again is an answer already spent."""
+    if not narrowings:
+        return []
+    asset_ids = [asset.pk for asset, _, _ in narrowings]
+    proposals: dict[tuple[int, str], Proposal] = {}
+    for proposal in (
+        Proposal.objects.filter(
+            asset_id__in=asset_ids, status__in=Proposal.OPEN_STATUSES, relation_change__kind=ACCESS
+        )
+        .prefetch_related("acknowledgments__team", "required_teams")
+        .order_by("id")
+    ):
+        proposals[(proposal.asset_id, str(proposal.relation_change.get("to")))] = proposal  # newest wins
+    consumers = _consumers(asset_ids)
+    out = []
+    for asset, entry, verdict in narrowings:
+        required = {tid: s for tid, s in consumers.get(asset.pk, {}).items() if tid != asset.owner_team_id}
+        impact = check_impact(asset=asset, verdict=verdict.as_dict(), slugs=required)
+        required = {tid: s for tid, s in required.items() if tid in impact.required_ids}
+        asked = proposals.get((asset.pk, entry["to"]))
+        out.append(entry | _asked(asked, required, breaking=verdict.breaking))
+    return out
 
 
 def _check_proposal_open(
@@ -395,9 +444,13 @@ def _report(
     results: list[dict[str, Any]],
     added: list[dict[str, Any]],
     removed: list[dict[str, Any]],
+    narrowed: list[dict[str, Any]],
     warnings: list[str],
 ) -> dict[str, Any]:
-    blocking = [r["relation"] for r in results if not r["acknowledged"]]
+    # A breaking access narrowing waits for its readers like a contract change (its relation is
+    # listed once when both wait); awaiting_acknowledgment counts the changes, not the relations.
+    waiting = [r["relation"] for r in (*results, *narrowed) if not r["acknowledged"]]
+    blocking = list(dict.fromkeys(waiting))
     return {
         "project": parsed.project_name,
         "project_known": project is not None,
@@ -406,7 +459,7 @@ def _report(
         "counts": {
             "changed": len(results),
             "breaking": sum(1 for r in results if r["breaking"]),
-            "awaiting_acknowledgment": len(blocking),
+            "awaiting_acknowledgment": len(waiting),
             "added": len(added),
             "removed": len(removed),
             "moved": sum(1 for r in results if (r["relation_change"] or {}).get("kind") == MOVED),
