@@ -20,7 +20,6 @@ from contracts.models import (
     Proposal,
     Registration,
 )
-from contracts.presenters.guarantees import guarantee_label
 from contracts.selectors.dashboard.common import _audit_run_model
 from contracts.selectors.dashboard.home import _HEAVY_VERSION_FIELDS
 from contracts.selectors.exposures import asset_dbt_group, asset_exposure_links
@@ -134,14 +133,13 @@ def _asset_proposals(asset: Asset) -> list[Proposal]:
 
 
 def _attach_guarantees(page: AssetPage) -> None:
-    """Each column of the active contract with its guarantees (worded); table-level ones apart."""
+    """Each column of the active contract with its guarantees; table-level ones apart."""
     active = page.asset.active_version
     if active is not None:
         by_column: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for g in active.guarantees:
-            badge = {**g, "label": guarantee_label(g)}
+        for g in active.guarantees:  # worded by the template (tessera_guarantees): no presenter here
             if g.get("column"):
-                by_column[str(g["column"]).lower()].append(badge)
+                by_column[str(g["column"]).lower()].append(g)
             else:
-                page.table_guarantees.append(badge)
+                page.table_guarantees.append(g)
         page.columns = [{**c, "guarantees": by_column.get(c.get("name", ""), [])} for c in active.columns]
