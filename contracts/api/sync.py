@@ -75,7 +75,8 @@ class CheckOut(Schema):
         description="Other projects' models this manifest reads (cross-project refs), as the sync resolves them"
     )
     access_changes: list[dict[str, Any]] = Field(
-        description="Public models this manifest makes protected or private while other projects read them"
+        description="Public models this manifest makes protected or private while other projects read them, "
+        "with the teams asked, their answers to the sync's proposal and acknowledged (else blocking)"
     )
 
 
