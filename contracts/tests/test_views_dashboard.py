@@ -717,6 +717,8 @@ def test_dashboard_pages_take_a_pinned_number_of_queries(client, world, name, us
     _grow(world, 10)
     small = _count_queries(client, reverse(name), params)
     _grow(world, 90)
+    if name == "home" and not connection.features.supports_slicing_ordering_in_compound:
+        queries += 1  # SQLite: the failing audits' two candidate queries apart, not one UNION
     assert (small, _count_queries(client, reverse(name), params)) == (queries, queries)
 
 

@@ -176,8 +176,10 @@ def failing_assets() -> QuerySet:
 def asset_filter_choices() -> dict[str, Any]:
     # Every team, not only owners: a join over all assets to find owners cost more than the page.
     # Teams and projects in one round trip (UNION ALL), each sorted by the database as before.
-    teams_rows = Team.objects.annotate(kind=Value(0)).values_list("kind", "slug", "id")
-    project_rows = Project.objects.annotate(kind=Value(1)).values_list("kind", "name", "id")
+    # The parts unordered (their Meta.ordering would put an ORDER BY inside the UNION, which SQLite
+    # refuses); the union is sorted as a whole.
+    teams_rows = Team.objects.order_by().annotate(kind=Value(0)).values_list("kind", "slug", "id")
+    project_rows = Project.objects.order_by().annotate(kind=Value(1)).values_list("kind", "name", "id")
     rows = list(teams_rows.union(project_rows, all=True).order_by("kind", "slug"))
     teams = {name: pk for kind, name, pk in rows if kind == 0}
     projects = {name: pk for kind, name, pk in rows if kind == 1}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import connection
 from django.db.models import (
     Case,
     Exists,
@@ -205,7 +206,11 @@ def failing_audits(*, team_ids: set[int], limit: int = 20) -> list[Any]:
     failed = audit_run.objects.filter(status="failed").order_by("-run_at", "-id")
     owned_runs = failed.filter(asset__owner_team__in=team_ids).values_list("run_at", "pk")[: limit * 5]
     used_runs = failed.filter(asset__in=used).values_list("run_at", "pk")[: limit * 5]
-    candidates = [pk for _, pk in sorted(set(owned_runs.union(used_runs)), reverse=True)[: limit * 5]]
+    if connection.features.supports_slicing_ordering_in_compound:
+        found = set(owned_runs.union(used_runs))
+    else:  # SQLite (the demo) refuses LIMIT inside a UNION's parts: the two queries apart
+        found = set(owned_runs) | set(used_runs)
+    candidates = [pk for _, pk in sorted(found, reverse=True)[: limit * 5]]
     later = audit_run.objects.filter(asset_id=OuterRef("asset_id")).filter(
         Q(run_at__gt=OuterRef("run_at")) | Q(run_at=OuterRef("run_at"), pk__gt=OuterRef("pk"))
     )
