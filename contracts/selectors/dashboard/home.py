@@ -77,6 +77,31 @@ _ANSWER_PREFETCHES = (
 )
 
 
+# The home page's own: plain lists (to_attr) of narrow rows. Filling each proposal's related
+# managers ran a filter() per proposal (and a manager per access), and the full rows built a
+# user and a carried-from answer per answer nobody shows: a fifth of the selector's time.
+_HOME_PREFETCHES = (
+    Prefetch(
+        "required_teams",
+        queryset=Team.objects.order_by("slug").only("id", "slug", "name"),
+        to_attr="home_required",
+    ),
+    Prefetch(
+        "acknowledgments",
+        queryset=Acknowledgment.objects.select_related("team").only(
+            "id", "proposal_id", "team__id", "team__slug", "answer", "ready_by", "updated_at"
+        ),
+        to_attr="home_answers",
+    ),
+)
+
+
+def _prefetched(proposal: Proposal, to_attr: str) -> list[Any]:
+    """The plain list a ``to_attr`` Prefetch left on ``proposal`` (unknown to the type checker)."""
+    rows: list[Any] = getattr(proposal, to_attr)
+    return rows
+
+
 def _proposals_light(qs: QuerySet[Proposal]) -> QuerySet[Proposal]:
     deferred = [f"{rel}__{f}" for rel in ("base_version", "proposed_version") for f in _HEAVY_VERSION_FIELDS]
     deferred += [f"asset__{f}" for f in _HEAVY_ASSET_FIELDS]
@@ -143,13 +168,13 @@ def home_data(*, user: Any, teams: list[Team], limit: int = 10) -> HomeData:
     more = {"asked": len(asked) > limit, "ours": len(ours_list) > limit}
     asked, ours_list = asked[:limit], ours_list[:limit]
     # One pair of prefetch queries for both lists (a proposal may be in both).
-    prefetch_related_objects(asked + ours_list, *_ANSWER_PREFETCHES)
+    prefetch_related_objects(asked + ours_list, *_HOME_PREFETCHES)
 
     waiting: list[WaitingItem] = []
     answered_open: list[WaitingItem] = []
     for proposal in asked:
-        answers = {a.team_id: a for a in proposal.acknowledgments.all()}
-        for team in proposal.required_teams.all():
+        answers = {a.team_id: a for a in _prefetched(proposal, "home_answers")}
+        for team in _prefetched(proposal, "home_required"):
             if team.pk not in by_id:
                 continue
             answer = answers.get(team.pk)
@@ -157,12 +182,12 @@ def home_data(*, user: Any, teams: list[Team], limit: int = 10) -> HomeData:
 
     ours: list[OurProposal] = []
     for proposal in ours_list:
-        answers = {a.team_id: a for a in proposal.acknowledgments.all()}
+        answers = {a.team_id: a for a in _prefetched(proposal, "home_answers")}
         ours.append(
             OurProposal(
                 proposal=proposal,
-                answered=[answers[t.pk] for t in proposal.required_teams.all() if t.pk in answers],
-                missing=[t for t in proposal.required_teams.all() if t.pk not in answers],
+                answered=[answers[t.pk] for t in _prefetched(proposal, "home_required") if t.pk in answers],
+                missing=[t for t in _prefetched(proposal, "home_required") if t.pk not in answers],
             )
         )
 
