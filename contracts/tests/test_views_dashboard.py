@@ -356,6 +356,24 @@ def test_asset_list_filters_by_open_proposal_and_team(client, world):
     assert "fct_attribution" in body and ">dim_customers<" not in body
 
 
+def test_asset_list_row_of_a_retired_asset_without_project_or_version(client, world):
+    """The rows are built by a template tag (tessera_asset_rows): same markup and escaping."""
+    team = TeamFactory(slug="row-team")
+    asset = AssetFactory(
+        project=None, owner_team=team, name="old_orders", relation='wh.main."o<&>d"', status="retired"
+    )
+    body = login(client, world.stranger).get(reverse("asset_list"), {"q": "old_orders"}).content.decode()
+    assert (
+        f'<tr class="retired">\n      <td><a href="/assets/{asset.pk}/"><strong>old_orders</strong></a></td>\n'
+        '      <td class="mono small">wh.main.&quot;o&lt;&amp;&gt;d&quot;</td>\n'
+        '      <td><a class="chip" href="/teams/row-team/">row-team</a></td>\n'
+        "      <td>—</td>\n      <td>model</td>\n"
+        '      <td><span class="mode">backward</span></td>\n      <td class="mono">—</td>\n'
+        '      <td>\n        <span class="badge retired">retired</span>\n        \n        \n      </td>\n'
+        "    </tr>"
+    ) in body
+
+
 def test_asset_list_htmx_request_gets_only_the_results_partial(client, world):
     response = login(client, world.stranger).get(reverse("asset_list"), {"q": "dim"}, HTTP_HX_REQUEST="true")
     body = response.content.decode()
