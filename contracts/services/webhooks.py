@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -93,25 +92,6 @@ def webhook_signature(*, secret: str, timestamp: str, body: bytes) -> str:
     return f"sha256={digest}"
 
 
-# A sync commits thousands of events at once and their listeners run back to back: one endpoint
-# lookup serves such a burst (calls less than BURST_GAP apart, for at most BURST_MAX), instead of
-# one query per event. Outside bursts every event looks the endpoints up afresh.
-BURST_GAP = 0.05
-BURST_MAX = 1.0
-_memo = threading.local()
-
-
-def _active_endpoints() -> list[WebhookEndpoint]:
-    now = time.monotonic()
-    memo = getattr(_memo, "value", None)
-    if memo is not None and now - memo[1] < BURST_GAP and now - memo[0] < BURST_MAX:
-        _memo.value = (memo[0], now, memo[2])
-        return memo[2]
-    endpoints = list(WebhookEndpoint.objects.filter(is_active=True))
-    _memo.value = (now, now, endpoints)
-    return endpoints
-
-
 def _teams_concerned(event: Event) -> set[int]:
     """The event's team, the owner of its asset and the teams asked by its proposal."""
     teams = {event.team_id} if event.team_id else set()
@@ -128,11 +108,14 @@ def _teams_concerned(event: Event) -> set[int]:
     return teams
 
 
-def endpoints_for(event: Event) -> list[WebhookEndpoint]:
+def endpoints_for(event: Event, active: list[WebhookEndpoint] | None = None) -> list[WebhookEndpoint]:
     """Active endpoints that want this event: global ones, and those of the teams it concerns
     (its team, its asset's owner, the teams its proposal asks) unless the team switched the
-    webhook channel off for this kind of notice (contracts.selectors.notifications)."""
-    wanted = [e for e in _active_endpoints() if not e.event_kinds or event.kind in e.event_kinds]
+    webhook channel off for this kind of notice (contracts.selectors.notifications). ``active``:
+    the active endpoints when the caller read them for a batch of events (read afresh otherwise)."""
+    if active is None:
+        active = list(WebhookEndpoint.objects.filter(is_active=True))
+    wanted = [e for e in active if not e.event_kinds or event.kind in e.event_kinds]
     team_ids = {e.team_id for e in wanted if e.team_id is not None}
     # Only look up who else is concerned when some team endpoint could match (keeps bursts cheap).
     concerned = _teams_concerned(event) if team_ids - {event.team_id} else {event.team_id}
@@ -147,9 +130,9 @@ def webhooks_wanted() -> bool:
     return WebhookEndpoint.objects.filter(is_active=True).exists()
 
 
-def webhook_fanout(event: Event) -> list[int]:
+def webhook_fanout(event: Event, active: list[WebhookEndpoint] | None = None) -> list[int]:
     """One delivery row per endpoint that wants this committed event, each enqueued on commit."""
-    endpoints = endpoints_for(event)
+    endpoints = endpoints_for(event, active)
     if not endpoints:
         return []
     WebhookDelivery.objects.bulk_create(
@@ -166,15 +149,16 @@ def webhook_fanout(event: Event) -> list[int]:
 
 
 def webhook_fanout_events(*, event_ids: list[int]) -> list[int]:
-    """The outbox handler: fan committed events out (one endpoint query for the whole batch, then
-    the per-event fan-out only for events some endpoint wants). Idempotent: one delivery per
-    endpoint and event."""
+    """The outbox handler: fan committed events out (one endpoint query for the whole batch, read
+    in this call: never a list kept from an earlier one, whose endpoints may be gone; then the
+    per-event fan-out only for events some endpoint wants). Idempotent: one delivery per endpoint
+    and event."""
     events = list(Event.objects.filter(pk__in=event_ids).select_related("team", "asset").order_by("pk"))
     endpoints = list(WebhookEndpoint.objects.filter(is_active=True)) if events else []
     ids: list[int] = []
     for event in events if endpoints else ():
         if any(not e.event_kinds or event.kind in e.event_kinds for e in endpoints):
-            ids.extend(webhook_fanout(event))
+            ids.extend(webhook_fanout(event, endpoints))
     return ids
 
 

@@ -195,3 +195,24 @@ def test_the_delivery_task_sends_a_refused_event_once_and_a_failing_one_until_it
         webhook_deliver_task.apply(args=[delivery.pk])  # eager: the retries run at once
     assert len(failing.requests) == MAX_ATTEMPTS
     assert set(WebhookDelivery.objects.values_list("status", flat=True)) == {"failed"}
+
+
+def test_fan_out_reads_the_endpoints_of_its_own_moment(story, django_capture_on_commit_callbacks):
+    """An endpoint replaced a moment ago: the next event goes to the new one only. A list of
+    endpoints kept from an earlier fan-out (a 'burst' memo) sent it to the deleted one, whose
+    delivery row then named a missing endpoint, and the new endpoint missed it."""
+
+    def record() -> object:
+        with django_capture_on_commit_callbacks(execute=True):
+            event = event_record(kind="asset.retired", team=story.producer, asset=story.asset, payload={})
+        run_outbox()
+        return event
+
+    old = WebhookEndpoint.objects.create(url="http://127.0.0.1:9/old", secret="s")
+    first = record()
+    assert list(WebhookDelivery.objects.filter(event=first).values_list("endpoint", flat=True)) == [old.pk]
+    WebhookDelivery.objects.filter(endpoint=old).delete()
+    old.delete()
+    new = WebhookEndpoint.objects.create(url="http://127.0.0.1:9/new", secret="s")
+    second = record()
+    assert list(WebhookDelivery.objects.filter(event=second).values_list("endpoint", flat=True)) == [new.pk]
