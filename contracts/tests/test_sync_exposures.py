@@ -370,3 +370,45 @@ def test_the_ci_check_refuses_a_group_owned_model_like_the_sync(db, demo_artifac
     refused = {r["unique_id"] for r in report["refused"]}
     assert "model.core.fct_daily_revenue" in refused  # data-platform, through its group, never allowed it
     assert "model.core.stg_orders" not in refused  # no group: the project's (marketing's) own
+
+
+def test_a_narrowing_that_comes_with_a_breaking_change_waits_instead_of_applying_at_once(
+    demo, demo_artifacts
+):
+    """dim_customers goes private and loses a column in one deploy, while marketing and finance read
+    it. The column's removal waits for its proposal; the narrowing must not slip through meanwhile
+    (it used to: the model became private at once, its readers never asked about it)."""
+    doc = orjson.loads(demo_artifacts.read_bytes(demo_artifacts.core_private_manifest))
+    node = doc["nodes"]["model.core.dim_customers"]
+    dropped = sorted(node["columns"])[-1]
+    del node["columns"][dropped]
+    both = orjson.dumps(doc)
+
+    run = run_sync(both)
+
+    dim = Asset.objects.get(relation="core.main.dim_customers")
+    assert dim.access == "public"
+    (contract,) = [p for p in run.summary["proposals"] if p["relation"] == "core.main.dim_customers"]
+    assert not contract.get("relation_change")  # the contract change's own proposal
+    assert any("narrowing from public to private waits" in w for w in run.warnings), run.warnings
+    again = run_sync(both)
+    assert Asset.objects.get(relation="core.main.dim_customers").access == "public"
+    assert Proposal.objects.get(pk=contract["proposal"]).status == Proposal.Status.OPEN
+    assert [p["new"] for p in again.summary["proposals"] if p["relation"] == "core.main.dim_customers"] == [
+        False
+    ]
+    from contracts.services.proposals.answering import acknowledgment_record
+
+    proposal = Proposal.objects.get(pk=contract["proposal"])
+    for team in proposal.required_teams.all():
+        acknowledgment_record(proposal=proposal, team=team, answer="approved", actor=OPEN, via="api")
+    proposal.refresh_from_db()
+    assert proposal.status == Proposal.Status.PUBLISHED  # the column's removal is agreed and live
+    assert Asset.objects.get(relation="core.main.dim_customers").access == "public"
+
+    after = run_sync(both)  # now the narrowing is asked on its own
+
+    (asked,) = [p for p in after.summary["proposals"] if p["relation"] == "core.main.dim_customers"]
+    assert asked["relation_change"]["kind"] == "access" and asked["new"]
+    assert asked["required_teams"] == ["finance-analytics", "marketing-analytics"]
+    assert Asset.objects.get(relation="core.main.dim_customers").access == "public"  # until they answer

@@ -4,7 +4,8 @@
   going from ``public`` to ``protected``/``private`` while another project reads it: that is a
   breaking change (contracts.compat.access) that opens a proposal asking the reading teams; the
   asset stays ``public`` until the proposal publishes (services.relations.relation_change_apply).
-  A narrowing that comes with a breaking contract change is asked in that change's proposal.
+  A narrowing that comes with a breaking contract change waits (the asset stays ``public``, the
+  sync says so) until that change's proposal is decided; the next sync then asks the readers.
 - A read of another project's ``private`` or ``protected`` model (a source of this project naming
   its relation) is a warning of the sync that makes it (and of the CI check).
 """
@@ -68,8 +69,17 @@ def access_judge(ctx: SyncContext, plan: AssetPlan, pending: Pending) -> None:
         if (asset.access, asset.dbt_group) == (spec.access, spec.group):
             continue
         asset.dbt_group = spec.group
-        waits = asset.pk in readers and asset.pk not in pending_ids
-        if waits and _access_proposal(ctx, asset, spec, readers[asset.pk]):
+        if asset.pk in readers and asset.pk in pending_ids:
+            if _breaking_narrowing(asset, spec, readers[asset.pk]) is not None:
+                # Its contract change waits for a proposal of its own, which does not carry the
+                # access: the narrowing waits too, and is asked once that change is decided.
+                ctx.out.warn(
+                    f"{asset.relation}: the narrowing from {asset.access} to {spec.access} waits; "
+                    "the teams that read it are asked once the proposal of its contract change is decided."
+                )
+                changed.append(asset)  # the group only
+                continue
+        elif asset.pk in readers and _access_proposal(ctx, asset, spec, readers[asset.pk]):
             changed.append(asset)  # the group only: access waits for the proposal
             continue
         asset.access = spec.access
@@ -160,16 +170,23 @@ def access_check_narrowings(
     return out
 
 
+def _breaking_narrowing(asset: Asset, spec: AssetSpec, readers: list[str]) -> Verdict | None:
+    """The verdict on narrowing ``asset``'s access to ``spec``'s while ``readers`` read it, when it
+    breaks them under the asset's mode (and the asset has a contract to propose against)."""
+    change = access_narrowed(relation=asset.relation, old=asset.access, new=spec.access, readers=readers)
+    if change is None or asset.active_version is None:
+        return None
+    verdict = evaluate_access(mode=asset.compatibility_mode or DEFAULT_MODE, change=change)
+    return verdict if verdict.breaking else None
+
+
 def _access_proposal(ctx: SyncContext, asset: Asset, spec: AssetSpec, readers: list[str]) -> bool:
     """Open (or find) the proposal of a narrowed access (its contract is the one this manifest
     brings, unchanged or just published); False when it breaks nothing under the mode."""
-    change = access_narrowed(relation=asset.relation, old=asset.access, new=spec.access, readers=readers)
-    if change is None:
+    verdict = _breaking_narrowing(asset, spec, readers)
+    if verdict is None:
         return False
-    verdict = evaluate_access(mode=asset.compatibility_mode or DEFAULT_MODE, change=change)
     base = asset.active_version
-    if not verdict.breaking or base is None:
-        return False
     relation_change = access_relation_change(asset=asset, new=spec.access)
     proposed_hash = relation_change_hash(spec.contract.content_hash(), relation_change)
     new = not Proposal.objects.filter(
