@@ -12,7 +12,6 @@ import dataclasses
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -28,7 +27,7 @@ from contracts.selectors.teams import actor_for_user
 from contracts.views.access import team_for_member_or_404
 from contracts.views.browse import render_page
 from contracts.views.uploads import upload_error_response
-from tessera_site.lib.errors import DomainError, PermissionDenied, TooLarge
+from tessera_site.lib.errors import DomainError, PermissionDenied
 from tessera_site.lib.htmx import HtmxHttpRequest
 from tessera_site.lib.uploads import upload_refusal
 
@@ -66,9 +65,7 @@ def _check_hint_access(request: HttpRequest, team: Team | None, asset_ref: str) 
 
 
 def _submit(request: HttpRequest, form: ResultUploadForm, team: Team | None) -> ResultUpload:
-    upload_file = form.cleaned_data["results"]
-    if upload_file.size > settings.TESSERA_MAX_UPLOAD_BYTES:
-        raise TooLarge(f"The file is larger than {settings.TESSERA_MAX_UPLOAD_BYTES} bytes.")
+    upload_file = form.cleaned_data["results"]  # within the limit: SizeLimitUploadHandler dropped larger ones
     _check_hint_access(request, team, form.cleaned_data.get("asset") or "")
     actor = actor_for_user(request.user)
     if team is not None:

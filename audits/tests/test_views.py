@@ -32,6 +32,20 @@ def test_result_upload_for_another_team_is_404(client, world):
     assert not ResultUpload.objects.exists()
 
 
+def test_a_result_file_past_the_limit_is_refused_on_the_form_and_nothing_is_stored(client, world, settings):
+    """The size limit is the streaming upload handler's: the file is dropped while it arrives and
+    the form says why (the view makes no size check of its own)."""
+    settings.TESSERA_MAX_UPLOAD_BYTES = 1024
+    client = login(client, world.core_lead)
+    upload = SimpleUploadedFile(
+        "run_results.json", (FIXTURES / "run_results_v6_jaffle_shop.json").read_bytes()
+    )
+    response = client.post(reverse("upload_results"), {"team": "data-platform", "results": upload})
+    assert response.status_code == 400
+    assert "TESSERA_MAX_UPLOAD_BYTES" in response.content.decode()
+    assert not ResultUpload.objects.exists()
+
+
 def test_result_upload_by_a_member_creates_the_job_and_shows_progress(client, world):
     client = login(client, world.core_lead)
     upload = SimpleUploadedFile(
