@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from contracts.compat.types.parse import normalize_type
+from contracts.compat.types.parse import normalize_type, parse_type
 from contracts.domain import DEFAULT_MODE, ColumnSpec, ContractSpec, GuaranteeSpec
 
 
@@ -18,7 +18,18 @@ def column_to_json(column: ColumnSpec, adapter: str = "") -> dict[str, Any]:
 
 
 def columns_to_json(spec: ContractSpec) -> list[dict[str, Any]]:
-    return [column_to_json(c, spec.adapter) for c in spec.columns]
+    """``column_to_json`` of each column, spelled out: a sync writes 112,000 of them for 5,000 models."""
+    adapter = spec.adapter
+    return [
+        {
+            "name": c.name,
+            "data_type": c.data_type,
+            "nullable": c.nullable,
+            "description": c.description,
+            "normalized_type": parse_type(c.data_type, adapter).canonical,
+        }
+        for c in spec.columns
+    ]
 
 
 def guarantees_to_json(spec: ContractSpec) -> list[dict[str, Any]]:

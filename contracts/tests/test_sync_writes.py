@@ -3,13 +3,14 @@ final values, events and versions through COPY under ids drawn from their sequen
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import pytest
 from django.db import connection
 
-from contracts.models import Asset, ContractVersion, Event, SyncRun
-from contracts.services.events import events_record_bulk
+from contracts.models import Asset, ContractVersion, Event, OutboxMessage, SyncRun, WebhookEndpoint
+from contracts.services.events import event_row, event_rows_record, events_record_bulk
 from contracts.services.sync import sync_submit
 from contracts.services.teams import team_ensure
 from contracts.tasks.sync import sync_run_task
@@ -108,3 +109,67 @@ def test_versions_take_ids_from_their_sequence_after_rows_written_elsewhere():
         columns=[], guarantees=[], compatibility_mode="backward", content_hash="x", verdict={},
     )  # fmt: skip
     assert later.pk > newest.pk
+
+
+def test_event_rows_are_recorded_as_the_same_events_built_as_instances_would_be():
+    team = team_ensure(slug="shop-platform")[0]
+    WebhookEndpoint.objects.create(team=team, url="https://hooks.example.com/t", secret="s", is_active=True)
+    run = _sync("small_shop_manifest.json")
+    asset = Asset.objects.order_by("pk").first()
+    assert asset is not None
+    actor = Actor(label="someone", is_open=True, scopes=("read", "write"))
+    payloads = [{"n": n, "nested": {"1": [n, None, "é"]}, 2: True} for n in range(3)]
+    as_instances = events_record_bulk(
+        [
+            Event(kind="test.rows", actor_label="someone", team=team, asset=asset, sync_run=run, payload=p)
+            for p in payloads
+        ]
+    )
+
+    ids = event_rows_record(
+        [
+            event_row(
+                kind="test.rows",
+                actor=actor,
+                team_id=team.pk,
+                asset_id=asset.pk,
+                sync_run_id=run.pk,
+                payload=p,
+            )
+            for p in payloads
+        ]
+    )
+
+    assert ids == sorted(ids) and ids[0] > as_instances[-1].pk
+    fields = ("kind", "actor_user_id", "actor_api_key_id", "actor_label", "team_id", "asset_id", "proposal_id",
+              "sync_run_id", "payload")  # fmt: skip
+    stored = {e["id"]: e for e in Event.objects.filter(kind="test.rows").values("id", "created_at", *fields)}
+    for built, pk in zip(as_instances, ids, strict=True):
+        assert {f: stored[pk][f] for f in fields} == {f: stored[built.pk][f] for f in fields}
+        assert stored[pk]["created_at"] >= stored[built.pk]["created_at"]
+    fanouts = [
+        m.args["event_ids"] for m in OutboxMessage.objects.filter(kind="webhook.fanout").order_by("pk")
+    ]
+    assert fanouts[-2:] == [[e.pk for e in as_instances], ids]
+
+
+def test_a_first_sync_leaves_no_asset_or_version_for_the_cyclic_collector():
+    """Its objects are freed by reference counting when the job ends: an asset and its first
+    version referring to each other were found by the collector's next pass, with their JSON
+    (177,000 objects and 0.4 s after a first sync of 5,000 models)."""
+    team_ensure(slug="shop-platform")
+    gc.collect()
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        _sync("small_shop_manifest.json")
+        gc.set_debug(gc.DEBUG_SAVEALL)  # what the collector finds unreachable, kept for a look
+        gc.collect()
+        left = [o for o in gc.garbage if isinstance(o, Asset | ContractVersion)]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        if was_enabled:
+            gc.enable()
+
+    assert left == []

@@ -121,11 +121,12 @@ def _copy_converter(field: Any) -> Callable[[Any], Any]:
         if field.encoder is not None:
             encoder = field.encoder
             return lambda value: None if value is None else encoder().encode(value)
-        return _json_text
+        return json_text
     return _same
 
 
-def _json_text(value: Any) -> str | None:
+def json_text(value: Any) -> str | None:
+    """A JSON field's value as COPY writes it (None stays NULL)."""
     # Non-str keys as json.dumps writes them (Django's own serialisation of a JSONField).
     return None if value is None else orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from contracts.domain import AssetSpec, ParsedManifest
 from contracts.models import Event, Project, SyncRun, Team
+from contracts.services.events import EventRow, event_row
 from tessera_site.lib.auth import Actor
 
 MAX_WARNINGS = 200
@@ -158,4 +159,17 @@ class SyncContext:
             actor_label=self.actor.label,
             sync_run=self.run,
             **kwargs,
+        )
+
+    def event_row(
+        self, kind: str, *, team_id: int | None = None, asset_id: int | None = None, payload: dict[str, Any]
+    ) -> EventRow:
+        """``event`` as a plain row, for the many a sync records at once (``event_rows_record``)."""
+        return event_row(
+            kind=kind,
+            actor=self.actor,
+            team_id=team_id,
+            asset_id=asset_id,
+            sync_run_id=self.run.pk,
+            payload=payload,
         )

@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from contracts.compat.verdict import Verdict, bump_version
 from contracts.domain import AssetSpec
-from contracts.models import Asset, ContractVersion, Event, Proposal, Registration
-from contracts.services.events import events_record_bulk
+from contracts.models import Asset, ContractVersion, Proposal, Registration
+from contracts.services.events import EventRow, event_rows_record
 from contracts.services.proposals.opening import proposal_open
 from contracts.services.proposals.publishing import proposal_publish_matching_check
 from contracts.services.sync.context import SyncContext
@@ -59,9 +59,9 @@ def proposals_open(ctx: SyncContext, pending: Pending) -> None:
         (reused if judged_again else to_publish).append((version, spec, asset))
     if superseded:
         ContractVersion.objects.filter(pk__in=superseded).update(status=ContractVersion.Status.SUPERSEDED)
-    events: list[Event] = []
+    events: list[EventRow] = []
     versions_insert_published(ctx, to_write=to_publish, reused=reused, active=active, events=events, now=now)
-    events_record_bulk(events)
+    event_rows_record(events)
 
 
 def _through_proposal(

@@ -11,7 +11,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from contracts.models import Asset, AssetNode, LineageEdge, Registration, Team
-from contracts.services.events import events_record_bulk
+from contracts.services.events import event_rows_record
 from contracts.services.sync.assets import AssetPlan
 from contracts.services.sync.context import SyncContext
 from tessera_site.lib.bulk import rows_insert
@@ -160,7 +160,7 @@ def record_registration_events(
     missing_ids = {t for _, t, _ in add + removed} - team_slug.keys()
     team_slug.update(dict(Team.objects.filter(pk__in=missing_ids).values_list("pk", "slug")))
     events = [
-        ctx.event(
+        ctx.event_row(
             kind,
             asset_id=a,
             team_id=t,
@@ -169,4 +169,4 @@ def record_registration_events(
         for kind, keys in (("registration.added", add), ("registration.removed", removed))
         for a, t, o in keys
     ]
-    events_record_bulk(events)
+    event_rows_record(events)

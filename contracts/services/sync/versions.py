@@ -10,18 +10,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import OuterRef, Subquery
+from django.utils import timezone
 
 from contracts.compat.verdict import Verdict, bump_version, evaluate
 from contracts.domain import AssetSpec
-from contracts.models import Asset, ContractVersion, Event, SyncRun
-from contracts.services.events import events_record_bulk
+from contracts.models import Asset, ContractVersion, SyncRun
+from contracts.services.events import EventRow, event_rows_record
 from contracts.services.sync.assets import AssetPlan
 from contracts.services.sync.context import SyncContext, chunks
 from contracts.services.versions import (
+    FirstVersion,
+    NewVersion,
     guarantees_insert,
     held_versions,
     held_versions_reject,
-    published_event,
+    published_event_row,
     version_build,
     version_spec,
     versions_insert,
@@ -29,7 +32,7 @@ from contracts.services.versions import (
 from tessera_site.lib.gate import publish_allowed
 
 Pending = list[tuple[Asset, AssetSpec, "ContractVersion | None", Verdict]]
-Written = list[tuple[ContractVersion, AssetSpec, Asset]]
+Written = list[tuple[NewVersion, AssetSpec, Asset]]
 
 
 @dataclass
@@ -95,32 +98,30 @@ def _decide_and_write(
         # A held version of other content is no longer what is deployed: it never publishes.
         decided.stale.extend(v.pk for v in held.get(asset.pk, ()) if v.content_hash != content_hash)
         base = active.get(asset.active_version_id) if asset.active_version_id else None  # None if new
+        if base is None and asset.relation in first:
+            decided.to_write.append((_first_version(ctx, asset, spec, first[asset.relation]), spec, asset))
+            continue
         _decide(ctx, decided, asset, spec, content_hash, base=base, held=held,
                 history=history.get(asset.pk, ()), adopted=asset.pk in adopted)  # fmt: skip
-    _first_versions_number(decided.to_write, first)
     held_versions_reject(version_ids=decided.stale)
     for chunk in chunks(decided.superseded):
         ContractVersion.objects.filter(pk__in=chunk).update(status=ContractVersion.Status.SUPERSEDED)
-    events: list[Event] = []
+    events: list[EventRow] = []
     versions_insert_published(
         ctx, to_write=decided.to_write, reused=decided.reused, active=active, events=events
     )
-    events_record_bulk(events)
+    event_rows_record(events)
     return decided.pending
 
 
-def _first_versions_number(to_write: Written, first: dict[str, int]) -> None:
-    """Give each new asset's first version the id its asset row already names (assets step)."""
-    if not first:
-        return
-    for version, _spec, asset in to_write:
-        version_id = first.get(asset.relation)
-        if version_id is None:
-            continue
-        if version.status != ContractVersion.Status.ACTIVE or version.semver != "1.0.0":
-            # The assets step wrote the row as if this version published: it must have.
-            raise RuntimeError(f"{asset.relation}: first version {version.semver} is {version.status}")
-        version.pk = version_id
+def _first_version(ctx: SyncContext, asset: Asset, spec: AssetSpec, version_id: int) -> FirstVersion:
+    """A new asset's first contract, under the id its asset row already names (assets step): it
+    publishes as 1.0.0 whatever the asset requires, as ``_decide`` judges any first contract."""
+    verdict = evaluate(old=None, new=spec.contract, mode=spec.contract.mode)
+    return FirstVersion(
+        pk=version_id, asset_id=asset.pk, spec=spec.contract, content_hash=asset.content_hash,
+        verdict=verdict.as_dict(), sync_run_id=ctx.run.pk, created_at=timezone.now(),
+    )  # fmt: skip
 
 
 def transitive_history(asset_ids: list[int]) -> dict[int, list[tuple[str, Any]]]:
@@ -213,7 +214,7 @@ def _gate_written(
     version; hold keeps it proposed, with the reasons in the summary, until an audit releases it
     (contracts.services.versions.version_release_held)."""
     for version, _spec, asset in written:
-        if version.status != ContractVersion.Status.PROPOSED:
+        if not isinstance(version, ContractVersion) or version.status != ContractVersion.Status.PROPOSED:
             continue
         gate = publish_allowed(asset=asset, version=version)
         if gate is not None and not gate.publish:
@@ -238,7 +239,7 @@ def versions_insert_published(
     to_write: Written,
     reused: Written,
     active: dict[int, ContractVersion],
-    events: list[Event],
+    events: list[EventRow],
     now: Any = None,
 ) -> None:
     """Insert new versions and their guarantees, let the gate judge the proposed ones, and point
@@ -255,17 +256,22 @@ def versions_insert_published(
         if version.status != ContractVersion.Status.ACTIVE:
             continue
         previous = active.get(asset.active_version_id) if asset.active_version_id else None
-        if asset.active_version_id != version.pk:  # a new asset's row names its first one already
-            published_ids.append(asset.pk)
-        asset.active_version = version
+        if isinstance(version, ContractVersion):
+            if asset.active_version_id != version.pk:
+                published_ids.append(asset.pk)
+            asset.active_version = version
+        # else a new asset's first version, which its row names already. Not cached on the asset
+        # either: nothing reads it in this sync, and an asset and its version referring to each
+        # other would be freed only by the cyclic collector (7,000 pairs and their JSON, 0.4 s).
         asset.content_hash = version.content_hash
         asset.compatibility_mode = version.compatibility_mode
         asset.updated_at = now
         ctx.out.published.append(_published_row(asset, version, previous))
         events.append(
-            published_event(
+            published_event_row(
                 asset=asset,
-                version=version,
+                semver=version.semver,
+                change_kind=version.change_kind,
                 previous=previous.semver if previous else None,
                 verdict=version.verdict,
                 sync_run=ctx.run,
@@ -275,9 +281,7 @@ def versions_insert_published(
     _point_assets_at_active(published_ids, now=now)
 
 
-def _published_row(
-    asset: Asset, version: ContractVersion, previous: ContractVersion | None
-) -> dict[str, Any]:
+def _published_row(asset: Asset, version: NewVersion, previous: ContractVersion | None) -> dict[str, Any]:
     return {
         "relation": asset.relation,
         "version": version.semver,

@@ -316,6 +316,27 @@ def test_stored_json_round_trips_to_the_same_contract() -> None:
     assert rebuilt.content_hash() == original.content_hash()
 
 
+def test_stored_columns_are_each_column_as_column_to_json_writes_it_for_the_adapter() -> None:
+    from contracts.compat.serialize import column_to_json, columns_to_json
+
+    spec = ContractSpec(
+        columns=[
+            ColumnSpec("id", "INT64", nullable=False, description="key"),
+            ColumnSpec("tags", "ARRAY<STRING>"),
+            ColumnSpec("amount", "NUMERIC(12, 2)"),
+            ColumnSpec("blob", "made_up_type"),
+            ColumnSpec("untyped", ""),
+        ],
+        adapter="bigquery",
+    )
+
+    stored = columns_to_json(spec)
+
+    assert stored == [column_to_json(c, "bigquery") for c in spec.columns]
+    assert [list(c) for c in stored] == [[*c.as_dict(), "normalized_type"] for c in spec.columns]
+    assert stored[0]["normalized_type"] == "bigint" and stored[3]["normalized_type"].startswith("unknown")
+
+
 def test_guarantees_of_a_removed_or_added_column_are_part_of_that_change() -> None:
     old = ContractSpec(
         columns=[ColumnSpec("id", "integer"), ColumnSpec("email", "varchar")],
