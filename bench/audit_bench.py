@@ -71,7 +71,8 @@ def build_world(*, tests: int, per_asset: int) -> list[str]:
         )
         for asset, version in zip(assets, versions, strict=True):
             asset.active_version = version
-        Asset.objects.bulk_update(assets, ["active_version"], batch_size=2000)
+            asset.active_major = version.major
+        Asset.objects.bulk_update(assets, ["active_version", "active_major"], batch_size=2000)
         unique_ids: list[str] = []
         rows = []
         for i in range(tests):

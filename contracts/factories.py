@@ -136,8 +136,9 @@ class ContractVersionFactory(factory.django.DjangoModelFactory):
         version = super()._create(model_class, *args, **kwargs)
         if version.status == ContractVersion.Status.ACTIVE:
             asset.active_version = version
+            asset.active_major = version.major
             asset.content_hash = version.content_hash
-            asset.save(update_fields=["active_version", "content_hash"])
+            asset.save(update_fields=["active_version", "active_major", "content_hash"])
         return version
 
 

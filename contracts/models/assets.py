@@ -82,6 +82,10 @@ class Asset(models.Model):
     active_version = models.ForeignKey(
         "ContractVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The active version's major number (None without one), copied wherever ``active_version`` is
+    # set (the sync, publishing, releasing what the gate held), so that the asset list sorted by
+    # version is answered by an index instead of joining and sorting every asset of a team.
+    active_major = models.PositiveIntegerField(null=True, blank=True, editable=False)
     proposal_deadline_days = models.PositiveIntegerField(default=14)
     requires_passing_audit = models.BooleanField(
         default=False, help_text="Hold new contract versions until the publish gate says publish"
@@ -96,7 +100,13 @@ class Asset(models.Model):
 
     class Meta:
         ordering = ["relation"]
-        indexes = [models.Index(fields=["owner_team", "status"]), models.Index(fields=["project", "status"])]
+        indexes = [
+            models.Index(fields=["owner_team", "status"]),
+            models.Index(fields=["project", "status"]),
+            # The asset list sorted by version, each way (the relation breaks ties, ascending both times).
+            models.Index(fields=["active_major", "relation"], name="asset_version_order"),
+            models.Index(fields=["-active_major", "relation"], name="asset_version_order_desc"),
+        ]
 
     def __str__(self) -> str:
         return self.relation

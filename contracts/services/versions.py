@@ -236,10 +236,13 @@ def version_publish(
         now=now,
     )
     asset.active_version = version
+    asset.active_major = version.major
     asset.content_hash = content_hash
     asset.compatibility_mode = spec.mode
     asset.updated_at = now
-    asset.save(update_fields=["active_version", "content_hash", "compatibility_mode", "updated_at"])
+    asset.save(
+        update_fields=["active_version", "active_major", "content_hash", "compatibility_mode", "updated_at"]
+    )
     asset_event_record(
         kind="contract.published",
         actor=actor,

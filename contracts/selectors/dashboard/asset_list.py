@@ -34,7 +34,7 @@ SORTS = {
     "project": "project__name",
     "type": "resource_type",
     "mode": "compatibility_mode",
-    "version": "active_version__major",
+    "version": "active_major",  # the active version's major, stored on the asset (indexed)
     "updated": "updated_at",
 }
 STATUS_FILTERS = ("active", "proposal_open", "failing_audit", "retired")

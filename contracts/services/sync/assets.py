@@ -245,6 +245,7 @@ def _first_versions_point(plan: AssetPlan) -> None:
     for asset, version_id in zip(plan.new_assets, ids, strict=True):
         spec = plan.owned[asset.relation][1]
         asset.active_version_id = version_id
+        asset.active_major = 1  # its first version is 1.0.0 (versions step: _first_versions_number)
         asset.content_hash = spec.contract.content_hash()
         asset.compatibility_mode = spec.contract.mode
         plan.first_versions[asset.relation] = version_id

@@ -260,6 +260,7 @@ def versions_insert_published(
             if asset.active_version_id != version.pk:
                 published_ids.append(asset.pk)
             asset.active_version = version
+            asset.active_major = version.major
         # else a new asset's first version, which its row names already. Not cached on the asset
         # either: nothing reads it in this sync, and an asset and its version referring to each
         # other would be freed only by the cyclic collector (7,000 pairs and their JSON, 0.4 s).
@@ -299,6 +300,7 @@ def _point_assets_at_active(asset_ids: list[int], *, now: Any) -> None:
     for chunk in chunks(asset_ids):
         Asset.objects.filter(pk__in=chunk).update(
             active_version=Subquery(newest.values("pk")[:1]),
+            active_major=Subquery(newest.values("major")[:1]),
             content_hash=Subquery(newest.values("content_hash")[:1]),
             compatibility_mode=Subquery(newest.values("compatibility_mode")[:1]),
             updated_at=now,
