@@ -9,14 +9,18 @@ from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import (
     BooleanField,
+    Count,
     Exists,
+    F,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
     Value,
+    Window,
 )
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Least, RowNumber
 
 from contracts.models import (
     Asset,
@@ -97,14 +101,49 @@ def _page_columns(qs: QuerySet[Asset]) -> QuerySet[Asset]:
 class _RowsOfPage(Paginator):
     """Counts and slices the narrow query (asset ids, sorted), then reads the page's rows with
     their joins and annotations for those ids only: sorting a team's 16,500 assets by version
-    carried every joined row through the sort (~100 ms); the ids alone are a small sort."""
+    carried every joined row through the sort (~100 ms); the ids alone are a small sort.
 
-    def __init__(self, ids: QuerySet[Asset], per_page: int, *, order_by: list[str]) -> None:
+    ``counted_with_page``: for filters whose whole set is computed whatever the page (the failing
+    audits: every failed run against every later run), the page's ids come with the total in one
+    query (``COUNT(*) OVER ()``) instead of computing the set once to count and again for the page.
+    A page past the end gets no row, hence no total: then the count and the page are asked apart."""
+
+    def __init__(
+        self, ids: QuerySet[Asset], per_page: int, *, order_by: list[str], counted_with_page: bool = False
+    ) -> None:
         super().__init__(ids, per_page)
         self.order_by = order_by
+        self.counted_with_page = counted_with_page
+        self._ids_of_page: tuple[int, list[int]] | None = None
+
+    def get_page(self, number: Any) -> Page:
+        if self.counted_with_page and isinstance(number, int):
+            self._count_with_page(max(number, 1))
+        return super().get_page(number)
+
+    def _count_with_page(self, number: int) -> None:
+        """The ids of page ``number`` (of the last page when it is past the end, as get_page
+        answers) with the total, in one query; no row means no asset at all."""
+        per_page = self.per_page
+        order = [F(f[1:]).desc() if f.startswith("-") else F(f).asc() for f in self.order_by]
+        ids: QuerySet[Asset] = self.object_list  # type: ignore[assignment]
+        numbered = ids.annotate(total=Window(Count("pk")), position=Window(RowNumber(), order_by=order))
+        # The first position shown: the page's, or the last page's (integer division).
+        first = Least(Value((number - 1) * per_page), (F("total") - 1) / per_page * per_page)
+        rows = list(
+            numbered.filter(position__gt=first, position__lte=first + per_page)
+            .order_by("position")
+            .values_list("pk", "total")
+        )
+        total = rows[0][1] if rows else 0
+        self.__dict__["count"] = total  # Paginator.count is a cached_property
+        last = max(1, -(-total // per_page))
+        self._ids_of_page = (min(number, last), [pk for pk, _ in rows])
 
     def _get_page(self, object_list: QuerySet[Asset], number: int, paginator: Paginator) -> Page:  # type: ignore[override]
-        rows = _page_columns(Asset.objects.filter(pk__in=object_list)).order_by(*self.order_by)
+        known = self._ids_of_page
+        ids = known[1] if known is not None and known[0] == number else object_list
+        rows = _page_columns(Asset.objects.filter(pk__in=ids)).order_by(*self.order_by)
         return Page(rows, number, paginator)
 
 
@@ -141,7 +180,12 @@ def asset_search(*, filters: AssetFilters, per_page: int = 50, choices: dict | N
         qs = qs.filter(Exists(Proposal.objects.filter(asset=OuterRef("pk"), status__in=OPEN)))
     elif filters.status == "failing_audit":
         qs = qs.filter(pk__in=failing_assets())
-    paginator = _RowsOfPage(qs.order_by(*filters.order_by), per_page, order_by=filters.order_by)
+    paginator = _RowsOfPage(
+        qs.order_by(*filters.order_by),
+        per_page,
+        order_by=filters.order_by,
+        counted_with_page=filters.status == "failing_audit",
+    )
     return paginator.get_page(filters.page)
 
 

@@ -1,16 +1,23 @@
-"""The asset list sorted by version (issue #17): the active version's major number is stored on the
+"""The asset list's order and paging at scale (issue #17).
+
+Sorted by version: the active version's major number is stored on the
 asset (``Asset.active_major``) so an index gives the order. The copy must follow the active version
 through everything that moves it (a sync's first versions, its compatible and its breaking changes,
 a published, forced or released proposal), and the list keeps the order it had when it sorted by
 the joined version's number: the relation breaks ties, an asset without a version comes first
-sorted downwards and last upwards."""
+sorted downwards and last upwards.
+
+Filtered by failing audits: the page's ids come with the total in one query; the pages, counts and
+the page past the end stay what Django's paginator gives."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.db.models import F
+from django.utils import timezone
 
 from contracts.factories import AssetFactory, ContractVersionFactory, ProjectFactory, TeamFactory
 from contracts.models import Asset, ContractVersion, SyncRun
@@ -120,3 +127,58 @@ def test_the_list_sorted_by_version_keeps_the_joined_versions_order(majors, sort
         listed += [a.relation for a in asset_search(filters=filters, per_page=3, choices=choices)]
     assert listed == expected[:9]
     assert len(set(_copies().values())) > 2  # majors that differ and assets without a version
+
+
+@pytest.fixture
+def failing():
+    """Assets whose latest run failed, passed after failing, failed after passing, or failed twice
+    at the same time (the id breaks the tie); a project where nothing fails."""
+    from audits.models import AuditRun
+
+    team, quiet = TeamFactory(slug="alpha"), ProjectFactory(name="quiet")
+    project = ProjectFactory(name="p")
+    at = timezone.now() - timedelta(hours=1)
+    runs = {
+        "f": ["failed"],
+        "pf": ["passed", "failed"],
+        "fp": ["failed", "passed"],
+        "ff": ["failed", "failed"],
+    }
+    for i in range(20):
+        asset = AssetFactory(owner_team=team, project=project, name=f"m{i % 7}", relation=f"db.s.m{i:02d}")
+        for k, status in enumerate(runs[list(runs)[i % 4]]):
+            when = at if status == "failed" and k and i % 8 == 3 else at + timedelta(minutes=k)
+            AuditRun.objects.create(
+                asset=asset, tool="dbt", status=status, checked=2, passed=2 - (status == "failed"),
+                failed=int(status == "failed"), run_at=when,
+            )  # fmt: skip
+    AssetFactory(owner_team=team, project=quiet, name="calm")
+    return project
+
+
+@pytest.mark.parametrize(
+    "project,page", [("p", 1), ("p", 2), ("p", 4), ("p", 9), ("", 1), ("quiet", 1), ("quiet", 3)]
+)
+def test_the_failing_audit_filter_counts_and_pages_as_a_plain_paginator(failing, project, page):
+    from django.core.paginator import Paginator
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from contracts.selectors.dashboard.asset_list import failing_assets
+
+    qs = Asset.objects.filter(pk__in=failing_assets())
+    qs = qs.filter(project__name=project) if project else qs
+    expected = Paginator(qs.order_by("name", "relation"), 3).get_page(page)
+    filters = AssetFilters(status="failing_audit", project=project, page=page)
+    choices = asset_filter_choices()
+    with CaptureQueriesContext(connection) as queries:
+        got = asset_search(filters=filters, per_page=3, choices=choices)
+        relations = [a.relation for a in got]
+    assert (got.number, got.paginator.count, got.paginator.num_pages) == (
+        expected.number,
+        expected.paginator.count,
+        expected.paginator.num_pages,
+    )
+    assert relations == [a.relation for a in expected]
+    assert len(queries) <= 2  # the page's ids with the total, then its rows (none: no rows query)
+    assert project == "quiet" or got.paginator.count > 3
