@@ -42,17 +42,22 @@ class Asset(models.Model):
         ACTIVE = "active", "active"
         RETIRED = "retired", "retired"
 
-    # Identity: the relation it names, normalised (database.schema.identifier, lower case).
-    relation = models.CharField(max_length=500, unique=True)
-    unique_id = models.CharField(
-        max_length=500, db_index=True, help_text="dbt unique_id of the producing node"
-    )
+    # Identity: the relation it names, normalised (database.schema.identifier, lower case); unique
+    # by Meta.constraints. The indexes are declared in Meta, not by ``unique``/``db_index`` on the
+    # fields, which on PostgreSQL add a second ``varchar_pattern_ops`` index per field for
+    # ``LIKE 'prefix%'``, a lookup nothing makes on these fields (the search is ``icontains``, served by
+    # trigram indexes, migration 0011): every new asset paid for them.
+    relation = models.CharField(max_length=500)
+    unique_id = models.CharField(max_length=500, help_text="dbt unique_id of the producing node")
+    # The (project, status) and (owner_team, status) indexes serve lookups by project or team alone.
     project = models.ForeignKey(
-        Project, null=True, blank=True, on_delete=models.SET_NULL, related_name="assets"
+        Project, null=True, blank=True, on_delete=models.SET_NULL, related_name="assets", db_index=False
     )
-    owner_team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="owned_assets")
+    owner_team = models.ForeignKey(
+        Team, on_delete=models.PROTECT, related_name="owned_assets", db_index=False
+    )
     resource_type = models.CharField(max_length=16, choices=Type.choices, default=Type.MODEL)
-    name = models.CharField(max_length=300, db_index=True)
+    name = models.CharField(max_length=300)
     package_name = models.CharField(max_length=200, blank=True, default="")
     model_version = models.CharField(max_length=50, blank=True, default="")
     # dbt model versions: the model's latest_version as its last sync said (the same on every
@@ -75,7 +80,7 @@ class Asset(models.Model):
     access = models.CharField(max_length=16, blank=True, default="")
     dbt_group = models.CharField(max_length=200, blank=True, default="")
     compatibility_mode = models.CharField(max_length=32, choices=MODE_CHOICES, default="backward")
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE, db_index=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
     # The content hash of the active version's contract, so a sync recognises unchanged assets
     # without loading versions.
     content_hash = models.CharField(max_length=64, blank=True, default="")
@@ -100,12 +105,16 @@ class Asset(models.Model):
 
     class Meta:
         ordering = ["relation"]
+        constraints = [models.UniqueConstraint(fields=["relation"], name="uniq_asset_relation")]
         indexes = [
             models.Index(fields=["owner_team", "status"]),
             models.Index(fields=["project", "status"]),
             # The asset list sorted by version, each way (the relation breaks ties, ascending both times).
             models.Index(fields=["active_major", "relation"], name="asset_version_order"),
             models.Index(fields=["-active_major", "relation"], name="asset_version_order_desc"),
+            models.Index(fields=["unique_id"], name="asset_unique_id"),
+            models.Index(fields=["name"], name="asset_name"),
+            models.Index(fields=["status"], name="asset_status"),
         ]
 
     def __str__(self) -> str:
@@ -128,7 +137,8 @@ class AssetNode(models.Model):
     """A dbt node (of any project) that names an asset: the producing model, and other projects'
     sources that read it. Lets run_results and lineage find assets by unique_id."""
 
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="nodes")
+    # uniq_asset_node (project, unique_id) serves lookups by project.
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="nodes", db_index=False)
     unique_id = models.CharField(max_length=500)
     resource_type = models.CharField(max_length=16)
     asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="nodes")
@@ -142,7 +152,10 @@ class AssetNode(models.Model):
 
 
 class LineageEdge(models.Model):
-    upstream = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="downstream_edges")
+    # uniq_lineage_edge (upstream, downstream) serves lookups by upstream.
+    upstream = models.ForeignKey(
+        Asset, on_delete=models.CASCADE, related_name="downstream_edges", db_index=False
+    )
     downstream = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="upstream_edges")
     project = models.ForeignKey(
         Project, null=True, blank=True, on_delete=models.CASCADE, related_name="edges"

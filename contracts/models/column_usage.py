@@ -32,8 +32,14 @@ class ColumnUsage(models.Model):
     """What one model (the consumer) reads of one upstream asset: columns with the clauses they
     appear in, whether it selects every column (``star``), or why its usage is unknown."""
 
-    consumer = models.ForeignKey("contracts.Asset", on_delete=models.CASCADE, related_name="column_reads")
-    upstream = models.ForeignKey("contracts.Asset", on_delete=models.CASCADE, related_name="column_readers")
+    # uniq_column_usage (consumer, upstream) serves lookups by consumer; the index on upstream is
+    # declared in Meta (the foreign key's own was a second, identical one).
+    consumer = models.ForeignKey(
+        "contracts.Asset", on_delete=models.CASCADE, related_name="column_reads", db_index=False
+    )
+    upstream = models.ForeignKey(
+        "contracts.Asset", on_delete=models.CASCADE, related_name="column_readers", db_index=False
+    )
     columns = models.JSONField(default=dict, blank=True, help_text="column -> clauses (select, filter, …)")
     star = models.CharField(max_length=300, blank=True, default="", help_text='"*" or "* EXCLUDE (…)"')
     feeds = models.JSONField(default=dict, blank=True, help_text="column -> the consumer's output columns")

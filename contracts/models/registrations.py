@@ -18,7 +18,8 @@ class Registration(models.Model):
         MANUAL = "manual", "manual"
         EXPOSURE = "exposure", "dbt exposure"
 
-    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="registrations")
+    # uniq_registration (asset, team, origin) serves lookups by asset.
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="registrations", db_index=False)
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="registrations")
     origin = models.CharField(max_length=16, choices=Origin.choices)
     purpose = models.CharField(max_length=500, blank=True, default="")

@@ -26,18 +26,20 @@ class ContractVersion(models.Model):
         MINOR = "minor", "minor"
         PATCH = "patch", "patch"
 
-    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="versions")
+    # (asset, status) serves lookups by asset: a second index on asset alone cost every insert.
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="versions", db_index=False)
     major = models.PositiveIntegerField(default=1)
     minor = models.PositiveIntegerField(default=0)
     patch = models.PositiveIntegerField(default=0)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE, db_index=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
     change_kind = models.CharField(max_length=16, choices=ChangeKind.choices, default=ChangeKind.INITIAL)
     # Ordered list of {name, data_type, normalized_type, nullable, description}
     columns = models.JSONField(default=list)
     # List of guarantee dicts (see contracts.domain.GuaranteeSpec.as_dict); the Guarantee rows mirror it.
     guarantees = models.JSONField(default=list)
     compatibility_mode = models.CharField(max_length=32, choices=MODE_CHOICES, default="backward")
-    content_hash = models.CharField(max_length=64, db_index=True)
+    # Compared within one asset's versions only (by the (asset, status) index): no index of its own.
+    content_hash = models.CharField(max_length=64)
     # The verdict against the version it followed (contracts.compat Verdict.as_dict()).
     verdict = models.JSONField(default=dict, blank=True)
     sync_run = models.ForeignKey(
@@ -53,7 +55,12 @@ class ContractVersion(models.Model):
                 fields=["asset"], condition=Q(status="active"), name="one_active_version_per_asset"
             ),
         ]
-        indexes = [models.Index(fields=["asset", "status"])]
+        indexes = [
+            models.Index(fields=["asset", "status"]),
+            # Versions are mostly active or superseded: only the few proposed ones (held by the
+            # publish gate, or carried by a proposal) are ever looked up by status across assets.
+            models.Index(fields=["asset"], condition=Q(status="proposed"), name="version_proposed"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.asset_id} v{self.semver}"
@@ -70,17 +77,22 @@ class Guarantee(models.Model):
     """One promise of one contract version, kept with the dbt test it came from."""
 
     version = models.ForeignKey(ContractVersion, on_delete=models.CASCADE, related_name="guarantee_rows")
-    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="guarantee_rows")
+    asset = models.ForeignKey(  # (asset, key) serves lookups by asset
+        Asset, on_delete=models.CASCADE, related_name="guarantee_rows", db_index=False
+    )
     key = models.CharField(max_length=500, help_text="Identity across versions (kind, column, arguments)")
     kind = models.CharField(max_length=200)
     column = models.CharField(max_length=300, blank=True, default="")
     arguments = models.JSONField(default=dict, blank=True)
     severity = models.CharField(max_length=8, default="error")
-    test_unique_id = models.CharField(max_length=500, blank=True, default="", db_index=True)
+    test_unique_id = models.CharField(max_length=500, blank=True, default="")
     name = models.CharField(max_length=500, blank=True, default="")
 
     class Meta:
-        indexes = [models.Index(fields=["asset", "key"])]
+        indexes = [
+            models.Index(fields=["asset", "key"]),
+            models.Index(fields=["test_unique_id"], name="guarantee_test_unique_id"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind}({self.column})" if self.column else self.kind
