@@ -8,8 +8,9 @@ tables a first sync fills most are read once; then, round after round, each vari
 rows into an empty scratch table (``LIKE`` the real one: defaults, generated columns, storage and
 compression) carrying that variant's indexes and foreign keys (deferred, as Django declares
 them, and checked at the end as the sync's finish step does), inside a transaction that is rolled
-back. Variants alternate within each round; the medians are printed (milliseconds, wall time seen
-by the client, which only streams the bytes).
+back. Variants alternate within each round; the medians are printed, in milliseconds: the wall time
+seen by the client (which only streams the bytes) and the CPU time of the server's backend, read
+from /proc (the server must run on this machine), which moves less with the machine's load.
 """
 
 from __future__ import annotations
@@ -136,8 +137,21 @@ REDUNDANT_VERSION_BTREES = (
     "contracts_contractversion_status_ef1a2518",
     "contracts_contractversion_status_ef1a2518_like",
 )
+REDUNDANT_ASSET_BTREES = (
+    "contracts_asset_owner_team_id_3cc09d45",
+    "contracts_asset_project_id_79663509",
+    "contracts_asset_status_c86b8281_like",
+    "contracts_asset_name_fd36d220_like",
+    "contracts_asset_unique_id_110a7b7f_like",
+    "contracts_asset_relation_5089193c_like",
+)
 VERSION_GIN = "contracts_version_search_column_names_trgm"
 ASSET_GINS = ("contracts_asset_name_trgm", "contracts_asset_relation_trgm", "contracts_asset_unique_id_trgm")
+GUARANTEE_COMPOSITE_FK = (
+    "CREATE UNIQUE INDEX IF NOT EXISTS contracts_version_id_asset ON contracts_contractversion (id, asset_id)",
+    "ALTER TABLE {t} ADD FOREIGN KEY (version_id, asset_id) REFERENCES "
+    "contracts_contractversion (id, asset_id) DEFERRABLE INITIALLY DEFERRED",
+)
 VARIANTS = {
     "versions": [
         Variant("versions: as now", VERSIONS),
@@ -159,6 +173,17 @@ VARIANTS = {
             compression="lz4",
         ),
         Variant("versions: no redundant btrees", VERSIONS, drop=REDUNDANT_VERSION_BTREES),
+        Variant(
+            "versions: as in 0016-0018",
+            VERSIONS,
+            drop=REDUNDANT_VERSION_BTREES,
+            add=(
+                _gin_set("gin_pending_list_limit = 65536"),
+                "CREATE INDEX ON {t} (asset_id) WHERE status = 'proposed'",
+                "CREATE UNIQUE INDEX ON {t} (id, asset_id)",
+            ),
+            compression="lz4",
+        ),
         Variant("versions: no FKs", VERSIONS, fks=()),
     ],
     "assets": [
@@ -174,19 +199,14 @@ VARIANTS = {
                 "unique_id::text)) gin_trgm_ops)",
             ),
         ),
-        Variant(
-            "assets: no redundant btrees",
-            ASSETS,
-            drop=(
-                "contracts_asset_owner_team_id_3cc09d45",
-                "contracts_asset_project_id_79663509",
-                "contracts_asset_status_c86b8281_like",
-                "contracts_asset_name_fd36d220_like",
-                "contracts_asset_unique_id_110a7b7f_like",
-                "contracts_asset_relation_5089193c_like",
-            ),
-        ),
+        Variant("assets: no redundant btrees", ASSETS, drop=REDUNDANT_ASSET_BTREES),
         Variant("assets: lz4", ASSETS, compression="lz4"),
+        Variant(
+            "assets: as in 0016-0018",
+            ASSETS,
+            drop=REDUNDANT_ASSET_BTREES,
+            add=(_gin_set("gin_pending_list_limit = 65536"),),
+        ),
         Variant("assets: no FKs", ASSETS, fks=()),
     ],
     "guarantees": [
@@ -204,14 +224,19 @@ VARIANTS = {
             "guarantees: one FK (version, asset) to versions (id, asset)",
             GUARANTEES,
             fks=(),
-            add=(
-                "CREATE UNIQUE INDEX IF NOT EXISTS contracts_version_id_asset "
-                "ON contracts_contractversion (id, asset_id)",
-                "ALTER TABLE {t} ADD FOREIGN KEY (version_id, asset_id) REFERENCES "
-                "contracts_contractversion (id, asset_id) DEFERRABLE INITIALLY DEFERRED",
-            ),
+            add=GUARANTEE_COMPOSITE_FK,
         ),
         Variant("guarantees: no FKs", GUARANTEES, fks=()),
+        Variant(
+            "guarantees: as in 0016-0018",
+            GUARANTEES,
+            drop=(
+                "contracts_guarantee_asset_id_d011e4bf",
+                "contracts_guarantee_test_unique_id_f881238d_like",
+            ),
+            fks=(),
+            add=GUARANTEE_COMPOSITE_FK,
+        ),
         Variant("guarantees: lz4", GUARANTEES, compression="lz4"),
     ],
     "events": [
@@ -228,10 +253,15 @@ def main() -> None:
     parser.add_argument("url")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--groups", nargs="+", default=list(VARIANTS))
+    parser.add_argument("--only", nargs="*", default=[], help="variants whose name contains one of these")
     args = parser.parse_args()
     with psycopg.connect(args.url) as conn:
         for group in args.groups:
-            variants = VARIANTS[group]
+            variants = [
+                v
+                for i, v in enumerate(VARIANTS[group])
+                if i == 0 or not args.only or any(o in v.name for o in args.only)
+            ]
             table = variants[0].table
             columns = _columns(conn, table)
             data = _dump(conn, table, columns)

@@ -55,14 +55,20 @@ def _template(url: str, *, remigrate: bool) -> str:
     return template
 
 
+BACKEND: list[int] = []  # the pid of the task's PostgreSQL backend, once known
+
+
 def _timed(name: str, timings: dict[str, float], func: Any) -> Any:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         started = time.perf_counter()
+        server = _backend_cpu(BACKEND[0]) if BACKEND else 0.0
         try:
             return func(*args, **kwargs)
         finally:
             timings[name] += time.perf_counter() - started
+            if BACKEND:
+                timings[f"{name} (server CPU)"] += _backend_cpu(BACKEND[0]) - server
 
     return wrapper
 
@@ -86,15 +92,14 @@ def _instrument(timings: dict[str, float]) -> None:
     finish._deferred_checks_now = _timed("deferred FK checks", timings, finish._deferred_checks_now)
     copy_rows = bulk.copy_rows
 
-    def timed_copy(model: Any, fields: Any, rows: Any) -> None:
-        started = time.perf_counter()
-        try:
-            copy_rows(model, fields, rows)
-        finally:
-            timings[f"COPY {model._meta.db_table}"] += time.perf_counter() - started
-
+    timed_copy = functools.partial(_timed_copy, timings, copy_rows)
     bulk.copy_rows = timed_copy  # type: ignore[assignment]
     version_service.copy_rows = timed_copy  # type: ignore[assignment]
+
+
+def _timed_copy(timings: dict[str, float], copy_rows: Any, model: Any, fields: Any, rows: Any) -> None:
+    name = f"COPY {model._meta.db_table}"
+    _timed(name, timings, copy_rows)(model, fields, rows)
 
 
 def _backend_cpu(pid: int) -> float:
@@ -137,6 +142,7 @@ def one_run(manifest: Path, url: str, template: str, timings: dict[str, float]) 
     with connection.cursor() as cursor:  # the connection the task uses: its server process's CPU
         cursor.execute("SELECT pg_backend_pid()")
         backend = cursor.fetchone()[0]
+    BACKEND[:] = [backend]
     server_cpu = _backend_cpu(backend)
     cpu, started = time.process_time(), time.perf_counter()
     outcome = sync_run_task(run.pk)
