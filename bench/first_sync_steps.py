@@ -18,7 +18,9 @@ import argparse
 import functools
 import json
 import os
+import shutil
 import sys
+import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -171,7 +173,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--remigrate", action="store_true", help="migrate the template database again")
     args = parser.parse_args()
-    media = ROOT / "var" / "bench" / "media"
+    media = Path(tempfile.mkdtemp(prefix="first_sync_media_"))  # the stored uploads, removed at the end
     os.environ.update(
         DATABASE_URL=args.database_url,
         MEDIA_ROOT=str(media),
@@ -189,8 +191,11 @@ def main() -> None:
     django.setup()
     timings: dict[str, float] = defaultdict(float)
     _instrument(timings)
-    for _ in range(args.runs):
-        print(json.dumps(one_run(args.manifest, args.database_url, template, timings)), flush=True)
+    try:
+        for _ in range(args.runs):
+            print(json.dumps(one_run(args.manifest, args.database_url, template, timings)), flush=True)
+    finally:
+        shutil.rmtree(media, ignore_errors=True)
 
 
 if __name__ == "__main__":
