@@ -76,22 +76,19 @@ def _status(pk: int, slug: str, saved: Any, ack: Any) -> str:
     return ""
 
 
-@register.simple_tag(takes_context=True)
-def answer_form(context: template.Context) -> str:
-    """The form for ``proposal``, ``team`` and the team's ``acknowledgment`` in the context
-    (with ``answer_error`` and ``answer_saved`` when the answer view re-renders it)."""
-    proposal, team = context["proposal"], context["team"]
-    ack = context.get("acknowledgment")
+def answer_form_html(
+    context: template.Context, *, proposal: Any, team: Any, ack: Any, error: str = "", saved: Any = None
+) -> str:
+    """The form of ``team`` on ``proposal``, whose current answer is ``ack``; ``error`` and
+    ``saved`` when the answer view re-renders it."""
     pk, slug = proposal.pk, team.slug
-    error = context.get("answer_error")
     if proposal.is_open:
-        csrf = CsrfTokenNode().render(context)
         buttons = format_html(
             _OPEN,
             url=url_of(pk, "proposal_answer"),
             pk=pk,
             slug=slug,
-            csrf=csrf,
+            csrf=CsrfTokenNode().render(context),
             name=proposal.asset.display_name,
             ready_by=date(ack.ready_by, "Y-m-d") if ack else "",
         )
@@ -102,6 +99,20 @@ def answer_form(context: template.Context) -> str:
         pk=pk,
         slug=slug,
         error=format_html(_ERROR, error) if error else "",
-        status=_status(pk, slug, context.get("answer_saved"), ack),
+        status=_status(pk, slug, saved, ack),
         buttons=buttons,
+    )
+
+
+@register.simple_tag(takes_context=True)
+def answer_form(context: template.Context) -> str:
+    """The form for ``proposal``, ``team`` and the team's ``acknowledgment`` in the context
+    (with ``answer_error`` and ``answer_saved`` when the answer view re-renders it)."""
+    return answer_form_html(
+        context,
+        proposal=context["proposal"],
+        team=context["team"],
+        ack=context.get("acknowledgment"),
+        error=context.get("answer_error") or "",
+        saved=context.get("answer_saved"),
     )

@@ -61,3 +61,28 @@ def test_a_closed_proposal_says_so_instead_of_the_buttons():
         '<p class="muted small">team-x answered: <strong>approved</strong>. You can change it while the '
         'proposal is open.</p>\n  \n  <p class="muted small">This proposal is published; answers are closed.</p>\n'
     ) in html
+
+
+def test_a_waiting_item_of_a_public_deployed_change_with_five_reasons():
+    from django.utils import timezone
+
+    from contracts.selectors.dashboard.home import WaitingItem
+
+    proposal, team = _objects()
+    proposal.asset.access, proposal.asset.owner_team = "public", Team(pk=7, slug="owners", name="O")
+    proposal.origin, proposal.verdict = "sync", {"reasons": ["a <b>", "c", "d", "e", "f"]}
+    proposal.deadline = timezone.now() + datetime.timedelta(days=3, hours=1)
+    html = render_to_string(
+        "contracts/_waiting_item.html",
+        {"item": WaitingItem(proposal, team, None), "answer_partial": False},
+        request=RequestFactory().get("/"),
+    )
+    assert html.startswith('\n<article class="item waiting-item" id="waiting-41-team-x">\n')
+    assert '<span class="badge access-public"' in html and "Already deployed:" in html
+    assert "    <li>a &lt;b&gt;</li><li>c</li><li>d</li>\n" in html
+    assert '<li class="muted"><a href="/proposals/41/">2 more…</a></li>\n' in html
+    assert '<span class="muted small">from owners · asks team-x</span>' in html
+    assert html.endswith(
+        '    <a class="btn primary" href="/proposals/41/">Answer<span class="sr-only"> proposal #41 '
+        "(orders&lt;b&gt; &amp; &quot;x&quot;) for team-x</span></a>\n  \n</article>\n\n"
+    )
