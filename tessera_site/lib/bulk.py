@@ -13,7 +13,10 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import orjson
-from django.db import connection, models
+from django.core.exceptions import EmptyResultSet
+from django.db import connection, models, router
+from django.db.models import F
+from django.db.models.lookups import In
 
 BULK_BATCH = 2000
 
@@ -66,6 +69,27 @@ def _attnames(model: type[Any], fields: Sequence[str]) -> list[str]:
     return [model._meta.get_field(f).attname for f in fields]
 
 
+class AnyOf(In):
+    """``field__in=values`` for thousands of values: on PostgreSQL one array parameter
+    (``field = ANY(%s)``) instead of a placeholder per value, which Django compiles and psycopg
+    parses one by one (~0.1 s per 5,000); elsewhere the same ``IN (...)``.
+    Used as an expression: ``filter(any_of("relation", values))``."""
+
+    def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
+        if not self.rhs_is_direct_value():
+            return self.as_sql(compiler, connection)
+        field = self.lhs.output_field
+        values = [field.get_db_prep_value(v, connection) for v in self.rhs if v is not None]
+        if not values:
+            raise EmptyResultSet
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        return f"{lhs} = ANY(%s)", (*lhs_params, values)
+
+
+def any_of(field: str, values: Iterable[Any]) -> AnyOf:
+    return AnyOf(F(field), list(values))
+
+
 def ids_allocate(model: type[Any], count: int) -> list[int] | None:
     """``count`` new primary keys of ``model``, ascending, drawn from its table's sequence in one
     query (PostgreSQL; None elsewhere). Rows inserted with them need no ``RETURNING``, and rows of
@@ -80,6 +104,78 @@ def ids_allocate(model: type[Any], count: int) -> list[int] | None:
             [model._meta.db_table, model._meta.pk.column, count],
         )
         return sorted(row[0] for row in cursor.fetchall())
+
+
+class InstanceBuilder:
+    """Unsaved instances of ``model``, one per row, as ``model(**row)`` builds them: a row maps
+    field names (a related object under its foreign key's name, or its id under the attname) to
+    values; a field a row does not name gets its default.
+
+    Built positionally through ``Model.from_db`` (every concrete field, in ``_meta.concrete_fields``
+    order), then marked unsaved again; a related object is cached on the instance and its id set
+    as the foreign key's descriptor does (same ``_state.db``). Django's keyword ``__init__`` looks
+    every field up in the keywords and routes each related object: ~2x slower for the thousands
+    of new assets of a first sync. Rows naming the same keys share one plan.
+    """
+
+    def __init__(self, model: type[Any]) -> None:
+        self.model = model
+        self.plan: _BuildPlan | None = None
+
+    def __call__(self, row: dict[str, Any]) -> Any:
+        plan = self.plan
+        if plan is None or plan.keys != row.keys():
+            plan = self.plan = _BuildPlan(self.model, row)
+        values = [row[key] if key is not None else default() for key, default in plan.slots]
+        for index, field in plan.related:
+            values[index] = _related_id(field, values[index])
+        obj = self.model.from_db(None, None, values)
+        for _, field in plan.related:
+            value = row[field.name]
+            field.set_cached_value(obj, value)
+            if value is not None and obj._state.db is None:
+                obj._state.db = router.db_for_write(self.model, instance=value)
+        obj._state.adding = True
+        return obj
+
+
+def instances_new(model: type[Any], rows: Iterable[dict[str, Any]]) -> list[Any]:
+    """``[model(**row) for row in rows]``, built faster: see ``InstanceBuilder``."""
+    return list(map(InstanceBuilder(model), rows))
+
+
+class _BuildPlan:
+    """Where each concrete field's value comes from for rows naming these keys."""
+
+    def __init__(self, model: type[Any], row: dict[str, Any]) -> None:
+        fields = model._meta.concrete_fields
+        self.keys = frozenset(row)
+        unknown = self.keys - {f.name for f in fields} - {f.attname for f in fields}
+        if unknown:
+            raise TypeError(f"{model.__name__} has no field(s) {sorted(unknown)}")
+        self.slots: list[tuple[str | None, Callable[[], Any]]] = []
+        self.related: list[tuple[int, Any]] = []
+        for index, f in enumerate(fields):
+            if f.attname in row:
+                self.slots.append((f.attname, _no_default))
+            elif f.name in row:  # a related object: its id, and the object cached
+                self.slots.append((f.name, _no_default))
+                self.related.append((index, f))
+            else:
+                self.slots.append((None, f.get_default))
+
+
+def _no_default() -> None:
+    return None
+
+
+def _related_id(field: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    if not isinstance(value, field.remote_field.model._meta.concrete_model):
+        raise ValueError(f"{field.name} must be a {field.remote_field.model.__name__}, not {value!r}")
+    ((_, target),) = field.related_fields
+    return getattr(value, target.attname)
 
 
 def instances_insert(model: type[Any], objects: Sequence[Any]) -> None:

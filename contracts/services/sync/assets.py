@@ -16,7 +16,7 @@ from contracts.models import Asset, ContractVersion, Team
 from contracts.services.sync.context import SyncContext, chunks
 from contracts.services.sync.owners import sync_foreign_refusal, sync_owner_mismatch
 from contracts.services.sync.relations import relation_moves
-from tessera_site.lib.bulk import BULK_BATCH, ids_allocate, instances_insert
+from tessera_site.lib.bulk import BULK_BATCH, InstanceBuilder, any_of, ids_allocate, instances_insert
 
 
 @dataclass
@@ -70,7 +70,9 @@ def existing_assets(relations: list[str]) -> dict[str, Asset]:
         found.update(
             {
                 a.relation: a
-                for a in Asset.objects.filter(relation__in=chunk).select_related("owner_team", "project")
+                for a in Asset.objects.filter(any_of("relation", chunk)).select_related(
+                    "owner_team", "project"
+                )
             }
         )
     return found
@@ -144,7 +146,7 @@ def _match(ctx: SyncContext, plan: AssetPlan, relation: str, spec: AssetSpec) ->
         if owner is None:
             plan.unowned.append(spec.unique_id)
             return
-        asset = Asset(
+        fields.update(
             relation=relation,
             project=ctx.project,
             owner_team=owner,
@@ -155,14 +157,17 @@ def _match(ctx: SyncContext, plan: AssetPlan, relation: str, spec: AssetSpec) ->
             dbt_group=spec.group,
             created_at=ctx.now,
             updated_at=ctx.now,
-            **fields,
         )
+        asset = _new_asset(fields)  # Asset(**fields), built positionally
         plan.new_assets.append(asset)
     elif _refresh(ctx, plan, asset, spec, fields, named=named):
         plan.updated.append(asset)
     spec.contract.mode = spec.compatibility_mode or asset.compatibility_mode or DEFAULT_MODE
     plan.relation_asset[relation] = asset
     plan.owned[relation] = (asset, spec)
+
+
+_new_asset = InstanceBuilder(Asset)
 
 
 def _foreign(ctx: SyncContext, plan: AssetPlan, relation: str, spec: AssetSpec, asset: Asset) -> None:

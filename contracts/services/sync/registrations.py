@@ -14,7 +14,7 @@ from contracts.models import Asset, AssetNode, LineageEdge, Registration, Team
 from contracts.services.events import event_rows_record
 from contracts.services.sync.assets import AssetPlan
 from contracts.services.sync.context import SyncContext
-from tessera_site.lib.bulk import rows_insert
+from tessera_site.lib.bulk import any_of, rows_insert
 
 Key = tuple[int, int, str]  # (asset, team, origin)
 
@@ -28,7 +28,7 @@ def registrations_write(ctx: SyncContext, plan: AssetPlan, node_asset: dict[str,
     existing = {
         (asset_id, team_id, origin): pk
         for pk, asset_id, team_id, origin in Registration.objects.filter(
-            asset_id__in=list(assets_by_id),
+            any_of("asset_id", assets_by_id),
             origin__in=[Registration.Origin.EXPLICIT, Registration.Origin.LINEAGE],
         ).values_list("pk", "asset_id", "team_id", "origin")
     }
