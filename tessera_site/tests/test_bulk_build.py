@@ -12,7 +12,7 @@ from django.db import connection
 
 from contracts.factories import AssetFactory, ProjectFactory, TeamFactory
 from contracts.models import Asset, Registration
-from tessera_site.lib.bulk import InstanceBuilder, any_of, instances_new
+from tessera_site.lib.bulk import InstanceBuilder, any_of
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +35,7 @@ def test_built_instances_are_what_keyword_init_builds():
         {"relation": "db.s.c", "project": None, "owner_team_id": team.pk, "name": "c", "status": "retired"},
         {"relation": "db.s.d", "owner_team_id": team.pk, "name": "d"},
     ]  # fmt: skip
-    built = instances_new(Asset, rows)
+    built = list(map(InstanceBuilder(Asset), rows))
     for row, obj in zip(rows, built, strict=True):
         expected = Asset(**row)
         want, got = _state(expected), _state(obj)
